@@ -1,0 +1,63 @@
+//! Guest basic-block discovery.
+
+use crate::decode::decode;
+use crate::insn::Insn;
+
+/// The most instructions one block holds (a branch's delay slot may add one).
+pub const MAX_BLOCK_INSNS: usize = 64;
+
+/// A guest basic block: instructions from `start`, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuestBlock {
+    /// Guest virtual address of the first instruction.
+    pub start: u32,
+    /// The decoded instructions; a branch is always followed by its delay slot
+    /// unless the slot would cross a page (see [`scan_block`]).
+    pub insns: Vec<Insn>,
+}
+
+impl GuestBlock {
+    /// Guest address just past the last instruction.
+    pub fn end(&self) -> u32 {
+        self.start.wrapping_add(4 * self.insns.len() as u32)
+    }
+}
+
+/// Scans the block at `start`, fetching words with `fetch`.
+///
+/// The block ends after a branch and its delay slot, after an instruction
+/// that [`Insn::ends_block`], at the end of the 4 KiB page, or at
+/// [`MAX_BLOCK_INSNS`]. A delay slot on the next page is left out: the
+/// executor fetches it separately, so a fault on that page is raised with
+/// the right EPC and Cause.BD. `fetch` returning `Err` ends the block
+/// before that word; if the first fetch fails the error is returned, so
+/// the caller raises the instruction-fetch exception.
+pub fn scan_block<E>(
+    start: u32,
+    mut fetch: impl FnMut(u32) -> Result<u32, E>,
+) -> Result<GuestBlock, E> {
+    let mut insns = Vec::new();
+    let mut pc = start;
+    loop {
+        let word = match fetch(pc) {
+            Ok(w) => w,
+            Err(e) if insns.is_empty() => return Err(e),
+            Err(_) => break,
+        };
+        let insn = decode(word);
+        insns.push(insn);
+        pc = pc.wrapping_add(4);
+        if insn.has_delay_slot() {
+            if pc & 0xfff != 0 {
+                if let Ok(w) = fetch(pc) {
+                    insns.push(decode(w));
+                }
+            }
+            break;
+        }
+        if insn.ends_block() || pc & 0xfff == 0 || insns.len() >= MAX_BLOCK_INSNS {
+            break;
+        }
+    }
+    Ok(GuestBlock { start, insns })
+}
