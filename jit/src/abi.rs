@@ -1,0 +1,170 @@
+//! The JIT ABI: the state translated code reads and writes, the helpers it
+//! calls, and the exit codes it returns. This file is its single source of
+//! truth.
+//!
+//! # Contract
+//!
+//! - **Block signature:** a compiled block is a Cranelift function with the
+//!   `tail` calling convention, `fn(*mut JitState) -> u32`. Host code enters
+//!   through the trampoline (`enter`), a `system_v` function that calls a
+//!   block; blocks continue into each other with `return_call_indirect`, so
+//!   the trampoline's caller sees the first exit that is not chained.
+//! - **Return value:** an [`ExitReason`] as `u32`; never transmuted.
+//! - **At every exit** all of `gpr`, `hi`, `lo` and `pc` are in sync: `pc`
+//!   is the next instruction to execute.
+//! - **`budget`:** a block subtracts its instruction count on entry and
+//!   returns [`ExitReason::Budget`] (with `pc` at its first instruction,
+//!   nothing executed) when that would make it negative. Early exits add
+//!   back what they did not execute, so after any exit the instructions
+//!   retired equal the budget consumed, in both tiers. An instruction that
+//!   raises an exception is not retired, nor is an annulled delay slot.
+//! - **`soft_tlb`:** owned by the runtime's soft-MMU, never null while code
+//!   runs; its contents change only inside helpers.
+//! - **Helpers** are `extern "C"` functions of the runtime; their addresses
+//!   are baked into code as constants. A helper that raises a guest
+//!   exception sets `pc` to the vector and returns a non-zero status, which
+//!   the block returns as its exit reason after fixing the budget.
+
+use softmmu::SoftTlbEntry;
+use std::mem::offset_of;
+
+/// Guest state that translated code touches. `runtime::Cpu` embeds it as
+/// its first field, so helpers can reach the whole CPU from this pointer.
+#[repr(C)]
+#[derive(Debug)]
+pub struct JitState {
+    /// General-purpose registers; `gpr[0]` is always 0 (writes are dropped).
+    pub gpr: [u32; 32],
+    /// Multiply/divide result, high word.
+    pub hi: u32,
+    /// Multiply/divide result, low word.
+    pub lo: u32,
+    /// Address of the next instruction to execute, valid at every exit.
+    pub pc: u32,
+    /// Instructions that may still retire before returning to the dispatcher.
+    pub budget: i32,
+    /// The soft-TLB for the current mode.
+    pub soft_tlb: *const SoftTlbEntry,
+    /// After [`ExitReason::ChainMiss`]: the exit slot that wants filling.
+    pub exit_slot: *mut usize,
+}
+
+impl Default for JitState {
+    fn default() -> Self {
+        Self {
+            gpr: [0; 32],
+            hi: 0,
+            lo: 0,
+            pc: 0,
+            budget: 0,
+            soft_tlb: std::ptr::null(),
+            exit_slot: std::ptr::null_mut(),
+        }
+    }
+}
+
+/// Byte offsets of [`JitState`] fields, for generated code.
+pub mod offsets {
+    use super::*;
+    /// Offset of `gpr[r]`.
+    pub const fn gpr(r: usize) -> i32 {
+        (offset_of!(JitState, gpr) + 4 * r) as i32
+    }
+    /// Offset of `hi`.
+    pub const HI: i32 = offset_of!(JitState, hi) as i32;
+    /// Offset of `lo`.
+    pub const LO: i32 = offset_of!(JitState, lo) as i32;
+    /// Offset of `pc`.
+    pub const PC: i32 = offset_of!(JitState, pc) as i32;
+    /// Offset of `budget`.
+    pub const BUDGET: i32 = offset_of!(JitState, budget) as i32;
+    /// Offset of `soft_tlb`.
+    pub const SOFT_TLB: i32 = offset_of!(JitState, soft_tlb) as i32;
+    /// Offset of `exit_slot`.
+    pub const EXIT_SLOT: i32 = offset_of!(JitState, exit_slot) as i32;
+}
+
+const _: () = assert!(offsets::gpr(0) == 0 && offsets::gpr(31) == 124 && offsets::PC == 136);
+
+/// Why a block (or a chain of blocks) returned to the dispatcher.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum ExitReason {
+    /// Control left normally (indirect jump, mode change, block end): `pc` is next.
+    Jump = 1,
+    /// A guest exception was taken: `pc` is its vector.
+    Exception = 2,
+    /// A direct exit whose slot is empty: `pc` is the target, `exit_slot` the slot.
+    ChainMiss = 3,
+    /// The budget ran out before the block at `pc` started.
+    Budget = 4,
+    /// A helper asked the dispatcher to stop (a device action, `wait`, ...).
+    Stop = 5,
+}
+
+impl TryFrom<u32> for ExitReason {
+    type Error = u32;
+    fn try_from(v: u32) -> Result<Self, u32> {
+        Ok(match v {
+            1 => Self::Jump,
+            2 => Self::Exception,
+            3 => Self::ChainMiss,
+            4 => Self::Budget,
+            5 => Self::Stop,
+            _ => return Err(v),
+        })
+    }
+}
+
+/// Status a helper returns when the block may go on (any other value is an
+/// [`ExitReason`] to return).
+pub const CONTINUE: u32 = 0;
+
+/// `kind` argument of [`Helpers::load`]: size in bytes, plus this flag to
+/// sign-extend.
+pub const LOAD_SIGNED: u32 = 0x100;
+
+/// The guest PC of an instruction, with bit 0 set when it sits in a branch
+/// delay slot: what helpers need to make an exception precise (EPC is the
+/// branch and Cause.BD is set for a delay slot).
+pub const fn pc_bd(pc: u32, delay_slot: bool) -> u32 {
+    pc | delay_slot as u32
+}
+
+/// Slow paths that translated code calls, filled in by the runtime so that
+/// `jit` never depends on it.
+#[derive(Clone, Copy, Debug)]
+pub struct Helpers {
+    /// Loads after a soft-TLB miss: `(state, addr, pc_bd, kind) -> value`;
+    /// the value is zero- or sign-extended to 32 bits; bits 63:32 hold a
+    /// status ([`CONTINUE`] or an exit reason).
+    pub load: unsafe extern "C" fn(*mut JitState, u32, u32, u32) -> u64,
+    /// Stores after a soft-TLB miss: `(state, addr, value, pc_bd, size) -> status`.
+    pub store: unsafe extern "C" fn(*mut JitState, u32, u32, u32, u32) -> u32,
+    /// Interprets one instruction: `(state, word, pc_bd) -> status`. Used for
+    /// the rare and privileged ones. On [`CONTINUE`] the block goes on with the
+    /// next instruction (the helper leaves `pc` alone); otherwise it has set `pc`.
+    pub exec: unsafe extern "C" fn(*mut JitState, u32, u32) -> u32,
+    /// Raises exception `exccode` for the instruction at `pc_bd`: `(state, exccode, pc_bd) -> status`.
+    pub raise: unsafe extern "C" fn(*mut JitState, u32, u32) -> u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_is_stable() {
+        assert_eq!(offsets::gpr(5), 20);
+        assert_eq!((offsets::HI, offsets::LO, offsets::PC, offsets::BUDGET), (128, 132, 136, 140));
+        assert_eq!((offsets::SOFT_TLB, offsets::EXIT_SLOT), (144, 152));
+    }
+
+    #[test]
+    fn exit_reasons_round_trip() {
+        for r in [ExitReason::Jump, ExitReason::Exception, ExitReason::ChainMiss, ExitReason::Budget, ExitReason::Stop] {
+            assert_eq!(ExitReason::try_from(r as u32), Ok(r));
+        }
+        assert_eq!(ExitReason::try_from(0), Err(0));
+    }
+}

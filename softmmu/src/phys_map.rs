@@ -1,0 +1,248 @@
+//! Guest physical memory: RAM regions backed by host memory, and MMIO devices.
+
+use std::alloc::{Layout, alloc_zeroed, dealloc};
+use std::fmt;
+use std::ptr::NonNull;
+
+/// What a device asks of the machine after an access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceAction {
+    /// Nothing: carry on.
+    None,
+    /// Board reset requested (e.g. Malta SOFTRES).
+    Reset,
+    /// Power-off requested.
+    PowerOff,
+}
+
+/// A memory-mapped device. It is given offsets from its base only, so it
+/// does not care where it sits (as in Firecracker's `BusDevice`).
+pub trait MmioDevice {
+    /// Reads `size` (1, 2 or 4) bytes at `offset`.
+    fn read(&mut self, offset: u64, size: u32) -> u64;
+    /// Writes the low `size` bytes of `value` at `offset`.
+    fn write(&mut self, offset: u64, size: u32, value: u64) -> DeviceAction;
+}
+
+/// Errors building or loading into a [`PhysMap`].
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PhysMapError {
+    /// The new range overlaps one already mapped.
+    #[error("physical range {0:#x}+{1:#x} overlaps an existing region")]
+    Overlap(u64, u64),
+    /// Host memory for guest RAM could not be allocated.
+    #[error("cannot allocate {0} bytes of guest RAM")]
+    OutOfMemory(usize),
+    /// A copy touched physical memory that is not RAM.
+    #[error("physical range {0:#x}+{1:#x} is not guest RAM")]
+    NotRam(u64, u64),
+}
+
+/// A RAM region: host memory that guest code reads and writes directly.
+///
+/// All guest-visible accesses go through raw pointers (translated code
+/// writes it too), so no Rust reference to the contents is ever formed.
+pub struct Ram {
+    ptr: NonNull<u8>,
+    len: usize,
+    gpa: u64,
+    writable: bool,
+}
+
+impl fmt::Debug for Ram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Ram({:#x}+{:#x}, writable={})", self.gpa, self.len, self.writable)
+    }
+}
+
+impl Ram {
+    fn layout(len: usize) -> Option<Layout> {
+        Layout::from_size_align(len, 4096).ok()
+    }
+
+    fn new(gpa: u64, len: usize, writable: bool) -> Result<Self, PhysMapError> {
+        let layout = Self::layout(len).filter(|_| len > 0 && len % 4096 == 0);
+        let layout = layout.ok_or(PhysMapError::OutOfMemory(len))?;
+        // SAFETY: the layout has a non-zero size (checked above).
+        let ptr = unsafe { alloc_zeroed(layout) };
+        let ptr = NonNull::new(ptr).ok_or(PhysMapError::OutOfMemory(len))?;
+        Ok(Self { ptr, len, gpa, writable })
+    }
+
+    fn contains(&self, gpa: u64) -> bool {
+        gpa >= self.gpa && gpa - self.gpa < self.len as u64
+    }
+}
+
+impl Drop for Ram {
+    fn drop(&mut self) {
+        if let Some(layout) = Self::layout(self.len) {
+            // SAFETY: allocated in `Ram::new` with this very layout.
+            unsafe { dealloc(self.ptr.as_ptr(), layout) }
+        }
+    }
+}
+
+struct Mapping {
+    base: u64,
+    len: u64,
+    device: Box<dyn MmioDevice>,
+}
+
+/// Where a guest physical address leads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// RAM: `host_page` is the host address of the 4 KiB page holding it.
+    Ram {
+        /// Host address of the start of the guest page.
+        host_page: *mut u8,
+        /// Whether guest stores may go there (false for ROM).
+        writable: bool,
+    },
+    /// Device number `device` at `offset` from its base.
+    Mmio {
+        /// Index of the device in the map.
+        device: usize,
+        /// Offset within the device.
+        offset: u64,
+    },
+    /// Nothing is mapped here.
+    Unassigned,
+}
+
+/// The guest physical address space.
+#[derive(Default)]
+pub struct PhysMap {
+    rams: Vec<Ram>,
+    devices: Vec<Mapping>,
+}
+
+impl fmt::Debug for PhysMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PhysMap").field("rams", &self.rams).field("devices", &self.devices.len()).finish()
+    }
+}
+
+impl PhysMap {
+    fn check_free(&self, base: u64, len: u64) -> Result<(), PhysMapError> {
+        let end = base + len;
+        let clash = self.rams.iter().any(|r| base < r.gpa + r.len as u64 && r.gpa < end)
+            || self.devices.iter().any(|d| base < d.base + d.len && d.base < end);
+        if clash { Err(PhysMapError::Overlap(base, len)) } else { Ok(()) }
+    }
+
+    /// Adds zeroed RAM (or ROM, if not `writable`) of `len` bytes at `gpa`;
+    /// both must be 4 KiB aligned.
+    pub fn add_ram(&mut self, gpa: u64, len: usize, writable: bool) -> Result<(), PhysMapError> {
+        self.check_free(gpa, len as u64)?;
+        self.rams.push(Ram::new(gpa, len, writable)?);
+        Ok(())
+    }
+
+    /// Maps `device` at `base..base + len`.
+    pub fn add_device(&mut self, base: u64, len: u64, device: Box<dyn MmioDevice>) -> Result<(), PhysMapError> {
+        self.check_free(base, len)?;
+        self.devices.push(Mapping { base, len, device });
+        Ok(())
+    }
+
+    /// Resolves a guest physical address.
+    pub fn lookup(&self, gpa: u64) -> Target {
+        if let Some(r) = self.rams.iter().find(|r| r.contains(gpa)) {
+            let off = ((gpa - r.gpa) & !0xfff) as usize;
+            // SAFETY: `off < r.len` because `r.contains(gpa)`, so the result
+            // stays inside the allocation.
+            let host_page = unsafe { r.ptr.as_ptr().add(off) };
+            return Target::Ram { host_page, writable: r.writable };
+        }
+        match self.devices.iter().position(|d| gpa >= d.base && gpa - d.base < d.len) {
+            Some(device) => Target::Mmio { device, offset: gpa - self.devices[device].base },
+            None => Target::Unassigned,
+        }
+    }
+
+    /// Reads from device number `device` (from [`Target::Mmio`]).
+    pub fn mmio_read(&mut self, device: usize, offset: u64, size: u32) -> u64 {
+        self.devices[device].device.read(offset, size)
+    }
+
+    /// Writes to device number `device` (from [`Target::Mmio`]).
+    pub fn mmio_write(&mut self, device: usize, offset: u64, size: u32, value: u64) -> DeviceAction {
+        self.devices[device].device.write(offset, size, value)
+    }
+
+    fn ram_range(&self, gpa: u64, len: usize) -> Result<(&Ram, usize), PhysMapError> {
+        let r = self.rams.iter().find(|r| r.contains(gpa)).ok_or(PhysMapError::NotRam(gpa, len as u64))?;
+        let off = (gpa - r.gpa) as usize;
+        if len > r.len - off {
+            return Err(PhysMapError::NotRam(gpa, len as u64));
+        }
+        Ok((r, off))
+    }
+
+    /// Copies `data` into RAM (or ROM) at `gpa` (for loaders).
+    pub fn write_bytes(&mut self, gpa: u64, data: &[u8]) -> Result<(), PhysMapError> {
+        let (r, off) = self.ram_range(gpa, data.len())?;
+        // SAFETY: `ram_range` checked that `off..off + data.len()` lies in the
+        // allocation; `data` is a separate Rust slice, so they do not overlap.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), r.ptr.as_ptr().add(off), data.len()) };
+        Ok(())
+    }
+
+    /// Copies RAM at `gpa` into `buf` (for tests and debuggers).
+    pub fn read_bytes(&self, gpa: u64, buf: &mut [u8]) -> Result<(), PhysMapError> {
+        let (r, off) = self.ram_range(gpa, buf.len())?;
+        // SAFETY: as in `write_bytes`, the range is inside the allocation.
+        unsafe { std::ptr::copy_nonoverlapping(r.ptr.as_ptr().add(off), buf.as_mut_ptr(), buf.len()) };
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Probe(u64);
+    impl MmioDevice for Probe {
+        fn read(&mut self, offset: u64, _size: u32) -> u64 {
+            offset + self.0
+        }
+        fn write(&mut self, _offset: u64, _size: u32, value: u64) -> DeviceAction {
+            self.0 = value;
+            DeviceAction::Reset
+        }
+    }
+
+    #[test]
+    fn regions_reject_overlap() {
+        let mut m = PhysMap::default();
+        m.add_ram(0, 0x10000, true).unwrap();
+        assert_eq!(m.add_ram(0xf000, 0x1000, true), Err(PhysMapError::Overlap(0xf000, 0x1000)));
+        assert!(m.add_device(0x1000_0000, 8, Box::new(Probe(0))).is_ok());
+        assert!(m.add_device(0x1000_0004, 8, Box::new(Probe(0))).is_err());
+    }
+
+    #[test]
+    fn lookup_finds_ram_devices_and_holes() {
+        let mut m = PhysMap::default();
+        m.add_ram(0, 0x10000, true).unwrap();
+        m.add_device(0x1f00_0000, 0x1000, Box::new(Probe(5))).unwrap();
+        assert!(matches!(m.lookup(0x1234), Target::Ram { writable: true, .. }));
+        assert_eq!(m.lookup(0x1f00_0500), Target::Mmio { device: 0, offset: 0x500 });
+        assert_eq!(m.lookup(0x2000_0000), Target::Unassigned);
+        assert_eq!(m.mmio_read(0, 3, 4), 8);
+        assert_eq!(m.mmio_write(0, 0, 4, 1), DeviceAction::Reset);
+    }
+
+    #[test]
+    fn byte_copies_stay_inside_ram() {
+        let mut m = PhysMap::default();
+        m.add_ram(0, 0x2000, true).unwrap();
+        m.write_bytes(0x1ffe, &[1, 2]).unwrap();
+        let mut b = [0; 2];
+        m.read_bytes(0x1ffe, &mut b).unwrap();
+        assert_eq!(b, [1, 2]);
+        assert!(m.write_bytes(0x1fff, &[1, 2]).is_err());
+        assert!(m.write_bytes(0x5000, &[1]).is_err());
+    }
+}
