@@ -1,1 +1,18 @@
-//! runtime
+//! The runtime: CPU semantics, the interpreter, the execution loop, the
+//! helpers translated code calls, devices, the Malta board and loaders.
+//!
+//! Stage three of the pipeline: `frontend` decodes, `jit` lowers, and this
+//! crate runs guest code in one of two tiers and keeps them honest.
+#![deny(missing_docs)]
+
+pub mod cp0;
+pub mod cpu;
+pub mod devices;
+pub mod exception;
+mod helpers;
+pub mod interp;
+pub mod loader;
+pub mod machine;
+
+pub use cpu::Cpu;
+pub use machine::{Exit, JitMode, Machine, Stats};

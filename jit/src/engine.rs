@@ -1,0 +1,233 @@
+//! The compiler thread, code memory and the entry trampoline.
+//!
+//! One background thread owns the Cranelift JIT module (and so all code
+//! memory); the runtime sends it decoded blocks and gets back code
+//! addresses. Code memory is one reserved arena that is never freed while
+//! the `Jit` lives, so an address stays valid even after its block is
+//! dropped from the cache (a block may be running when it is invalidated).
+
+use crate::abi::{Helpers, JitState};
+use crate::lower::{block_signature, lower_block};
+use cranelift_codegen::ir::{AbiParam, InstBuilder, Signature, UserFuncName, types};
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::Context;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{ArenaMemoryProvider, JITBuilder, JITModule};
+use cranelift_module::{Module, default_libcall_names};
+use frontend::GuestBlock;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::thread::JoinHandle;
+
+/// Address of a compiled block's code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompiledCode(usize);
+
+impl CompiledCode {
+    /// The raw code address (what exit slots hold).
+    pub fn addr(self) -> usize {
+        self.0
+    }
+}
+
+/// Why the JIT could not be set up or could not compile a block.
+#[derive(Debug, thiserror::Error)]
+pub enum JitError {
+    /// Cranelift does not support this host.
+    #[error("unsupported host for the JIT: {0}")]
+    Host(String),
+    /// Compilation failed (a translator bug; the block stays interpreted).
+    #[error("compiling block at {pc:#010x} failed: {msg}")]
+    Compile {
+        /// Guest PC of the block.
+        pc: u32,
+        /// Cranelift's message.
+        msg: String,
+    },
+    /// The compiler thread is gone.
+    #[error("the compiler thread stopped")]
+    ThreadGone,
+}
+
+struct Request {
+    id: u64,
+    block: GuestBlock,
+    slots: usize,
+}
+
+/// A finished compilation: the request id and its result.
+pub type Reply = (u64, Result<CompiledCode, JitError>);
+
+/// The Cranelift tier: a compiler thread plus the entry trampoline.
+pub struct Jit {
+    tx: Option<Sender<Request>>,
+    rx: Receiver<Reply>,
+    /// Replies that arrived while waiting for a synchronous one.
+    early: Vec<Reply>,
+    trampoline: unsafe extern "C" fn(*mut JitState, usize) -> u32,
+    next_id: u64,
+    worker: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Jit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jit").field("next_id", &self.next_id).finish_non_exhaustive()
+    }
+}
+
+/// Cranelift settings chosen for a JIT: fast compilation, and frame
+/// pointers kept so that tail calls work on x86-64.
+fn isa() -> Result<OwnedTargetIsa, JitError> {
+    let mut flags = settings::builder();
+    let host = |e: &dyn std::fmt::Display| JitError::Host(e.to_string());
+    for (k, v) in [("opt_level", "speed"), ("preserve_frame_pointers", "true"), ("enable_verifier", "false")] {
+        flags.set(k, v).map_err(|e| host(&e))?;
+    }
+    let isa = cranelift_native::builder().map_err(|e| host(&e))?;
+    isa.finish(settings::Flags::new(flags)).map_err(|e| host(&e))
+}
+
+struct Compiler {
+    module: JITModule,
+    ctx: Context,
+    fctx: FunctionBuilderContext,
+    helpers: Helpers,
+    big_endian: bool,
+}
+
+impl Compiler {
+    fn new(helpers: Helpers, big_endian: bool) -> Result<Self, JitError> {
+        let mut builder = JITBuilder::with_isa(isa()?, default_libcall_names());
+        let arena = ArenaMemoryProvider::new_with_size(1 << 30).map_err(|e| JitError::Host(e.to_string()))?;
+        builder.memory_provider(Box::new(arena));
+        let module = JITModule::new(builder);
+        Ok(Self { ctx: module.make_context(), module, fctx: FunctionBuilderContext::new(), helpers, big_endian })
+    }
+
+    fn finish(&mut self, pc: u32) -> Result<CompiledCode, JitError> {
+        let err = |msg: String| JitError::Compile { pc, msg };
+        let id = self.module.declare_anonymous_function(&self.ctx.func.signature).map_err(|e| err(e.to_string()))?;
+        let r = self.module.define_function(id, &mut self.ctx);
+        self.module.clear_context(&mut self.ctx);
+        r.map_err(|e| err(format!("{e:?}")))?;
+        self.module.finalize_definitions().map_err(|e| err(e.to_string()))?;
+        Ok(CompiledCode(self.module.get_finalized_function(id) as usize))
+    }
+
+    /// `system_v fn(state, code) -> u32 { tail_call code(state) }`: how host
+    /// code enters the tail-calling world of blocks.
+    fn trampoline(&mut self) -> Result<CompiledCode, JitError> {
+        let mut sig = Signature::new(CallConv::SystemV);
+        sig.params.push(AbiParam::new(types::I64));
+        sig.params.push(AbiParam::new(types::I64));
+        sig.returns.push(AbiParam::new(types::I32));
+        self.ctx.func.signature = sig;
+        let cfg = self.module.target_config();
+        let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        b.seal_block(entry);
+        let (state, code) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+        let sig = b.import_signature(block_signature());
+        let call = b.ins().call_indirect(sig, code, &[state]);
+        let r = b.inst_results(call)[0];
+        b.ins().return_(&[r]);
+        b.finalize(cfg);
+        self.finish(0)
+    }
+
+    fn compile(&mut self, g: &GuestBlock, slots: usize) -> Result<CompiledCode, JitError> {
+        self.ctx.func.signature = block_signature();
+        self.ctx.func.name = UserFuncName::user(0, g.start);
+        let cfg = self.module.target_config();
+        let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
+        lower_block(&mut b, g, &self.helpers, self.big_endian, slots);
+        b.finalize(cfg);
+        self.finish(g.start)
+    }
+}
+
+impl Jit {
+    /// Starts the compiler thread for a guest of the given byte order.
+    pub fn new(helpers: Helpers, big_endian: bool) -> Result<Self, JitError> {
+        let (tx, requests) = channel::<Request>();
+        let (replies, rx) = channel::<Reply>();
+        let (ready_tx, ready) = channel();
+        let worker = std::thread::Builder::new()
+            .name("mipsjit-compiler".into())
+            .spawn(move || {
+                let mut c = match Compiler::new(helpers, big_endian) {
+                    Ok(c) => c,
+                    Err(e) => return drop(ready_tx.send(Err(e))),
+                };
+                if ready_tx.send(c.trampoline().map(|t| t.addr())).is_err() {
+                    return;
+                }
+                for r in requests {
+                    if replies.send((r.id, c.compile(&r.block, r.slots))).is_err() {
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| JitError::Host(e.to_string()))?;
+        let addr = ready.recv().map_err(|_| JitError::ThreadGone)??;
+        // SAFETY: `addr` is the finalized code of `Compiler::trampoline`, whose
+        // Cranelift signature is system_v (i64, i64) -> i32, matching this type.
+        let trampoline = unsafe { std::mem::transmute::<usize, unsafe extern "C" fn(*mut JitState, usize) -> u32>(addr) };
+        Ok(Self { tx: Some(tx), rx, early: Vec::new(), trampoline, next_id: 0, worker: Some(worker) })
+    }
+
+    /// Queues `block` for compilation; its exit slots are the two words at
+    /// `slots`, which must stay put until the reply is consumed and for as
+    /// long as the code may run. Returns the request id.
+    pub fn submit(&mut self, block: &GuestBlock, slots: &mut [usize; 2]) -> Result<u64, JitError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let req = Request { id, block: block.clone(), slots: slots.as_mut_ptr() as usize };
+        self.tx.as_ref().ok_or(JitError::ThreadGone)?.send(req).map_err(|_| JitError::ThreadGone)?;
+        Ok(id)
+    }
+
+    /// A finished compilation, if one is ready.
+    pub fn try_recv(&mut self) -> Option<Reply> {
+        self.early.pop().or_else(|| self.rx.try_recv().ok())
+    }
+
+    /// Compiles `block` and waits for the result.
+    pub fn compile(&mut self, block: &GuestBlock, slots: &mut [usize; 2]) -> Result<CompiledCode, JitError> {
+        let id = self.submit(block, slots)?;
+        loop {
+            let (rid, r) = self.rx.recv().map_err(|_| JitError::ThreadGone)?;
+            if rid == id {
+                return r;
+            }
+            self.early.push((rid, r));
+        }
+    }
+
+    /// Runs compiled code until a block exits to the dispatcher; returns the
+    /// raw exit reason.
+    ///
+    /// # Safety
+    /// `state` must be valid for the whole run, with `soft_tlb` pointing at a
+    /// live soft-TLB, and embedded in the structure the helpers expect; `code`
+    /// must come from this `Jit`, and every exit slot its chain can reach must
+    /// hold 0 or code from this `Jit`.
+    pub unsafe fn enter(&self, state: *mut JitState, code: CompiledCode) -> u32 {
+        // SAFETY: guaranteed by the caller; the trampoline only forwards.
+        unsafe { (self.trampoline)(state, code.0) }
+    }
+}
+
+impl Drop for Jit {
+    fn drop(&mut self) {
+        // Closing the channel ends the worker's loop. The code arena is
+        // deliberately leaked with the module: code addresses must never
+        // dangle while a caller could still hold one.
+        self.tx = None;
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
+}

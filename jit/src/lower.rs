@@ -1,0 +1,509 @@
+//! Lowering one decoded guest block to Cranelift IR.
+//!
+//! Guest registers live in Cranelift variables for the length of a block:
+//! a register is loaded from [`JitState`] on its first read and every write
+//! goes through to memory at once, so any exit, any helper and any fault
+//! sees consistent state without flush code on the cold paths. Only the
+//! `exec` helper may change registers behind our back; after it the cache
+//! is forgotten.
+
+use crate::abi::{ExitReason, Helpers, LOAD_SIGNED, offsets, pc_bd};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    AbiParam, Block, InstBuilder, MemFlagsData, SigRef, Signature, Type, Value, types,
+};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::FunctionBuilder;
+use frontend::{GuestBlock, Insn, Op};
+use softmmu::soft_tlb::{SOFT_TLB_BITS, offsets as tlb};
+
+const I32: Type = types::I32;
+const I64: Type = types::I64;
+
+/// The signature of every compiled block: `tail fn(*mut JitState) -> u32`.
+pub(crate) fn block_signature() -> Signature {
+    let mut sig = Signature::new(CallConv::Tail);
+    sig.params.push(AbiParam::new(I64));
+    sig.returns.push(AbiParam::new(I32));
+    sig
+}
+
+/// Whether the translator takes this block. A branch whose delay slot is on
+/// the next page stays in the interpreter, which fetches the slot itself.
+pub fn compilable(b: &GuestBlock) -> bool {
+    b.insns.last().is_some_and(|i| !i.has_delay_slot())
+        || b.insns.len() >= 2 && b.insns[b.insns.len() - 2].has_delay_slot()
+}
+
+/// Helper signatures imported into the function being built.
+struct Sigs {
+    load: SigRef,
+    store: SigRef,
+    exec: SigRef,
+    raise: SigRef,
+    block: SigRef,
+}
+
+/// Per-block lowering state.
+pub(crate) struct Lower<'a, 'b> {
+    b: &'a mut FunctionBuilder<'b>,
+    helpers: &'a Helpers,
+    sigs: Sigs,
+    big_endian: bool,
+    state: Value,
+    tlb_base: Value,
+    regs: [Option<Value>; 34],
+    /// The soft-TLB entry address computed by the last `probe`.
+    pending_entry: Option<Value>,
+    /// Instructions in the block (the budget charged on entry).
+    n: i32,
+    /// Exit slots of this block: `[taken or fall-through, not taken]`.
+    slots: usize,
+}
+
+const HI: usize = 32;
+const LO: usize = 33;
+
+fn reg_offset(r: usize) -> i32 {
+    match r {
+        HI => offsets::HI,
+        LO => offsets::LO,
+        r => offsets::gpr(r),
+    }
+}
+
+fn flags() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+/// Builds the body of `func` (whose builder is `b`) for guest block `g`.
+pub(crate) fn lower_block(
+    b: &mut FunctionBuilder<'_>,
+    g: &GuestBlock,
+    helpers: &Helpers,
+    big_endian: bool,
+    slots: usize,
+) {
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let state = b.block_params(entry)[0];
+    let sigs = import_signatures(b);
+    let n = g.insns.len() as i32;
+
+    // Charge the budget, or give up before doing anything.
+    let budget = b.ins().load(I32, flags(), state, offsets::BUDGET);
+    let left = b.ins().iadd_imm_s(budget, -(n as i64));
+    let spent = b.ins().icmp_imm_s(IntCC::SignedLessThan, left, 0);
+    let (out, body) = (b.create_block(), b.create_block());
+    b.ins().brif(spent, out, &[], body, &[]);
+    b.seal_block(out);
+    b.seal_block(body);
+    b.switch_to_block(out);
+    let pc = b.ins().iconst(I32, g.start as i64);
+    b.ins().store(flags(), pc, state, offsets::PC);
+    let r = b.ins().iconst(I32, ExitReason::Budget as i64);
+    b.ins().return_(&[r]);
+    b.switch_to_block(body);
+    b.ins().store(flags(), left, state, offsets::BUDGET);
+    let tlb_base = b.ins().load(I64, flags(), state, offsets::SOFT_TLB);
+
+    let mut l = Lower { b, helpers, sigs, big_endian, state, tlb_base, regs: [None; 34], pending_entry: None, n, slots };
+    l.lower_insns(g);
+}
+
+fn import_signatures(b: &mut FunctionBuilder<'_>) -> Sigs {
+    let mut sig = |params: &[Type], ret: Type| {
+        let mut s = Signature::new(CallConv::SystemV);
+        s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+        s.returns.push(AbiParam::new(ret));
+        b.import_signature(s)
+    };
+    Sigs {
+        load: sig(&[I64, I32, I32, I32], I64),
+        store: sig(&[I64, I32, I32, I32, I32], I32),
+        exec: sig(&[I64, I32, I32], I32),
+        raise: sig(&[I64, I32, I32], I32),
+        block: b.import_signature(block_signature()),
+    }
+}
+
+impl<'b> Lower<'_, 'b> {
+    // ---- registers -------------------------------------------------------
+
+    fn get(&mut self, r: usize) -> Value {
+        if r == 0 {
+            return self.b.ins().iconst(I32, 0);
+        }
+        if let Some(v) = self.regs[r] {
+            return v;
+        }
+        let v = self.b.ins().load(I32, flags(), self.state, reg_offset(r));
+        self.regs[r] = Some(v);
+        v
+    }
+
+    /// Writes register `r` (dropped for `$zero`), through to memory.
+    fn set(&mut self, r: usize, v: Value) {
+        if r == 0 {
+            return;
+        }
+        self.b.ins().store(flags(), v, self.state, reg_offset(r));
+        self.regs[r] = Some(v);
+    }
+
+    /// Forget cached registers (after a helper that may have changed them).
+    fn forget(&mut self) {
+        self.regs = [None; 34];
+    }
+
+    fn iconst(&mut self, v: u32) -> Value {
+        self.b.ins().iconst(I32, v as i32 as i64)
+    }
+
+    // ---- exits -----------------------------------------------------------
+
+    /// Returns `reason` after refunding `refund` unexecuted instructions.
+    fn exit_with(&mut self, reason: Value, refund: i32) {
+        if refund != 0 {
+            let budget = self.b.ins().load(I32, flags(), self.state, offsets::BUDGET);
+            let budget = self.b.ins().iadd_imm_s(budget, refund as i64);
+            self.b.ins().store(flags(), budget, self.state, offsets::BUDGET);
+        }
+        self.b.ins().return_(&[reason]);
+    }
+
+    /// Leaves to `pc` without chaining (mode may have changed, or indirect).
+    fn exit_jump(&mut self, pc: Value, refund: i32) {
+        self.b.ins().store(flags(), pc, self.state, offsets::PC);
+        let r = self.b.ins().iconst(I32, ExitReason::Jump as i64);
+        self.exit_with(r, refund);
+    }
+
+    /// Leaves to the constant `target` through exit slot `slot`: a tail call
+    /// into the successor if the runtime has linked it, else back to the
+    /// dispatcher with [`ExitReason::ChainMiss`].
+    fn exit_direct(&mut self, target: u32, slot: usize, refund: i32) {
+        if refund != 0 {
+            let budget = self.b.ins().load(I32, flags(), self.state, offsets::BUDGET);
+            let budget = self.b.ins().iadd_imm_s(budget, refund as i64);
+            self.b.ins().store(flags(), budget, self.state, offsets::BUDGET);
+        }
+        let slot_addr = self.b.ins().iconst(I64, (self.slots + 8 * slot) as i64);
+        let code = self.b.ins().load(I64, flags(), slot_addr, 0);
+        let (chain, miss) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(code, chain, &[], miss, &[]);
+        self.b.seal_block(chain);
+        self.b.seal_block(miss);
+        self.b.switch_to_block(chain);
+        self.b.ins().return_call_indirect(self.sigs.block, code, &[self.state]);
+        self.b.switch_to_block(miss);
+        let pc = self.iconst(target);
+        self.b.ins().store(flags(), pc, self.state, offsets::PC);
+        self.b.ins().store(flags(), slot_addr, self.state, offsets::EXIT_SLOT);
+        let r = self.b.ins().iconst(I32, ExitReason::ChainMiss as i64);
+        self.b.ins().return_(&[r]);
+    }
+
+    /// If `status` is not [`CONTINUE`](crate::abi::CONTINUE), return it (refunding `refund`, plus
+    /// one more when the status says the instruction did not retire).
+    fn exit_unless_continue(&mut self, status: Value, refund_if_retired: i32) {
+        let (exit, cont) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(status, exit, &[], cont, &[]);
+        self.b.seal_block(exit);
+        self.b.seal_block(cont);
+        self.b.switch_to_block(exit);
+        // Jump (eret) retired the instruction; Exception and Stop did not.
+        let jump = self.b.ins().icmp_imm_s(IntCC::Equal, status, ExitReason::Jump as i64);
+        let (zero, one) = (self.iconst(0), self.iconst(1));
+        let extra = self.b.ins().select(jump, zero, one);
+        let budget = self.b.ins().load(I32, flags(), self.state, offsets::BUDGET);
+        let budget = self.b.ins().iadd_imm_s(budget, refund_if_retired as i64);
+        let budget = self.b.ins().iadd(budget, extra);
+        self.b.ins().store(flags(), budget, self.state, offsets::BUDGET);
+        self.b.ins().return_(&[status]);
+        self.b.switch_to_block(cont);
+    }
+
+    /// Raises `code` for the instruction at `pcbd` when `cond` holds.
+    fn raise_if(&mut self, cond: Value, code: u32, pcbd: u32, idx: usize) {
+        let (raise, cont) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(cond, raise, &[], cont, &[]);
+        self.b.seal_block(raise);
+        self.b.seal_block(cont);
+        self.b.switch_to_block(raise);
+        let f = self.b.ins().iconst(I64, self.helpers.raise as usize as i64);
+        let args = [self.state, self.iconst(code), self.iconst(pcbd)];
+        let call = self.b.ins().call_indirect(self.sigs.raise, f, &args);
+        let status = self.b.inst_results(call)[0];
+        self.exit_with(status, self.n - idx as i32);
+        self.b.switch_to_block(cont);
+    }
+
+    fn call_exec(&mut self, insn: Insn, pcbd: u32, idx: usize) {
+        let f = self.b.ins().iconst(I64, self.helpers.exec as usize as i64);
+        let args = [self.state, self.iconst(insn.word), self.iconst(pcbd)];
+        let call = self.b.ins().call_indirect(self.sigs.exec, f, &args);
+        let status = self.b.inst_results(call)[0];
+        self.forget();
+        self.exit_unless_continue(status, self.n - idx as i32 - 1);
+    }
+
+    // ---- the block -------------------------------------------------------
+
+    fn lower_insns(&mut self, g: &GuestBlock) {
+        let mut idx = 0;
+        while idx < g.insns.len() {
+            let insn = g.insns[idx];
+            let pc = g.start.wrapping_add(4 * idx as u32);
+            if insn.has_delay_slot() {
+                self.lower_branch(g, idx, insn, pc);
+                return;
+            }
+            self.lower_insn(insn, pc, false, idx);
+            idx += 1;
+        }
+        let next = g.end();
+        let last = g.insns.last().copied();
+        if last.is_some_and(|i| i.ends_block()) {
+            // Mode or translation state may have changed: back to the dispatcher.
+            let pc = self.iconst(next);
+            self.exit_jump(pc, 0);
+        } else {
+            self.exit_direct(next, 0, 0);
+        }
+    }
+
+    /// A branch or jump at index `idx`, with its delay slot at `idx + 1`.
+    fn lower_branch(&mut self, g: &GuestBlock, idx: usize, insn: Insn, pc: u32) {
+        let slot = g.insns[idx + 1];
+        let slot_pc = pc.wrapping_add(4);
+        let fall = pc.wrapping_add(8);
+        let rs = self.get(insn.rs());
+        let rt = self.get(insn.rt());
+        let zero = self.iconst(0);
+        let link = |l: &mut Self, r: usize| {
+            let v = l.iconst(fall);
+            l.set(r, v);
+        };
+        // (condition, or None for always; constant target, or None for register)
+        let (cond, target): (Option<Value>, Option<u32>) = match insn.op {
+            Op::J => (None, Some(insn.jump_target(pc))),
+            Op::Jal => {
+                link(self, 31);
+                (None, Some(insn.jump_target(pc)))
+            }
+            Op::Jr => (None, None),
+            Op::Jalr => {
+                link(self, insn.rd());
+                (None, None)
+            }
+            Op::Beq | Op::Beql => (Some(self.b.ins().icmp(IntCC::Equal, rs, rt)), None),
+            Op::Bne | Op::Bnel => (Some(self.b.ins().icmp(IntCC::NotEqual, rs, rt)), None),
+            Op::Blez | Op::Blezl => (Some(self.b.ins().icmp(IntCC::SignedLessThanOrEqual, rs, zero)), None),
+            Op::Bgtz | Op::Bgtzl => (Some(self.b.ins().icmp(IntCC::SignedGreaterThan, rs, zero)), None),
+            Op::Bltz | Op::Bltzl => (Some(self.b.ins().icmp(IntCC::SignedLessThan, rs, zero)), None),
+            Op::Bgez | Op::Bgezl => (Some(self.b.ins().icmp(IntCC::SignedGreaterThanOrEqual, rs, zero)), None),
+            Op::Bltzal | Op::Bltzall => {
+                let c = self.b.ins().icmp(IntCC::SignedLessThan, rs, zero);
+                link(self, 31);
+                (Some(c), None)
+            }
+            Op::Bgezal | Op::Bgezall => {
+                let c = self.b.ins().icmp(IntCC::SignedGreaterThanOrEqual, rs, zero);
+                link(self, 31);
+                (Some(c), None)
+            }
+            // bc1f/bc1t and friends: the FPU is absent, so they raise CpU.
+            _ => {
+                self.call_exec(insn, pc_bd(pc, false), idx);
+                let r = self.iconst(pc);
+                self.exit_jump(r, 0);
+                return;
+            }
+        };
+        let target = match (insn.op, target) {
+            (_, Some(t)) => Some(t),
+            (Op::Jr | Op::Jalr, None) => None,
+            _ => Some(insn.branch_target(pc)),
+        };
+        let rest = self.n - idx as i32 - 2;
+        if let (Some(c), true) = (cond, insn.is_likely()) {
+            // Branch-likely: the delay slot runs only when the branch is taken.
+            let (taken, not_taken) = (self.b.create_block(), self.b.create_block());
+            self.b.ins().brif(c, taken, &[], not_taken, &[]);
+            self.b.seal_block(taken);
+            self.b.seal_block(not_taken);
+            self.b.switch_to_block(not_taken);
+            let saved = self.regs;
+            self.exit_direct(fall, 1, rest + 1);
+            self.b.switch_to_block(taken);
+            self.regs = saved;
+            self.lower_slot(slot, slot_pc, idx + 1);
+            self.exit_direct(target.unwrap_or(fall), 0, rest);
+            return;
+        }
+        self.lower_slot(slot, slot_pc, idx + 1);
+        match (cond, target) {
+            (None, Some(t)) => self.exit_direct(t, 0, rest),
+            (None, None) => self.exit_jump(rs, rest),
+            (Some(c), t) => {
+                let (taken, not_taken) = (self.b.create_block(), self.b.create_block());
+                self.b.ins().brif(c, taken, &[], not_taken, &[]);
+                self.b.seal_block(taken);
+                self.b.seal_block(not_taken);
+                self.b.switch_to_block(taken);
+                self.exit_direct(t.unwrap_or(fall), 0, rest);
+                self.b.switch_to_block(not_taken);
+                self.exit_direct(fall, 1, rest);
+            }
+        }
+    }
+
+    fn lower_slot(&mut self, slot: Insn, slot_pc: u32, idx: usize) {
+        if slot.has_delay_slot() {
+            // A branch in a delay slot: `exec` raises Reserved Instruction.
+            self.call_exec(slot, pc_bd(slot_pc, true), idx);
+        } else {
+            self.lower_insn(slot, slot_pc, true, idx);
+        }
+    }
+
+    /// Lowers a non-branch instruction at `pc`, index `idx` in the block.
+    fn lower_insn(&mut self, i: Insn, pc: u32, bd: bool, idx: usize) {
+        let pcbd = pc_bd(pc, bd);
+        crate::lower_ops::lower(self, i, pcbd, idx);
+    }
+
+    // ---- pieces used by the instruction families -------------------------
+
+    /// The register file, for family lowerings.
+    pub(crate) fn rs(&mut self, i: Insn) -> Value {
+        self.get(i.rs())
+    }
+    pub(crate) fn rt(&mut self, i: Insn) -> Value {
+        self.get(i.rt())
+    }
+    pub(crate) fn rd_value(&mut self, i: Insn) -> Value {
+        self.get(i.rd())
+    }
+    pub(crate) fn hi(&mut self) -> Value {
+        self.get(HI)
+    }
+    pub(crate) fn lo(&mut self) -> Value {
+        self.get(LO)
+    }
+    pub(crate) fn set_reg(&mut self, r: usize, v: Value) {
+        self.set(r, v)
+    }
+    pub(crate) fn set_hi(&mut self, v: Value) {
+        self.set(HI, v)
+    }
+    pub(crate) fn set_lo(&mut self, v: Value) {
+        self.set(LO, v)
+    }
+    pub(crate) fn ins(&mut self) -> cranelift_frontend::FuncInstBuilder<'_, 'b> {
+        self.b.ins()
+    }
+    pub(crate) fn konst(&mut self, v: u32) -> Value {
+        self.iconst(v)
+    }
+    pub(crate) fn raise_when(&mut self, cond: Value, code: u32, pcbd: u32, idx: usize) {
+        self.raise_if(cond, code, pcbd, idx)
+    }
+    pub(crate) fn exec_helper(&mut self, i: Insn, pcbd: u32, idx: usize) {
+        self.call_exec(i, pcbd, idx)
+    }
+
+    /// A `size`-byte load at `addr`: the soft-TLB probe inline, the helper on a miss.
+    pub(crate) fn load(&mut self, addr: Value, size: u32, signed: bool, pcbd: u32, idx: usize) -> Value {
+        let (miss, join) = self.probe(addr, size, tlb::READ_TAG);
+        // hit: host = addend + addr
+        let host = self.host_address(addr);
+        let ty = match size {
+            1 => types::I8,
+            2 => types::I16,
+            _ => I32,
+        };
+        let mut v = self.b.ins().load(ty, flags(), host, 0);
+        if self.big_endian && size > 1 {
+            v = self.b.ins().bswap(v);
+        }
+        if size < 4 {
+            v = if signed { self.b.ins().sextend(I32, v) } else { self.b.ins().uextend(I32, v) };
+        }
+        self.b.ins().jump(join, &[v.into()]);
+        // miss: the helper returns value | status << 32
+        self.b.switch_to_block(miss);
+        let f = self.b.ins().iconst(I64, self.helpers.load as usize as i64);
+        let kind = size | if signed { LOAD_SIGNED } else { 0 };
+        let args = [self.state, addr, self.iconst(pcbd), self.iconst(kind)];
+        let call = self.b.ins().call_indirect(self.sigs.load, f, &args);
+        let r = self.b.inst_results(call)[0];
+        let status = self.b.ins().ushr_imm_s(r, 32);
+        let status = self.b.ins().ireduce(I32, status);
+        self.exit_unless_continue(status, self.n - idx as i32 - 1);
+        let v = self.b.ins().ireduce(I32, r);
+        self.b.ins().jump(join, &[v.into()]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        self.b.block_params(join)[0]
+    }
+
+    /// A `size`-byte store of `v` at `addr`.
+    pub(crate) fn store(&mut self, addr: Value, v: Value, size: u32, pcbd: u32, idx: usize) {
+        let (miss, join) = self.probe(addr, size, tlb::WRITE_TAG);
+        let host = self.host_address(addr);
+        let mut x = match size {
+            1 => self.b.ins().ireduce(types::I8, v),
+            2 => self.b.ins().ireduce(types::I16, v),
+            _ => v,
+        };
+        if self.big_endian && size > 1 {
+            x = self.b.ins().bswap(x);
+        }
+        self.b.ins().store(flags(), x, host, 0);
+        self.b.ins().jump(join, &[]);
+        self.b.switch_to_block(miss);
+        let f = self.b.ins().iconst(I64, self.helpers.store as usize as i64);
+        let args = [self.state, addr, v, self.iconst(pcbd), self.iconst(size)];
+        let call = self.b.ins().call_indirect(self.sigs.store, f, &args);
+        let status = self.b.inst_results(call)[0];
+        self.exit_unless_continue(status, self.n - idx as i32 - 1);
+        self.b.ins().jump(join, &[]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+    }
+
+    /// Emits the tag check and leaves the builder in the hit block. Returns
+    /// (miss, join); `join` takes the loaded value as a parameter for loads.
+    fn probe(&mut self, addr: Value, size: u32, tag_offset: i32) -> (Block, Block) {
+        let index = self.b.ins().ushr_imm_s(addr, 12);
+        let index = self.b.ins().band_imm_s(index, (1i64 << SOFT_TLB_BITS) - 1);
+        let index = self.b.ins().uextend(I64, index);
+        let off = self.b.ins().ishl_imm_s(index, tlb::ENTRY_SHIFT as i64);
+        let entry = self.b.ins().iadd(self.tlb_base, off);
+        let tag = self.b.ins().load(I32, flags(), entry, tag_offset);
+        let want = self.b.ins().band_imm_s(addr, (!0xfffu32 | (size - 1)) as i32 as i64);
+        let hit_cond = self.b.ins().icmp(IntCC::Equal, tag, want);
+        let (hit, miss, join) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
+        if tag_offset == tlb::READ_TAG {
+            self.b.append_block_param(join, I32);
+        }
+        self.b.ins().brif(hit_cond, hit, &[], miss, &[]);
+        self.b.set_cold_block(miss);
+        self.b.seal_block(hit);
+        self.b.seal_block(miss);
+        self.b.switch_to_block(hit);
+        self.pending_entry = Some(entry);
+        (miss, join)
+    }
+
+    fn host_address(&mut self, addr: Value) -> Value {
+        let entry = self.pending_entry.take().expect("probe() comes first");
+        let addend = self.b.ins().load(I64, flags(), entry, tlb::ADDEND);
+        let a = self.b.ins().uextend(I64, addr);
+        self.b.ins().iadd(addend, a)
+    }
+}

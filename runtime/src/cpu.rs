@@ -1,0 +1,414 @@
+//! The CPU: architectural state, exception entry, CP0 access and the
+//! memory slow path that both tiers share.
+
+use crate::cp0::{Cp0, cause, status};
+use crate::exception::{ExcCode, Exception};
+use hashbrown::HashSet;
+use jit::abi::JitState;
+use softmmu::segment::{Segment, classify};
+use softmmu::{Access, DeviceAction, PhysMap, SoftTlb, Target};
+
+/// Why the CPU wants the run loop to stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopRequest {
+    /// A device asked for a board reset.
+    Reset,
+    /// A device asked for power-off.
+    PowerOff,
+    /// `wait` with no interrupt that could ever wake the CPU.
+    Halted,
+    /// An `sdbbp` debug breakpoint.
+    DebugBreakpoint(u32),
+}
+
+/// A MIPS32 CPU with its memory.
+///
+/// `repr(C)` with [`JitState`] first: helpers called from translated code
+/// get a `*mut JitState` and turn it back into the `Cpu` (see `helpers.rs`).
+#[repr(C)]
+#[derive(Debug)]
+pub struct Cpu {
+    /// The state translated code reads and writes.
+    pub s: JitState,
+    /// Coprocessor 0.
+    pub cp0: Cp0,
+    /// The LL bit: set by `ll`, cleared by `eret`; `sc` stores only when set.
+    pub llbit: bool,
+    /// Guest byte order.
+    pub big_endian: bool,
+    /// Instructions retired before the current slice (see [`Cpu::icount`]).
+    pub retired: u64,
+    /// Budget the current slice started with.
+    pub slice: i32,
+    /// Budget taken away from the slice by a helper that wants the block
+    /// chain to return to the dispatcher soon (added back there).
+    pub deferred_budget: i32,
+    /// The soft-TLB of the current mode.
+    pub soft_tlb: SoftTlb,
+    /// Guest physical memory.
+    pub phys: PhysMap,
+    /// Physical pages (number = address >> 12) that hold decoded blocks.
+    pub code_pages: HashSet<u32>,
+    /// Code pages written since the dispatcher last looked.
+    pub dirty_code_pages: Vec<u32>,
+    /// Set when the run loop must stop.
+    pub stop: Option<StopRequest>,
+}
+
+impl Cpu {
+    /// A 24Kc at reset with the given memory.
+    pub fn new(phys: PhysMap, big_endian: bool) -> Self {
+        let mut cpu = Self {
+            s: JitState::default(),
+            cp0: Cp0::reset_24kc(big_endian),
+            llbit: false,
+            big_endian,
+            retired: 0,
+            slice: 0,
+            deferred_budget: 0,
+            soft_tlb: SoftTlb::default(),
+            phys,
+            code_pages: HashSet::new(),
+            dirty_code_pages: Vec::new(),
+            stop: None,
+        };
+        cpu.s.pc = 0xbfc0_0000;
+        cpu.s.soft_tlb = cpu.soft_tlb.as_ptr();
+        cpu
+    }
+
+    /// Instructions retired so far (exact at block boundaries; inside a
+    /// block, a block counts as retired when it starts).
+    pub fn icount(&self) -> u64 {
+        self.retired + (self.slice - self.s.budget - self.deferred_budget) as u64
+    }
+
+    /// Makes the current block chain return to the dispatcher at the next
+    /// block boundary, without losing budget.
+    pub fn request_exit(&mut self) {
+        if self.s.budget > 0 {
+            self.deferred_budget += self.s.budget;
+            self.s.budget = 0;
+        }
+    }
+
+    /// CP0 Count: in this deterministic model it advances once every two
+    /// retired instructions (CCRes = 2, one instruction per cycle).
+    pub fn count(&self) -> u32 {
+        (self.icount() >> 1) as u32
+    }
+
+    /// Takes exception `e` for the instruction at `pc_bd` (bit 0: in a delay
+    /// slot) and moves `pc` to the vector.
+    pub fn raise(&mut self, e: Exception, pc_bd: u32) {
+        let pc = pc_bd & !3;
+        let bd = pc_bd & 1 != 0;
+        let exl = self.cp0.status & status::EXL != 0;
+        let was_user = self.cp0.user_mode();
+        if !exl {
+            self.cp0.epc = if bd { pc.wrapping_sub(4) } else { pc };
+            self.cp0.cause = (self.cp0.cause & !cause::BD) | if bd { cause::BD } else { 0 };
+        }
+        if let Some(addr) = e.bad_vaddr {
+            self.cp0.bad_vaddr = addr;
+            if matches!(e.code, ExcCode::TlbL | ExcCode::TlbS | ExcCode::Mod) {
+                self.cp0.context = (self.cp0.context & 0xff80_0000) | ((addr >> 9) & 0x007f_fff0);
+                self.cp0.entry_hi = (addr & 0xffff_e000) | (self.cp0.entry_hi & 0xff);
+            }
+        }
+        self.cp0.cause = (self.cp0.cause & !(cause::EXC_MASK | (3 << cause::CE_SHIFT)))
+            | ((e.code as u32) << cause::EXC_SHIFT)
+            | (e.coprocessor << cause::CE_SHIFT);
+        self.cp0.status |= status::EXL;
+        let base = if self.cp0.status & status::BEV != 0 { 0xbfc0_0200 } else { self.cp0.ebase & 0xffff_f000 };
+        let offset = if e.refill && !exl {
+            0
+        } else if e.code == ExcCode::Int && self.cp0.cause & cause::IV != 0 {
+            0x200
+        } else {
+            0x180
+        };
+        self.s.pc = base.wrapping_add(offset);
+        if was_user {
+            self.mode_changed();
+        }
+    }
+
+    /// Something changed the effective privilege mode: soft-TLB entries
+    /// filled under the old mode must go.
+    pub fn mode_changed(&mut self) {
+        self.soft_tlb.flush();
+        self.request_exit();
+    }
+
+    fn check_user_mode_change<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        let before = self.cp0.user_mode();
+        let r = f(self);
+        if self.cp0.user_mode() != before {
+            self.mode_changed();
+        }
+        r
+    }
+
+    /// `eret`: return from exception or error level, clearing the LL bit.
+    pub fn eret(&mut self) {
+        self.check_user_mode_change(|cpu| {
+            if cpu.cp0.status & status::ERL != 0 {
+                cpu.s.pc = cpu.cp0.error_epc;
+                cpu.cp0.status &= !status::ERL;
+            } else {
+                cpu.s.pc = cpu.cp0.epc;
+                cpu.cp0.status &= !status::EXL;
+            }
+        });
+        self.llbit = false;
+    }
+
+    /// Writes Status (mtc0, di, ei), honouring its writable mask.
+    pub fn set_status(&mut self, value: u32) {
+        self.check_user_mode_change(|cpu| {
+            cpu.cp0.status = (cpu.cp0.status & !status::WRITABLE) | (value & status::WRITABLE);
+        });
+        self.request_exit();
+    }
+
+    /// `mfc0 rt, reg, sel`; `None` for a register this CPU does not have
+    /// (reads as 0, as on the 24K).
+    pub fn mfc0(&self, reg: usize, sel: u32) -> u32 {
+        let c = &self.cp0;
+        match (reg, sel) {
+            (0, 0) => c.index,
+            (1, 0) => c.random,
+            (2, 0) => c.entry_lo0,
+            (3, 0) => c.entry_lo1,
+            (4, 0) => c.context,
+            (5, 0) => c.page_mask,
+            (6, 0) => c.wired,
+            (7, 0) => c.hwrena,
+            (8, 0) => c.bad_vaddr,
+            (9, 0) => self.count(),
+            (10, 0) => c.entry_hi,
+            (11, 0) => c.compare,
+            (12, 0) => c.status,
+            (12, 1) => c.int_ctl,
+            (12, 2) => c.srs_ctl,
+            (13, 0) => c.cause,
+            (14, 0) => c.epc,
+            (15, 0) => c.prid,
+            (15, 1) => c.ebase,
+            (16, 0) => c.config0,
+            (16, 1) => c.config1,
+            (16, 2) => c.config2,
+            (16, 3) => c.config3,
+            (16, 7) => c.config7,
+            (17, 0) => c.lladdr >> 4,
+            (18, s) => c.watch_lo[s as usize],
+            (19, s) => c.watch_hi[s as usize],
+            (23, 0) => (1 << 25) | (1 << 15),
+            (26, 0) => c.err_ctl,
+            (30, 0) => c.error_epc,
+            (31, 0) => c.desave,
+            _ => 0,
+        }
+    }
+
+    /// `mtc0 rt, reg, sel`. Writes to read-only or absent registers are ignored.
+    pub fn mtc0(&mut self, reg: usize, sel: u32, v: u32) {
+        let c = &mut self.cp0;
+        match (reg, sel) {
+            (0, 0) => c.index = (c.index & 0x8000_0000) | (v & 15),
+            (2, 0) => c.entry_lo0 = v & 0x3fff_ffff,
+            (3, 0) => c.entry_lo1 = v & 0x3fff_ffff,
+            (4, 0) => c.context = (c.context & 0x007f_fff0) | (v & 0xff80_0000),
+            (5, 0) => c.page_mask = v & 0x1fff_e000,
+            (6, 0) => {
+                c.wired = v & 15;
+                c.random = 15;
+            }
+            (7, 0) => c.hwrena = v & 0xf,
+            (10, 0) => c.entry_hi = v & 0xffff_e0ff,
+            (11, 0) => {
+                c.compare = v;
+                c.cause &= !(cause::TI | (1 << 15));
+            }
+            (12, 0) => self.set_status(v),
+            (12, 1) => c.int_ctl = (c.int_ctl & !0x3e0) | (v & 0x3e0),
+            (13, 0) => {
+                c.cause = (c.cause & !cause::WRITABLE) | (v & cause::WRITABLE);
+                self.request_exit();
+            }
+            (14, 0) => c.epc = v,
+            (15, 1) => c.ebase = (c.ebase & 0xc000_0000) | (v & 0x3fff_f000),
+            (16, 0) => c.config0 = (c.config0 & !7) | (v & 7),
+            (18, s) => c.watch_lo[s as usize] = v & !7,
+            (19, s) => c.watch_hi[s as usize] = (c.watch_hi[s as usize] & 0x8000_0000) | (v & 0x40ff_0ff8),
+            (30, 0) => c.error_epc = v,
+            (31, 0) => c.desave = v,
+            _ => {}
+        }
+    }
+
+    /// Guest virtual → guest physical for an access of `access` kind.
+    pub fn translate(&self, addr: u32, access: Access) -> Result<u64, Exception> {
+        let user = self.cp0.user_mode();
+        match classify(addr, user) {
+            Segment::Kseg0(pa) | Segment::Kseg1(pa) => Ok(pa as u64),
+            Segment::AddressError => Err(Exception::at(Self::ade(access), addr)),
+            Segment::Mapped => {
+                // No TLB entries are modelled yet: every mapped access misses.
+                let code = if access == Access::Store { ExcCode::TlbS } else { ExcCode::TlbL };
+                Err(Exception { refill: true, ..Exception::at(code, addr) })
+            }
+        }
+    }
+
+    fn ade(access: Access) -> ExcCode {
+        if access == Access::Store { ExcCode::AdES } else { ExcCode::AdEL }
+    }
+
+    /// Fetches the instruction word at `pc` (no soft-TLB: blocks are decoded once).
+    pub fn fetch(&self, pc: u32) -> Result<u32, Exception> {
+        if pc & 3 != 0 {
+            return Err(Exception::at(ExcCode::AdEL, pc));
+        }
+        let pa = self.translate(pc, Access::Fetch)?;
+        match self.phys.lookup(pa) {
+            Target::Ram { host_page, .. } => {
+                let off = (pa & 0xfff) as usize;
+                // SAFETY: `host_page` is the start of a 4 KiB page of guest RAM
+                // and `off + 4 <= 4096` (aligned word within the page).
+                let raw = unsafe { std::ptr::read_unaligned(host_page.add(off) as *const u32) };
+                Ok(if self.big_endian { u32::from_be(raw) } else { u32::from_le(raw) })
+            }
+            _ => Err(Exception::new(ExcCode::Ibe)),
+        }
+    }
+
+    /// Loads `size` (1, 2, 4) bytes at `addr`, zero-extended; raises nothing
+    /// itself: the caller raises the returned exception.
+    pub fn load(&mut self, addr: u32, size: u32) -> Result<u32, Exception> {
+        if let Some(host) = self.soft_tlb.probe_read(addr, size) {
+            // SAFETY: a soft-TLB hit means `host` points into a guest RAM page
+            // filled by `load_slow`, and the access is aligned within it.
+            return Ok(unsafe { self.read_host(host, size) });
+        }
+        self.load_slow(addr, size)
+    }
+
+    /// # Safety
+    /// `host` must point at `size` readable bytes of guest RAM.
+    unsafe fn read_host(&self, host: usize, size: u32) -> u32 {
+        let p = host as *const u8;
+        // SAFETY: guaranteed by the caller.
+        unsafe {
+            match (size, self.big_endian) {
+                (1, _) => *p as u32,
+                (2, false) => u16::from_le(std::ptr::read_unaligned(p as *const u16)) as u32,
+                (2, true) => u16::from_be(std::ptr::read_unaligned(p as *const u16)) as u32,
+                (_, false) => u32::from_le(std::ptr::read_unaligned(p as *const u32)),
+                (_, true) => u32::from_be(std::ptr::read_unaligned(p as *const u32)),
+            }
+        }
+    }
+
+    /// # Safety
+    /// `host` must point at `size` writable bytes of guest RAM.
+    unsafe fn write_host(&self, host: usize, size: u32, v: u32) {
+        let p = host as *mut u8;
+        // SAFETY: guaranteed by the caller.
+        unsafe {
+            match (size, self.big_endian) {
+                (1, _) => *p = v as u8,
+                (2, false) => std::ptr::write_unaligned(p as *mut u16, (v as u16).to_le()),
+                (2, true) => std::ptr::write_unaligned(p as *mut u16, (v as u16).to_be()),
+                (_, false) => std::ptr::write_unaligned(p as *mut u32, v.to_le()),
+                (_, true) => std::ptr::write_unaligned(p as *mut u32, v.to_be()),
+            }
+        }
+    }
+
+    /// The load slow path: alignment, segments, then RAM (filling the
+    /// soft-TLB) or a device.
+    pub fn load_slow(&mut self, addr: u32, size: u32) -> Result<u32, Exception> {
+        if addr & (size - 1) != 0 {
+            return Err(Exception::at(ExcCode::AdEL, addr));
+        }
+        let pa = self.translate(addr, Access::Load)?;
+        match self.phys.lookup(pa) {
+            Target::Ram { host_page, writable } => {
+                let code = self.code_pages.contains(&((pa >> 12) as u32));
+                self.soft_tlb.fill(addr, host_page, writable && !code);
+                let host = host_page as usize + (pa & 0xfff) as usize;
+                // SAFETY: `host_page` is a RAM page and the aligned access of
+                // `size` bytes at offset `pa & 0xfff` stays inside it.
+                Ok(unsafe { self.read_host(host, size) })
+            }
+            Target::Mmio { device, offset } => Ok(self.phys.mmio_read(device, offset, size) as u32),
+            Target::Unassigned => Ok(0),
+        }
+    }
+
+    /// Stores the low `size` bytes of `v` at `addr`.
+    pub fn store(&mut self, addr: u32, size: u32, v: u32) -> Result<(), Exception> {
+        if let Some(host) = self.soft_tlb.probe_write(addr, size) {
+            // SAFETY: a write hit means `host` is in a writable RAM page that
+            // holds no translated code, and the access is aligned.
+            unsafe { self.write_host(host, size, v) };
+            return Ok(());
+        }
+        self.store_slow(addr, size, v)
+    }
+
+    /// The store slow path; also where self-modifying code is noticed.
+    pub fn store_slow(&mut self, addr: u32, size: u32, v: u32) -> Result<(), Exception> {
+        if addr & (size - 1) != 0 {
+            return Err(Exception::at(ExcCode::AdES, addr));
+        }
+        let pa = self.translate(addr, Access::Store)?;
+        match self.phys.lookup(pa) {
+            Target::Ram { host_page, writable } => {
+                if !writable {
+                    return Ok(()); // ROM: writes are ignored
+                }
+                let page = (pa >> 12) as u32;
+                if self.code_pages.remove(&page) {
+                    // Code on this page was decoded; the dispatcher drops it
+                    // before running anything else (the rest of this block
+                    // may run stale, as on a CPU with a non-coherent I-cache).
+                    self.dirty_code_pages.push(page);
+                    self.request_exit();
+                }
+                self.soft_tlb.fill(addr, host_page, true);
+                let host = host_page as usize + (pa & 0xfff) as usize;
+                // SAFETY: as in `load_slow`; the page is writable RAM.
+                unsafe { self.write_host(host, size, v) };
+            }
+            Target::Mmio { device, offset } => match self.phys.mmio_write(device, offset, size, v as u64) {
+                DeviceAction::None => {}
+                DeviceAction::Reset => self.stop_with(StopRequest::Reset),
+                DeviceAction::PowerOff => self.stop_with(StopRequest::PowerOff),
+            },
+            Target::Unassigned => {}
+        }
+        Ok(())
+    }
+
+    /// Asks the run loop to stop after this instruction.
+    pub fn stop_with(&mut self, why: StopRequest) {
+        self.stop.get_or_insert(why);
+        self.request_exit();
+    }
+
+    /// Marks the physical page of `pc` as holding decoded code: stores to it
+    /// now take the slow path.
+    pub fn mark_code_page(&mut self, pc: u32) -> Option<u32> {
+        let pa = self.translate(pc, Access::Fetch).ok()?;
+        let page = (pa >> 12) as u32;
+        if self.code_pages.insert(page) {
+            if let Target::Ram { host_page, .. } = self.phys.lookup(pa) {
+                self.soft_tlb.protect_host_page(host_page as usize);
+            }
+        }
+        Some(page)
+    }
+}

@@ -1,0 +1,79 @@
+//! `extern "C"` functions that translated code calls: the slow paths of
+//! memory access and the interpreter for rare instructions.
+//!
+//! Every helper receives the `*mut JitState` that the block was entered
+//! with. That pointer is the first field of a live, `repr(C)` [`Cpu`]
+//! (`Machine::run_compiled` only ever enters code with `&mut cpu.s`), so
+//! casting it back to `*mut Cpu` is sound, and no other reference to the
+//! CPU exists while translated code runs.
+
+use crate::cpu::Cpu;
+use crate::exception::{ExcCode, Exception};
+use crate::interp::{Flow, exec};
+use frontend::decode;
+use jit::abi::{CONTINUE, ExitReason, Helpers, JitState, LOAD_SIGNED};
+
+/// # Safety
+/// `state` must be the `s` field of a live `Cpu` with no other borrow.
+unsafe fn cpu<'a>(state: *mut JitState) -> &'a mut Cpu {
+    // SAFETY: see the module comment; `JitState` is the first field of the
+    // repr(C) `Cpu`, so the pointers are equal.
+    unsafe { &mut *(state as *mut Cpu) }
+}
+
+unsafe extern "C" fn load(state: *mut JitState, addr: u32, pc_bd: u32, kind: u32) -> u64 {
+    // SAFETY: translated code passes its state pointer, per the ABI.
+    let cpu = unsafe { cpu(state) };
+    let size = kind & 7;
+    match cpu.load_slow(addr, size) {
+        Ok(v) => match (size, kind & LOAD_SIGNED != 0) {
+            (1, true) => v as u8 as i8 as u32 as u64,
+            (2, true) => v as u16 as i16 as u32 as u64,
+            _ => v as u64,
+        },
+        Err(e) => {
+            cpu.raise(e, pc_bd);
+            (ExitReason::Exception as u64) << 32
+        }
+    }
+}
+
+unsafe extern "C" fn store(state: *mut JitState, addr: u32, value: u32, pc_bd: u32, size: u32) -> u32 {
+    // SAFETY: translated code passes its state pointer, per the ABI.
+    let cpu = unsafe { cpu(state) };
+    match cpu.store_slow(addr, size, value) {
+        Ok(()) => CONTINUE,
+        Err(e) => {
+            cpu.raise(e, pc_bd);
+            ExitReason::Exception as u32
+        }
+    }
+}
+
+unsafe extern "C" fn exec_one(state: *mut JitState, word: u32, pc_bd: u32) -> u32 {
+    // SAFETY: translated code passes its state pointer, per the ABI.
+    let cpu = unsafe { cpu(state) };
+    match exec(cpu, decode(word), pc_bd & !3, pc_bd & 1 != 0) {
+        Flow::Next => CONTINUE,
+        Flow::Exit(r) => r as u32,
+        // Branches are always lowered inline; a branch reaching here is in a
+        // delay slot, which `exec` turns into Reserved Instruction.
+        Flow::Branch { .. } => {
+            cpu.raise(Exception::new(ExcCode::Ri), pc_bd);
+            ExitReason::Exception as u32
+        }
+    }
+}
+
+unsafe extern "C" fn raise(state: *mut JitState, code: u32, pc_bd: u32) -> u32 {
+    // SAFETY: translated code passes its state pointer, per the ABI.
+    let cpu = unsafe { cpu(state) };
+    let code = ExcCode::from_u32(code).unwrap_or(ExcCode::Ri);
+    cpu.raise(Exception::new(code), pc_bd);
+    ExitReason::Exception as u32
+}
+
+/// The helper table handed to the translator.
+pub fn table() -> Helpers {
+    Helpers { load, store, exec: exec_one, raise }
+}

@@ -1,0 +1,394 @@
+//! The execution loop: block cache, tier selection, dispatch, time.
+
+use crate::cp0::cause;
+use crate::cpu::{Cpu, StopRequest};
+use crate::exception::Exception;
+use crate::helpers;
+use crate::interp::{Flow, exec};
+use frontend::{GuestBlock, decode, scan_block};
+use hashbrown::HashMap;
+use jit::abi::{ExitReason, pc_bd};
+use jit::{CompiledCode, Jit, JitError};
+
+/// Which tier runs guest code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum JitMode {
+    /// Interpreter only.
+    Never,
+    /// Compile every block before its first run (synchronously).
+    Always,
+    /// Interpret, and compile blocks in the background once they are hot.
+    #[default]
+    Auto,
+}
+
+/// Why [`Machine::run`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// The guest asked for a board reset (Malta SOFTRES).
+    Reset,
+    /// The guest powered the board off.
+    PowerOff,
+    /// `wait` with nothing that could ever wake the CPU.
+    Halted,
+    /// An `sdbbp` at this PC.
+    DebugBreakpoint(u32),
+    /// The instruction limit given to `run` was reached.
+    InstructionLimit,
+}
+
+/// Executions after which `auto` mode compiles a block.
+pub const HOT_THRESHOLD: u32 = 50;
+/// Longest slice between dispatcher checks (interrupts, timer, limits).
+const MAX_SLICE: i32 = 1 << 20;
+/// Shortest slice: longer than any block, so every block can start.
+const MIN_SLICE: i32 = 2 * frontend::MAX_BLOCK_INSNS as i32 + 2;
+
+struct Block {
+    key: u64,
+    guest: GuestBlock,
+    /// Physical pages the block's instructions came from.
+    pages: [Option<u32>; 2],
+    runs: u32,
+    code: Option<CompiledCode>,
+    compile_pending: bool,
+    /// Exit slots: code addresses of successor blocks for the two direct
+    /// exits, or 0 to return to the dispatcher. Boxed: JIT code holds
+    /// their address.
+    slots: Box<[usize; 2]>,
+}
+
+/// Counters a benchmark or a curious user can read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Blocks decoded.
+    pub blocks_decoded: u64,
+    /// Blocks compiled.
+    pub blocks_compiled: u64,
+    /// Block executions in the interpreter.
+    pub interp_blocks: u64,
+    /// Entries into translated code from the dispatcher.
+    pub jit_entries: u64,
+    /// Exit slots filled (chains made).
+    pub chains: u64,
+    /// Blocks dropped because their code was written.
+    pub invalidations: u64,
+}
+
+/// A CPU, its memory and devices, and the two execution tiers.
+pub struct Machine {
+    /// The CPU and its memory.
+    pub cpu: Box<Cpu>,
+    mode: JitMode,
+    jit: Option<Jit>,
+    blocks: Vec<Option<Block>>,
+    free: Vec<usize>,
+    map: HashMap<u64, usize>,
+    by_page: HashMap<u32, Vec<usize>>,
+    /// Counters.
+    pub stats: Stats,
+}
+
+impl std::fmt::Debug for Machine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Machine").field("pc", &self.cpu.s.pc).field("mode", &self.mode).finish_non_exhaustive()
+    }
+}
+
+impl Machine {
+    /// A machine running `cpu` with the given tier policy.
+    pub fn new(cpu: Cpu, mode: JitMode) -> Result<Self, JitError> {
+        let jit = match mode {
+            JitMode::Never => None,
+            _ => Some(Jit::new(helpers::table(), cpu.big_endian)?),
+        };
+        let mut cpu = Box::new(cpu);
+        cpu.s.soft_tlb = cpu.soft_tlb.as_ptr();
+        Ok(Self {
+            cpu,
+            mode,
+            jit,
+            blocks: Vec::new(),
+            free: Vec::new(),
+            map: HashMap::new(),
+            by_page: HashMap::new(),
+            stats: Stats::default(),
+        })
+    }
+
+    fn key(&self, pc: u32) -> u64 {
+        pc as u64 | (self.cpu.cp0.user_mode() as u64) << 32
+    }
+
+    /// Runs until the guest stops the machine or `limit` instructions retire.
+    pub fn run(&mut self, limit: Option<u64>) -> Exit {
+        let end = limit.map(|l| self.cpu.icount().saturating_add(l));
+        loop {
+            if let Some(why) = self.cpu.stop.take() {
+                return match why {
+                    StopRequest::Reset => Exit::Reset,
+                    StopRequest::PowerOff => Exit::PowerOff,
+                    StopRequest::Halted => Exit::Halted,
+                    StopRequest::DebugBreakpoint(pc) => Exit::DebugBreakpoint(pc),
+                };
+            }
+            let left = end.map_or(u64::MAX, |e| e.saturating_sub(self.cpu.icount()));
+            if left == 0 {
+                return Exit::InstructionLimit;
+            }
+            self.start_slice(left);
+            self.run_slice();
+            self.end_slice();
+        }
+    }
+
+    fn start_slice(&mut self, left: u64) {
+        self.drop_dirty_blocks();
+        if self.cpu.cp0.interrupt_pending() {
+            let pc = self.cpu.s.pc;
+            self.cpu.raise(Exception::new(crate::exception::ExcCode::Int), pc_bd(pc, false));
+        }
+        // Stop near the next timer match, so Cause.TI is raised on time.
+        let to_timer = (self.cpu.cp0.compare.wrapping_sub(self.cpu.count()) as u64) * 2;
+        let slice = left.min(to_timer).clamp(MIN_SLICE as u64, MAX_SLICE as u64) as i32;
+        let cpu = &mut *self.cpu;
+        cpu.slice = slice;
+        cpu.s.budget = slice;
+        cpu.deferred_budget = 0;
+    }
+
+    fn end_slice(&mut self) {
+        let cpu = &mut *self.cpu;
+        let before = cpu.retired;
+        let old_count = (before >> 1) as u32;
+        cpu.s.budget += cpu.deferred_budget;
+        cpu.deferred_budget = 0;
+        cpu.retired += (cpu.slice - cpu.s.budget) as u64;
+        cpu.slice = 0;
+        cpu.s.budget = 0;
+        // Count == Compare somewhere in this slice: raise the timer interrupt (IP7).
+        let new_count = cpu.count();
+        if cpu.cp0.compare.wrapping_sub(old_count).wrapping_sub(1) < new_count.wrapping_sub(old_count) {
+            cpu.cp0.cause |= cause::TI | (1 << 15);
+        }
+    }
+
+    fn run_slice(&mut self) {
+        while self.cpu.s.budget > 0 && self.cpu.stop.is_none() && self.cpu.dirty_code_pages.is_empty() {
+            let pc = self.cpu.s.pc;
+            let Some(idx) = self.lookup_or_decode(pc) else { continue };
+            let reason = match self.blocks[idx].as_ref().and_then(|b| b.code) {
+                Some(code) => self.run_compiled(code),
+                None => self.run_interpreted(idx),
+            };
+            if reason == ExitReason::Budget {
+                return;
+            }
+            if self.cpu.cp0.interrupt_pending() {
+                return;
+            }
+        }
+    }
+
+    fn run_compiled(&mut self, code: CompiledCode) -> ExitReason {
+        self.stats.jit_entries += 1;
+        let jit = self.jit.as_ref().expect("compiled blocks exist only with a JIT");
+        // SAFETY: `code` came from this JIT for a block still in the cache,
+        // the state pointer is the live CPU (JitState first in repr(C)
+        // Cpu), and its soft_tlb pointer is the CPU's own soft-TLB.
+        let raw = unsafe { jit.enter(&mut self.cpu.s, code) };
+        let reason = ExitReason::try_from(raw).unwrap_or(ExitReason::Stop);
+        if reason == ExitReason::ChainMiss {
+            self.fill_slot();
+        }
+        reason
+    }
+
+    /// A compiled block left through an empty exit slot: if its target is
+    /// compiled too, point the slot there so the next run chains directly.
+    fn fill_slot(&mut self) {
+        let slot = self.cpu.s.exit_slot;
+        if slot.is_null() || !self.cpu.dirty_code_pages.is_empty() {
+            return;
+        }
+        let key = self.key(self.cpu.s.pc);
+        if let Some(code) = self.map.get(&key).and_then(|&i| self.blocks[i].as_ref()).and_then(|b| b.code) {
+            // SAFETY: exit slots live in boxed arrays owned by blocks that are
+            // still cached (no invalidation happened since the exit).
+            unsafe { *slot = code.addr() };
+            self.stats.chains += 1;
+        }
+    }
+
+    fn lookup_or_decode(&mut self, pc: u32) -> Option<usize> {
+        let key = self.key(pc);
+        if let Some(&idx) = self.map.get(&key) {
+            return Some(idx);
+        }
+        let cpu = &mut *self.cpu;
+        let guest = match scan_block(pc, |a| cpu.fetch(a)) {
+            Ok(b) => b,
+            Err(e) => {
+                cpu.raise(e, pc_bd(pc, false));
+                return None;
+            }
+        };
+        let first = cpu.mark_code_page(pc);
+        let last_pc = guest.end().wrapping_sub(4);
+        let second = if last_pc >> 12 != pc >> 12 { cpu.mark_code_page(last_pc) } else { None };
+        let block = Block {
+            key,
+            guest,
+            pages: [first, second],
+            runs: 0,
+            code: None,
+            compile_pending: false,
+            slots: Box::new([0; 2]),
+        };
+        let idx = match self.free.pop() {
+            Some(i) => {
+                self.blocks[i] = Some(block);
+                i
+            }
+            None => {
+                self.blocks.push(Some(block));
+                self.blocks.len() - 1
+            }
+        };
+        for p in [first, second].into_iter().flatten() {
+            self.by_page.entry(p).or_default().push(idx);
+        }
+        self.map.insert(key, idx);
+        self.stats.blocks_decoded += 1;
+        if self.mode == JitMode::Always {
+            self.compile(idx);
+        }
+        Some(idx)
+    }
+
+    fn compile(&mut self, idx: usize) {
+        let (Some(jit), Some(b)) = (self.jit.as_mut(), self.blocks[idx].as_mut()) else { return };
+        if !jit::compilable(&b.guest) {
+            return;
+        }
+        b.compile_pending = true;
+        match jit.compile(&b.guest, &mut b.slots) {
+            Ok(code) => {
+                b.code = Some(code);
+                self.stats.blocks_compiled += 1;
+            }
+            // A block the translator cannot take stays in the interpreter.
+            Err(_) => {}
+        }
+    }
+
+    fn run_interpreted(&mut self, idx: usize) -> ExitReason {
+        self.stats.interp_blocks += 1;
+        let Some(b) = self.blocks[idx].as_mut() else { return ExitReason::Jump };
+        b.runs += 1;
+        let hot = self.mode == JitMode::Auto && b.runs >= HOT_THRESHOLD && !b.compile_pending;
+        let reason = interpret_block(&mut self.cpu, &b.guest);
+        if hot {
+            self.compile(idx);
+        }
+        reason
+    }
+
+    /// Drops every block whose code page was written, and every chain into them.
+    fn drop_dirty_blocks(&mut self) {
+        let pages = std::mem::take(&mut self.cpu.dirty_code_pages);
+        if pages.is_empty() {
+            return;
+        }
+        let mut dropped_code = Vec::new();
+        for page in pages {
+            for idx in self.by_page.remove(&page).unwrap_or_default() {
+                let Some(b) = self.blocks[idx].take() else { continue };
+                self.map.remove(&b.key);
+                for p in b.pages.into_iter().flatten() {
+                    if p != page {
+                        if let Some(v) = self.by_page.get_mut(&p) {
+                            v.retain(|&i| i != idx);
+                        }
+                    }
+                }
+                if let Some(code) = b.code {
+                    dropped_code.push(code.addr());
+                }
+                self.free.push(idx);
+                self.stats.invalidations += 1;
+            }
+        }
+        if !dropped_code.is_empty() {
+            for b in self.blocks.iter_mut().flatten() {
+                for s in b.slots.iter_mut() {
+                    if dropped_code.contains(s) {
+                        *s = 0;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Runs one decoded block in the interpreter, with the budget rules of the
+/// JIT ABI (see `jit::abi`): the whole block is charged on entry and what
+/// did not retire is refunded on an early exit.
+pub fn interpret_block(cpu: &mut Cpu, b: &GuestBlock) -> ExitReason {
+    let n = b.insns.len() as i32;
+    if cpu.s.budget < n {
+        return ExitReason::Budget;
+    }
+    cpu.s.budget -= n;
+    let mut idx = 0usize;
+    while idx < b.insns.len() {
+        let pc = b.start.wrapping_add(4 * idx as u32);
+        let insn = b.insns[idx];
+        match exec(cpu, insn, pc, false) {
+            Flow::Next => idx += 1,
+            Flow::Exit(r) => {
+                let retired = r == ExitReason::Jump;
+                cpu.s.budget += n - idx as i32 - retired as i32;
+                return r;
+            }
+            Flow::Branch { taken, target } => {
+                let slot_pc = pc.wrapping_add(4);
+                let after = if taken { target } else { pc.wrapping_add(8) };
+                let slot = if idx + 1 < b.insns.len() {
+                    b.insns[idx + 1]
+                } else {
+                    // The delay slot is on the next page: fetch it now.
+                    cpu.s.budget -= 1;
+                    match cpu.fetch(slot_pc) {
+                        Ok(w) => decode(w),
+                        Err(e) => {
+                            cpu.raise(e, pc_bd(slot_pc, true));
+                            cpu.s.budget += 1;
+                            return ExitReason::Exception;
+                        }
+                    }
+                };
+                let in_block = idx + 1 < b.insns.len();
+                let rest = n - idx as i32 - 1 - in_block as i32;
+                if !taken && insn.is_likely() {
+                    cpu.s.budget += rest + 1;
+                    cpu.s.pc = after;
+                    return ExitReason::Jump;
+                }
+                return match exec(cpu, slot, slot_pc, true) {
+                    Flow::Exit(r) => {
+                        cpu.s.budget += rest + (r != ExitReason::Jump) as i32;
+                        r
+                    }
+                    _ => {
+                        cpu.s.budget += rest;
+                        cpu.s.pc = after;
+                        ExitReason::Jump
+                    }
+                };
+            }
+        }
+    }
+    cpu.s.pc = b.end();
+    ExitReason::Jump
+}
