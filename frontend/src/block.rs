@@ -48,10 +48,10 @@ pub fn scan_block<E>(
         insns.push(insn);
         pc = pc.wrapping_add(4);
         if insn.has_delay_slot() {
-            if pc & 0xfff != 0 {
-                if let Ok(w) = fetch(pc) {
-                    insns.push(decode(w));
-                }
+            if pc & 0xfff != 0
+                && let Ok(w) = fetch(pc)
+            {
+                insns.push(decode(w));
             }
             break;
         }

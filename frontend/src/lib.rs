@@ -18,4 +18,5 @@ mod insn;
 
 pub use block::{GuestBlock, MAX_BLOCK_INSNS, scan_block};
 pub use decode::decode;
+pub use disasm::{Disasm, disasm};
 pub use insn::{Insn, Op};

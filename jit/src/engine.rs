@@ -7,6 +7,7 @@
 //! dropped from the cache (a block may be running when it is invalidated).
 
 use crate::abi::{Helpers, JitState};
+use crate::code_memory::CodeArena;
 use crate::lower::{block_signature, lower_block};
 use cranelift_codegen::ir::{AbiParam, InstBuilder, Signature, UserFuncName, types};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
@@ -18,6 +19,9 @@ use cranelift_module::{Module, default_libcall_names};
 use frontend::GuestBlock;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
+
+/// Address space reserved for translated code.
+const CODE_ARENA_BYTES: usize = 1 << 30;
 
 /// Address of a compiled block's code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,7 +84,7 @@ impl std::fmt::Debug for Jit {
 fn isa() -> Result<OwnedTargetIsa, JitError> {
     let mut flags = settings::builder();
     let host = |e: &dyn std::fmt::Display| JitError::Host(e.to_string());
-    for (k, v) in [("opt_level", "speed"), ("preserve_frame_pointers", "true"), ("enable_verifier", "false")] {
+    for (k, v) in [("opt_level", "none"), ("preserve_frame_pointers", "true"), ("enable_verifier", "false")] {
         flags.set(k, v).map_err(|e| host(&e))?;
     }
     let isa = cranelift_native::builder().map_err(|e| host(&e))?;
@@ -98,8 +102,13 @@ struct Compiler {
 impl Compiler {
     fn new(helpers: Helpers, big_endian: bool) -> Result<Self, JitError> {
         let mut builder = JITBuilder::with_isa(isa()?, default_libcall_names());
-        let arena = ArenaMemoryProvider::new_with_size(1 << 30).map_err(|e| JitError::Host(e.to_string()))?;
-        builder.memory_provider(Box::new(arena));
+        let host = |e: &dyn std::fmt::Display| JitError::Host(e.to_string());
+        if cfg!(target_arch = "x86_64") {
+            builder.memory_provider(Box::new(CodeArena::new(CODE_ARENA_BYTES).map_err(|e| host(&e))?));
+        } else {
+            let arena = ArenaMemoryProvider::new_with_size(CODE_ARENA_BYTES).map_err(|e| host(&e))?;
+            builder.memory_provider(Box::new(arena));
+        }
         let module = JITModule::new(builder);
         Ok(Self { ctx: module.make_context(), module, fctx: FunctionBuilderContext::new(), helpers, big_endian })
     }

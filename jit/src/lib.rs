@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 pub mod abi;
+mod code_memory;
 mod engine;
 mod lower;
 mod lower_ops;

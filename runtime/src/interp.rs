@@ -318,7 +318,16 @@ pub fn exec(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
             return raise(cpu, Exception::cpu(1), pc, bd);
         }
         Op::Cop2 | Op::Lwc2 | Op::Ldc2 | Op::Swc2 | Op::Sdc2 => return raise(cpu, Exception::cpu(2), pc, bd),
-        Op::Reserved => return raise(cpu, Exception::new(ExcCode::Ri), pc, bd),
+        Op::Reserved => {
+            // Undefined encodings in the COP1/COP1X opcode space trap as
+            // Coprocessor Unusable while CU1 is clear, so the kernel's FPU
+            // emulator sees them (and decides SIGILL itself).
+            let e = match i.word >> 26 {
+                0x11 | 0x13 => Exception::cpu(1),
+                _ => Exception::new(ExcCode::Ri),
+            };
+            return raise(cpu, e, pc, bd);
+        }
     }
     Flow::Next
 }

@@ -49,6 +49,8 @@ struct Block {
     guest: GuestBlock,
     /// Physical pages the block's instructions came from.
     pages: [Option<u32>; 2],
+    /// Unique for the machine's lifetime (slab indices are reused).
+    serial: u64,
     runs: u32,
     code: Option<CompiledCode>,
     compile_pending: bool,
@@ -85,6 +87,9 @@ pub struct Machine {
     free: Vec<usize>,
     map: HashMap<u64, usize>,
     by_page: HashMap<u32, Vec<usize>>,
+    /// Background compilations in flight: request id → (block index, serial).
+    pending: HashMap<u64, (usize, u64)>,
+    next_serial: u64,
     /// Counters.
     pub stats: Stats,
 }
@@ -112,6 +117,8 @@ impl Machine {
             free: Vec::new(),
             map: HashMap::new(),
             by_page: HashMap::new(),
+            pending: HashMap::new(),
+            next_serial: 0,
             stats: Stats::default(),
         })
     }
@@ -175,6 +182,9 @@ impl Machine {
 
     fn run_slice(&mut self) {
         while self.cpu.s.budget > 0 && self.cpu.stop.is_none() && self.cpu.dirty_code_pages.is_empty() {
+            if !self.pending.is_empty() {
+                self.install_compiled();
+            }
             let pc = self.cpu.s.pc;
             let Some(idx) = self.lookup_or_decode(pc) else { continue };
             let reason = match self.blocks[idx].as_ref().and_then(|b| b.code) {
@@ -236,9 +246,11 @@ impl Machine {
         let first = cpu.mark_code_page(pc);
         let last_pc = guest.end().wrapping_sub(4);
         let second = if last_pc >> 12 != pc >> 12 { cpu.mark_code_page(last_pc) } else { None };
+        self.next_serial += 1;
         let block = Block {
             key,
             guest,
+            serial: self.next_serial,
             pages: [first, second],
             runs: 0,
             code: None,
@@ -266,19 +278,44 @@ impl Machine {
         Some(idx)
     }
 
+    /// Compiles block `idx` now (`always` mode).
     fn compile(&mut self, idx: usize) {
         let (Some(jit), Some(b)) = (self.jit.as_mut(), self.blocks[idx].as_mut()) else { return };
+        b.compile_pending = true;
         if !jit::compilable(&b.guest) {
             return;
         }
+        // A block the translator rejects stays in the interpreter.
+        if let Ok(code) = jit.compile(&b.guest, &mut b.slots) {
+            b.code = Some(code);
+            self.stats.blocks_compiled += 1;
+        }
+    }
+
+    /// Queues block `idx` for the compiler thread (`auto` mode).
+    fn compile_in_background(&mut self, idx: usize) {
+        let (Some(jit), Some(b)) = (self.jit.as_mut(), self.blocks[idx].as_mut()) else { return };
         b.compile_pending = true;
-        match jit.compile(&b.guest, &mut b.slots) {
-            Ok(code) => {
-                b.code = Some(code);
-                self.stats.blocks_compiled += 1;
+        if !jit::compilable(&b.guest) {
+            return;
+        }
+        if let Ok(id) = jit.submit(&b.guest, &mut b.slots) {
+            self.pending.insert(id, (idx, b.serial));
+        }
+    }
+
+    /// Installs code the compiler thread has finished, unless its block was
+    /// dropped meanwhile (then the code is simply never run).
+    fn install_compiled(&mut self) {
+        let Some(jit) = self.jit.as_mut() else { return };
+        while let Some((id, result)) = jit.try_recv() {
+            let Some((idx, serial)) = self.pending.remove(&id) else { continue };
+            if let (Some(b), Ok(code)) = (self.blocks[idx].as_mut(), result) {
+                if b.serial == serial {
+                    b.code = Some(code);
+                    self.stats.blocks_compiled += 1;
+                }
             }
-            // A block the translator cannot take stays in the interpreter.
-            Err(_) => {}
         }
     }
 
@@ -289,7 +326,7 @@ impl Machine {
         let hot = self.mode == JitMode::Auto && b.runs >= HOT_THRESHOLD && !b.compile_pending;
         let reason = interpret_block(&mut self.cpu, &b.guest);
         if hot {
-            self.compile(idx);
+            self.compile_in_background(idx);
         }
         reason
     }
