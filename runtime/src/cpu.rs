@@ -4,7 +4,7 @@
 use crate::cp0::{Cp0, cause, status};
 use crate::exception::{ExcCode, Exception};
 use hashbrown::HashSet;
-use jit::abi::JitState;
+use jit::abi::{JUMP_CACHE_BITS, JitState, JumpCacheEntry, jump_cache_index};
 use softmmu::segment::{Segment, classify};
 use softmmu::{Access, DeviceAction, PhysMap, SoftTlb, Target};
 
@@ -38,6 +38,10 @@ pub struct Cpu {
     pub big_endian: bool,
     /// Instructions retired before the current slice (see [`Cpu::icount`]).
     pub retired: u64,
+    /// Count minus what the instruction count alone would give.
+    pub count_base: u32,
+    /// Count's value while Cause.DC stops it.
+    pub count_frozen: Option<u32>,
     /// Budget the current slice started with.
     pub slice: i32,
     /// Budget taken away from the slice by a helper that wants the block
@@ -45,6 +49,9 @@ pub struct Cpu {
     pub deferred_budget: i32,
     /// The soft-TLB of the current mode.
     pub soft_tlb: SoftTlb,
+    /// Jump caches for kernel (0) and user (1) mode; `s.jump_cache` points
+    /// at the one for the current mode. Filled by the dispatcher.
+    pub jump_caches: [Box<[JumpCacheEntry]>; 2],
     /// Guest physical memory.
     pub phys: PhysMap,
     /// Physical pages (number = address >> 12) that hold decoded blocks.
@@ -64,17 +71,27 @@ impl Cpu {
             llbit: false,
             big_endian,
             retired: 0,
+            count_base: 0,
+            count_frozen: None,
             slice: 0,
             deferred_budget: 0,
             soft_tlb: SoftTlb::default(),
+            jump_caches: std::array::from_fn(|_| vec![JumpCacheEntry::default(); 1 << JUMP_CACHE_BITS].into()),
             phys,
             code_pages: HashSet::new(),
             dirty_code_pages: Vec::new(),
             stop: None,
         };
         cpu.s.pc = 0xbfc0_0000;
-        cpu.s.soft_tlb = cpu.soft_tlb.as_ptr();
+        cpu.attach_pointers();
         cpu
+    }
+
+    /// Points the JIT-visible state at this CPU's soft-TLB and at the jump
+    /// cache of the current mode (after a move, or a mode change).
+    pub fn attach_pointers(&mut self) {
+        self.s.soft_tlb = self.soft_tlb.as_ptr();
+        self.s.jump_cache = self.jump_caches[self.cp0.user_mode() as usize].as_ptr();
     }
 
     /// Instructions retired so far (exact at block boundaries; inside a
@@ -93,16 +110,29 @@ impl Cpu {
     }
 
     /// CP0 Count: in this deterministic model it advances once every two
-    /// retired instructions (CCRes = 2, one instruction per cycle).
+    /// retired instructions (CCRes = 2, one instruction per cycle), from
+    /// wherever software last set it; Cause.DC freezes it.
     pub fn count(&self) -> u32 {
-        (self.icount() >> 1) as u32
+        self.count_frozen.unwrap_or_else(|| ((self.icount() >> 1) as u32).wrapping_add(self.count_base))
+    }
+
+    fn set_count(&mut self, v: u32) {
+        match &mut self.count_frozen {
+            Some(f) => *f = v,
+            None => self.count_base = v.wrapping_sub((self.icount() >> 1) as u32),
+        }
     }
 
     /// Takes exception `e` for the instruction at `pc_bd` (bit 0: in a delay
     /// slot) and moves `pc` to the vector.
     pub fn raise(&mut self, e: Exception, pc_bd: u32) {
-        let pc = pc_bd & !3;
-        let bd = pc_bd & 1 != 0;
+        self.raise_at(e, pc_bd & !3, pc_bd & 1 != 0);
+    }
+
+    /// Takes exception `e` for the instruction at `pc` (`bd`: in a delay
+    /// slot). `pc` may be misaligned: an instruction fetch from a bad
+    /// address reports that address in EPC, as QEMU and the 24K do.
+    pub fn raise_at(&mut self, e: Exception, pc: u32, bd: bool) {
         let exl = self.cp0.status & status::EXL != 0;
         let was_user = self.cp0.user_mode();
         if !exl {
@@ -138,6 +168,7 @@ impl Cpu {
     /// filled under the old mode must go.
     pub fn mode_changed(&mut self) {
         self.soft_tlb.flush();
+        self.attach_pointers();
         self.request_exit();
     }
 
@@ -233,8 +264,19 @@ impl Cpu {
             }
             (12, 0) => self.set_status(v),
             (12, 1) => c.int_ctl = (c.int_ctl & !0x3e0) | (v & 0x3e0),
+            (9, 0) => self.set_count(v),
             (13, 0) => {
+                let count = self.count();
+                let c = &mut self.cp0;
                 c.cause = (c.cause & !cause::WRITABLE) | (v & cause::WRITABLE);
+                let stopped = c.cause & cause::DC != 0;
+                if stopped != self.count_frozen.is_some() {
+                    self.count_frozen = None;
+                    self.set_count(count);
+                    if stopped {
+                        self.count_frozen = Some(count);
+                    }
+                }
                 self.request_exit();
             }
             (14, 0) => c.epc = v,
@@ -397,6 +439,22 @@ impl Cpu {
     pub fn stop_with(&mut self, why: StopRequest) {
         self.stop.get_or_insert(why);
         self.request_exit();
+    }
+
+    /// Remembers that the block at `pc` (current mode) has code `code`, for
+    /// indirect jumps from translated code.
+    pub fn cache_jump_target(&mut self, pc: u32, code: usize) {
+        let cache = &mut self.jump_caches[self.cp0.user_mode() as usize];
+        cache[jump_cache_index(pc)] = JumpCacheEntry { pc, code };
+    }
+
+    /// Forgets jump-cache entries that lead to any of `dropped` code addresses.
+    pub fn forget_jump_targets(&mut self, dropped: &[usize]) {
+        for e in self.jump_caches.iter_mut().flat_map(|c| c.iter_mut()) {
+            if dropped.contains(&e.code) {
+                *e = JumpCacheEntry::default();
+            }
+        }
     }
 
     /// Marks the physical page of `pc` as holding decoded code: stores to it

@@ -52,14 +52,21 @@ pub struct LoadedImage {
 
 /// Reads just the byte order of an ELF, to build the machine before loading.
 pub fn elf_big_endian(bytes: &[u8]) -> Result<bool, LoadError> {
-    if bytes.len() < 6 || &bytes[..4] != b"\x7fELF" {
+    if !bytes.starts_with(header::ELFMAG) {
         return Err(LoadError::NotElf);
+    }
+    if bytes.len() < header::SIZEOF_IDENT {
+        return Err(truncated_header());
     }
     match bytes[header::EI_DATA] {
         header::ELFDATA2LSB => Ok(false),
         header::ELFDATA2MSB => Ok(true),
         d => Err(LoadError::Malformed(format!("unknown byte order {d}"))),
     }
+}
+
+fn truncated_header() -> LoadError {
+    LoadError::Malformed("the file ends inside the ELF header".into())
 }
 
 /// kseg0/kseg1 virtual address to physical, as QEMU's Malta loader does.
@@ -71,11 +78,22 @@ fn kseg_to_phys(vaddr: u32) -> Option<u64> {
 /// bytes at physical 0), zero-filling up to `p_memsz`.
 pub fn load_elf(bytes: &[u8], mem: &mut PhysMap, ram_size: u64) -> Result<LoadedImage, LoadError> {
     let big_endian = elf_big_endian(bytes)?;
-    let elf = Elf::parse(bytes).map_err(|e| LoadError::Malformed(e.to_string()))?;
-    let machine = elf.header.e_machine;
-    if elf.is_64 || machine != header::EM_MIPS {
-        return Err(LoadError::WrongMachine { class: bytes[header::EI_CLASS], machine });
+    // Class and machine first, from the raw header: goblin would read an
+    // ELF64 header over our ELF32 one and report some confusing layout error.
+    let class = bytes[header::EI_CLASS];
+    if class != header::ELFCLASS32 && class != header::ELFCLASS64 {
+        return Err(LoadError::Malformed(format!("unknown ELF class {class}")));
     }
+    let machine = bytes.get(18..20).ok_or_else(truncated_header)?;
+    let machine = [machine[0], machine[1]];
+    let machine = if big_endian { u16::from_be_bytes(machine) } else { u16::from_le_bytes(machine) };
+    if class != header::ELFCLASS32 || machine != header::EM_MIPS {
+        return Err(LoadError::WrongMachine { class, machine });
+    }
+    if bytes.len() < header::header32::SIZEOF_EHDR {
+        return Err(truncated_header());
+    }
+    let elf = Elf::parse(bytes).map_err(|e| LoadError::Malformed(e.to_string()))?;
     if elf.header.e_type != header::ET_EXEC {
         return Err(LoadError::NotExecutable(elf.header.e_type));
     }
@@ -108,4 +126,184 @@ pub fn load_elf(bytes: &[u8], mem: &mut PhysMap, ram_size: u64) -> Result<Loaded
         return Err(LoadError::EntryOutside(entry));
     }
     Ok(LoadedImage { entry, big_endian, phys_end })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RAM: u64 = 1 << 20;
+    const BASE: u32 = 0x8001_0000;
+
+    /// A minimal ELF32 MIPS image: header, one program header per segment
+    /// `(p_type, vaddr, file words, memsz)`, then the segments' data.
+    /// (tests/all/cli.rs has a twin of this for the command line.)
+    struct Spec {
+        big_endian: bool,
+        class: u8,
+        e_type: u16,
+        machine: u16,
+        entry: u32,
+        segs: Vec<(u32, u32, Vec<u32>, u32)>,
+    }
+
+    impl Spec {
+        fn exec() -> Self {
+            let seg = (PT_LOAD, BASE, vec![0x1000_ffff, 0], 16);
+            Spec { big_endian: false, class: 1, e_type: 2, machine: 8, entry: BASE, segs: vec![seg] }
+        }
+
+        fn bytes(&self) -> Vec<u8> {
+            let be = self.big_endian;
+            let h = |b: &mut Vec<u8>, v: u16| b.extend(if be { v.to_be_bytes() } else { v.to_le_bytes() });
+            let w = |b: &mut Vec<u8>, v: u32| b.extend(if be { v.to_be_bytes() } else { v.to_le_bytes() });
+            let mut b = b"\x7fELF".to_vec();
+            b.extend([self.class, if be { 2 } else { 1 }, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            h(&mut b, self.e_type);
+            h(&mut b, self.machine);
+            for v in [1, self.entry, 52, 0, 0] {
+                w(&mut b, v); // e_version, e_entry, e_phoff, e_shoff, e_flags
+            }
+            for v in [52, 32, self.segs.len() as u16, 40, 0, 0] {
+                h(&mut b, v);
+            }
+            let mut offset = 52 + 32 * self.segs.len() as u32;
+            for (p_type, vaddr, words, memsz) in &self.segs {
+                let filesz = 4 * words.len() as u32;
+                for v in [*p_type, offset, *vaddr, vaddr & 0x1fff_ffff, filesz, *memsz, 7, 4] {
+                    w(&mut b, v);
+                }
+                offset += filesz;
+            }
+            self.segs.iter().flat_map(|s| &s.2).for_each(|&v| w(&mut b, v));
+            b
+        }
+    }
+
+    fn load(bytes: &[u8]) -> Result<LoadedImage, LoadError> {
+        let mut mem = PhysMap::default();
+        mem.add_ram(0, RAM as usize, true).unwrap();
+        load_elf(bytes, &mut mem, RAM)
+    }
+
+    fn malformed(bytes: &[u8]) -> String {
+        match load(bytes) {
+            Err(LoadError::Malformed(why)) => why,
+            other => panic!("expected Malformed, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn loads_both_byte_orders() {
+        for big_endian in [false, true] {
+            let spec = Spec { big_endian, ..Spec::exec() };
+            let mut mem = PhysMap::default();
+            mem.add_ram(0, RAM as usize, true).unwrap();
+            mem.write_bytes(0x1_0008, &[0xff; 8]).unwrap();
+            let image = load_elf(&spec.bytes(), &mut mem, RAM).unwrap();
+            assert_eq!(image, LoadedImage { entry: BASE, big_endian, phys_end: 0x1_0010 });
+            let mut got = [0; 16];
+            mem.read_bytes(0x1_0000, &mut got).unwrap();
+            let first = if big_endian { 0x1000_ffffu32.to_be_bytes() } else { 0x1000_ffffu32.to_le_bytes() };
+            assert_eq!(got[..4], first);
+            assert_eq!(got[4..], [0; 12], "the rest up to p_memsz is zeroed");
+        }
+    }
+
+    #[test]
+    fn not_elf() {
+        for bytes in [&b""[..], b"\x7fEL", b"#!/bin/sh\n", b"MZ\x90\x00\x03\x00\x00\x00"] {
+            assert_eq!(load(bytes), Err(LoadError::NotElf));
+            assert_eq!(elf_big_endian(bytes), Err(LoadError::NotElf));
+        }
+    }
+
+    #[test]
+    fn truncated() {
+        let full = Spec::exec().bytes();
+        for len in [4, 6, 16, 19, 30, 51] {
+            assert!(malformed(&full[..len]).contains("ELF header"), "{len} bytes");
+        }
+        assert!(!malformed(&full[..52 + 16]).is_empty());
+        assert!(malformed(&full[..full.len() - 2]).contains("past the end of the file"));
+        let mut huge = full.clone();
+        huge[44..46].copy_from_slice(&0xffffu16.to_le_bytes()); // e_phnum
+        assert!(!malformed(&huge).is_empty());
+    }
+
+    #[test]
+    fn bad_ident() {
+        let mut bytes = Spec::exec().bytes();
+        bytes[header::EI_DATA] = 3;
+        assert!(malformed(&bytes).contains("byte order"));
+        let mut bytes = Spec::exec().bytes();
+        bytes[header::EI_CLASS] = 0;
+        assert!(malformed(&bytes).contains("class"));
+    }
+
+    #[test]
+    fn wrong_machine() {
+        let elf64 = Spec { class: 2, ..Spec::exec() }.bytes();
+        assert_eq!(load(&elf64), Err(LoadError::WrongMachine { class: 2, machine: 8 }));
+        let x86 = Spec { machine: 62, ..Spec::exec() }.bytes();
+        assert_eq!(load(&x86), Err(LoadError::WrongMachine { class: 1, machine: 62 }));
+        let x86_be = Spec { machine: 62, big_endian: true, ..Spec::exec() }.bytes();
+        assert_eq!(load(&x86_be), Err(LoadError::WrongMachine { class: 1, machine: 62 }));
+    }
+
+    #[test]
+    fn not_executable() {
+        for e_type in [0, 1, 3, 4] {
+            assert_eq!(load(&Spec { e_type, ..Spec::exec() }.bytes()), Err(LoadError::NotExecutable(e_type)));
+        }
+    }
+
+    #[test]
+    fn no_segments() {
+        assert_eq!(load(&Spec { segs: vec![], ..Spec::exec() }.bytes()), Err(LoadError::NoSegments));
+        let mut spec = Spec::exec();
+        spec.segs[0].0 = 4; // PT_NOTE
+        assert_eq!(load(&spec.bytes()), Err(LoadError::NoSegments));
+    }
+
+    #[test]
+    fn segment_outside_ram() {
+        let at = |vaddr: u32, memsz: u32| {
+            let mut spec = Spec { entry: vaddr, ..Spec::exec() };
+            spec.segs[0].1 = vaddr;
+            spec.segs[0].3 = memsz;
+            load(&spec.bytes())
+        };
+        let outside = |vaddr, size| Err(LoadError::SegmentOutsideRam { vaddr, size });
+        assert_eq!(at(0x0040_0000, 16), outside(0x0040_0000, 16)); // kuseg
+        assert_eq!(at(0xc000_0000, 16), outside(0xc000_0000, 16)); // kseg2
+        assert_eq!(at(0x9f00_0000, 16), outside(0x9f00_0000, 16)); // kseg0, past RAM
+        assert_eq!(at(0x800f_fff8, 16), outside(0x800f_fff8, 16)); // straddles the end of RAM
+        assert_eq!(at(0x8001_0000, 4), outside(0x8001_0000, 4)); // p_filesz > p_memsz
+        assert!(at(0xa001_0000, 16).is_ok(), "kseg1 is fine");
+    }
+
+    #[test]
+    fn entry_outside() {
+        for entry in [0, BASE - 4, BASE + 16, 0xbfc0_0000] {
+            assert_eq!(load(&Spec { entry, ..Spec::exec() }.bytes()), Err(LoadError::EntryOutside(entry)));
+        }
+    }
+
+    #[test]
+    fn messages_are_one_line() {
+        let errors = [
+            LoadError::NotElf,
+            LoadError::Malformed(malformed(&Spec::exec().bytes()[..60])),
+            LoadError::WrongMachine { class: 2, machine: 62 },
+            LoadError::NotExecutable(3),
+            LoadError::NoSegments,
+            LoadError::SegmentOutsideRam { vaddr: 0x0040_0000, size: 16 },
+            LoadError::EntryOutside(0),
+        ];
+        for e in errors {
+            let msg = e.to_string();
+            assert!(!msg.is_empty() && !msg.contains('\n'), "{msg:?}");
+        }
+    }
 }

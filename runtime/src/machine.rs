@@ -90,6 +90,8 @@ pub struct Machine {
     /// Background compilations in flight: request id → (block index, serial).
     pending: HashMap<u64, (usize, u64)>,
     next_serial: u64,
+    /// CP0 Count when the current slice started (for Count == Compare).
+    slice_start_count: u32,
     /// Counters.
     pub stats: Stats,
 }
@@ -108,7 +110,7 @@ impl Machine {
             _ => Some(Jit::new(helpers::table(), cpu.big_endian)?),
         };
         let mut cpu = Box::new(cpu);
-        cpu.s.soft_tlb = cpu.soft_tlb.as_ptr();
+        cpu.attach_pointers();
         Ok(Self {
             cpu,
             mode,
@@ -119,6 +121,7 @@ impl Machine {
             by_page: HashMap::new(),
             pending: HashMap::new(),
             next_serial: 0,
+            slice_start_count: 0,
             stats: Stats::default(),
         })
     }
@@ -159,6 +162,7 @@ impl Machine {
         let to_timer = (self.cpu.cp0.compare.wrapping_sub(self.cpu.count()) as u64) * 2;
         let slice = left.min(to_timer).clamp(MIN_SLICE as u64, MAX_SLICE as u64) as i32;
         let cpu = &mut *self.cpu;
+        self.slice_start_count = cpu.count();
         cpu.slice = slice;
         cpu.s.budget = slice;
         cpu.deferred_budget = 0;
@@ -166,8 +170,7 @@ impl Machine {
 
     fn end_slice(&mut self) {
         let cpu = &mut *self.cpu;
-        let before = cpu.retired;
-        let old_count = (before >> 1) as u32;
+        let old_count = self.slice_start_count;
         cpu.s.budget += cpu.deferred_budget;
         cpu.deferred_budget = 0;
         cpu.retired += (cpu.slice - cpu.s.budget) as u64;
@@ -188,7 +191,10 @@ impl Machine {
             let pc = self.cpu.s.pc;
             let Some(idx) = self.lookup_or_decode(pc) else { continue };
             let reason = match self.blocks[idx].as_ref().and_then(|b| b.code) {
-                Some(code) => self.run_compiled(code),
+                Some(code) => {
+                    self.cpu.cache_jump_target(pc, code.addr());
+                    self.run_compiled(code)
+                }
                 None => self.run_interpreted(idx),
             };
             if reason == ExitReason::Budget {
@@ -239,7 +245,7 @@ impl Machine {
         let guest = match scan_block(pc, |a| cpu.fetch(a)) {
             Ok(b) => b,
             Err(e) => {
-                cpu.raise(e, pc_bd(pc, false));
+                cpu.raise_at(e, pc, false);
                 return None;
             }
         };
@@ -357,6 +363,7 @@ impl Machine {
             }
         }
         if !dropped_code.is_empty() {
+            self.cpu.forget_jump_targets(&dropped_code);
             for b in self.blocks.iter_mut().flatten() {
                 for s in b.slots.iter_mut() {
                     if dropped_code.contains(s) {
