@@ -47,6 +47,29 @@ pub struct JitState {
     pub soft_tlb: *const SoftTlbEntry,
     /// After [`ExitReason::ChainMiss`]: the exit slot that wants filling.
     pub exit_slot: *mut usize,
+    /// The jump cache for the current mode: where indirect jumps
+    /// (`jr`, `jalr`) look up their target's code without leaving
+    /// translated code. Owned by the runtime, never null while code runs.
+    pub jump_cache: *const JumpCacheEntry,
+}
+
+/// log2 of the number of [`JumpCacheEntry`]s in a jump cache.
+pub const JUMP_CACHE_BITS: u32 = 12;
+
+/// One entry of the direct-mapped jump cache, indexed by `(pc >> 2)`
+/// modulo its size. An entry whose `code` is 0 never matches.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JumpCacheEntry {
+    /// Guest PC of the block.
+    pub pc: u32,
+    /// Its code address, or 0.
+    pub code: usize,
+}
+
+/// Index of `pc` in a jump cache.
+pub const fn jump_cache_index(pc: u32) -> usize {
+    ((pc >> 2) as usize) & ((1 << JUMP_CACHE_BITS) - 1)
 }
 
 impl Default for JitState {
@@ -59,6 +82,7 @@ impl Default for JitState {
             budget: 0,
             soft_tlb: std::ptr::null(),
             exit_slot: std::ptr::null_mut(),
+            jump_cache: std::ptr::null(),
         }
     }
 }
@@ -82,6 +106,15 @@ pub mod offsets {
     pub const SOFT_TLB: i32 = offset_of!(JitState, soft_tlb) as i32;
     /// Offset of `exit_slot`.
     pub const EXIT_SLOT: i32 = offset_of!(JitState, exit_slot) as i32;
+    /// Offset of `jump_cache`.
+    pub const JUMP_CACHE: i32 = offset_of!(JitState, jump_cache) as i32;
+    /// Offset of [`JumpCacheEntry::pc`].
+    pub const JUMP_PC: i32 = offset_of!(JumpCacheEntry, pc) as i32;
+    /// Offset of [`JumpCacheEntry::code`].
+    pub const JUMP_CODE: i32 = offset_of!(JumpCacheEntry, code) as i32;
+    /// log2 of the size of a [`JumpCacheEntry`].
+    pub const JUMP_ENTRY_SHIFT: u32 = size_of::<JumpCacheEntry>().trailing_zeros();
+    const _: () = assert!(size_of::<JumpCacheEntry>() == 1 << JUMP_ENTRY_SHIFT);
 }
 
 const _: () = assert!(offsets::gpr(0) == 0 && offsets::gpr(31) == 124 && offsets::PC == 136);
@@ -157,7 +190,8 @@ mod tests {
     fn layout_is_stable() {
         assert_eq!(offsets::gpr(5), 20);
         assert_eq!((offsets::HI, offsets::LO, offsets::PC, offsets::BUDGET), (128, 132, 136, 140));
-        assert_eq!((offsets::SOFT_TLB, offsets::EXIT_SLOT), (144, 152));
+        assert_eq!((offsets::SOFT_TLB, offsets::EXIT_SLOT, offsets::JUMP_CACHE), (144, 152, 160));
+        assert_eq!((offsets::JUMP_PC, offsets::JUMP_CODE, offsets::JUMP_ENTRY_SHIFT), (0, 8, 4));
     }
 
     #[test]

@@ -84,7 +84,14 @@ impl std::fmt::Debug for Jit {
 fn isa() -> Result<OwnedTargetIsa, JitError> {
     let mut flags = settings::builder();
     let host = |e: &dyn std::fmt::Display| JitError::Host(e.to_string());
-    for (k, v) in [("opt_level", "none"), ("preserve_frame_pointers", "true"), ("enable_verifier", "false")] {
+    let settings = [
+        ("opt_level", "speed"),
+        ("preserve_frame_pointers", "true"),
+        ("enable_verifier", "false"),
+        // The JitState pointer lives in the pinned register (see lower.rs).
+        ("enable_pinned_reg", "true"),
+    ];
+    for (k, v) in settings {
         flags.set(k, v).map_err(|e| host(&e))?;
     }
     let isa = cranelift_native::builder().map_err(|e| host(&e))?;
@@ -97,6 +104,8 @@ struct Compiler {
     fctx: FunctionBuilderContext,
     helpers: Helpers,
     big_endian: bool,
+    /// `MIPSJIT_DUMP` set: print each block's guest code and host code.
+    dump: bool,
 }
 
 impl Compiler {
@@ -110,21 +119,29 @@ impl Compiler {
             builder.memory_provider(Box::new(arena));
         }
         let module = JITModule::new(builder);
-        Ok(Self { ctx: module.make_context(), module, fctx: FunctionBuilderContext::new(), helpers, big_endian })
+        let dump = std::env::var_os("MIPSJIT_DUMP").is_some();
+        let fctx = FunctionBuilderContext::new();
+        Ok(Self { ctx: module.make_context(), module, fctx, helpers, big_endian, dump })
     }
 
     fn finish(&mut self, pc: u32) -> Result<CompiledCode, JitError> {
         let err = |msg: String| JitError::Compile { pc, msg };
         let id = self.module.declare_anonymous_function(&self.ctx.func.signature).map_err(|e| err(e.to_string()))?;
+        self.ctx.set_disasm(self.dump);
         let r = self.module.define_function(id, &mut self.ctx);
+        if let (true, Some(code)) = (self.dump, self.ctx.compiled_code()) {
+            eprintln!("{}", code.vcode.as_deref().unwrap_or(""));
+        }
         self.module.clear_context(&mut self.ctx);
         r.map_err(|e| err(format!("{e:?}")))?;
         self.module.finalize_definitions().map_err(|e| err(e.to_string()))?;
         Ok(CompiledCode(self.module.get_finalized_function(id) as usize))
     }
 
-    /// `system_v fn(state, code) -> u32 { tail_call code(state) }`: how host
-    /// code enters the tail-calling world of blocks.
+    /// `system_v fn(state, code) -> u32 { call code(state) }`: how host code
+    /// enters the tail-calling world of blocks. It puts `state` in the
+    /// pinned register and gives the caller's value back afterwards (the
+    /// pinned register is callee-saved in the host ABI).
     fn trampoline(&mut self) -> Result<CompiledCode, JitError> {
         let mut sig = Signature::new(CallConv::SystemV);
         sig.params.push(AbiParam::new(types::I64));
@@ -139,8 +156,11 @@ impl Compiler {
         b.seal_block(entry);
         let (state, code) = (b.block_params(entry)[0], b.block_params(entry)[1]);
         let sig = b.import_signature(block_signature());
+        let saved = b.ins().get_pinned_reg(types::I64);
+        b.ins().set_pinned_reg(state);
         let call = b.ins().call_indirect(sig, code, &[state]);
         let r = b.inst_results(call)[0];
+        b.ins().set_pinned_reg(saved);
         b.ins().return_(&[r]);
         b.finalize(cfg);
         self.finish(0)
@@ -149,6 +169,12 @@ impl Compiler {
     fn compile(&mut self, g: &GuestBlock, slots: usize) -> Result<CompiledCode, JitError> {
         self.ctx.func.signature = block_signature();
         self.ctx.func.name = UserFuncName::user(0, g.start);
+        if self.dump {
+            for (k, i) in g.insns.iter().enumerate() {
+                let pc = g.start.wrapping_add(4 * k as u32);
+                eprintln!("{pc:08x}: {}", frontend::disasm(*i, pc));
+            }
+        }
         let cfg = self.module.target_config();
         let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
         lower_block(&mut b, g, &self.helpers, self.big_endian, slots);

@@ -7,7 +7,7 @@
 //! `exec` helper may change registers behind our back; after it the cache
 //! is forgotten.
 
-use crate::abi::{ExitReason, Helpers, LOAD_SIGNED, offsets, pc_bd};
+use crate::abi::{ExitReason, Helpers, JUMP_CACHE_BITS, LOAD_SIGNED, offsets, pc_bd};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     AbiParam, Block, InstBuilder, MemFlagsData, SigRef, Signature, Type, Value, types,
@@ -50,8 +50,6 @@ pub(crate) struct Lower<'a, 'b> {
     helpers: &'a Helpers,
     sigs: Sigs,
     big_endian: bool,
-    state: Value,
-    tlb_base: Value,
     regs: [Option<Value>; 34],
     /// The soft-TLB entry address computed by the last `probe`.
     pending_entry: Option<Value>,
@@ -59,6 +57,11 @@ pub(crate) struct Lower<'a, 'b> {
     n: i32,
     /// Exit slots of this block: `[taken or fall-through, not taken]`.
     slots: usize,
+    /// Guest address of the block.
+    start: u32,
+    /// The IR block after the entry's budget charge: where a loop back to
+    /// `start` goes, without leaving the function.
+    body: Block,
 }
 
 const HI: usize = 32;
@@ -70,6 +73,13 @@ fn reg_offset(r: usize) -> i32 {
         LO => offsets::LO,
         r => offsets::gpr(r),
     }
+}
+
+/// The `*mut JitState`, which lives in the pinned register (r15 on x86-64)
+/// for the whole run: asked for at each use, so the register allocator
+/// never keeps a copy of it alive across calls (and never spills it).
+fn st(b: &mut FunctionBuilder<'_>) -> Value {
+    b.ins().get_pinned_reg(I64)
 }
 
 fn flags() -> MemFlagsData {
@@ -88,7 +98,7 @@ pub(crate) fn lower_block(
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     b.seal_block(entry);
-    let state = b.block_params(entry)[0];
+    let state = st(b);
     let sigs = import_signatures(b);
     let n = g.insns.len() as i32;
 
@@ -96,21 +106,35 @@ pub(crate) fn lower_block(
     let budget = b.ins().load(I32, flags(), state, offsets::BUDGET);
     let left = b.ins().iadd_imm_s(budget, -(n as i64));
     let spent = b.ins().icmp_imm_s(IntCC::SignedLessThan, left, 0);
-    let (out, body) = (b.create_block(), b.create_block());
-    b.ins().brif(spent, out, &[], body, &[]);
+    let (out, charge, body) = (b.create_block(), b.create_block(), b.create_block());
+    b.ins().brif(spent, out, &[], charge, &[]);
     b.seal_block(out);
-    b.seal_block(body);
+    b.seal_block(charge);
     b.switch_to_block(out);
     let pc = b.ins().iconst(I32, g.start as i64);
     b.ins().store(flags(), pc, state, offsets::PC);
     let r = b.ins().iconst(I32, ExitReason::Budget as i64);
     b.ins().return_(&[r]);
-    b.switch_to_block(body);
+    b.switch_to_block(charge);
     b.ins().store(flags(), left, state, offsets::BUDGET);
-    let tlb_base = b.ins().load(I64, flags(), state, offsets::SOFT_TLB);
+    b.ins().jump(body, &[]);
+    b.switch_to_block(body);
 
-    let mut l = Lower { b, helpers, sigs, big_endian, state, tlb_base, regs: [None; 34], pending_entry: None, n, slots };
+    let mut l = Lower {
+        b,
+        helpers,
+        sigs,
+        big_endian,
+        regs: [None; 34],
+        pending_entry: None,
+        n,
+        slots,
+        start: g.start,
+        body,
+    };
     l.lower_insns(g);
+    // Sealed last: a loop back to the block's own start jumps here.
+    l.b.seal_block(body);
 }
 
 fn import_signatures(b: &mut FunctionBuilder<'_>) -> Sigs {
@@ -139,7 +163,8 @@ impl<'b> Lower<'_, 'b> {
         if let Some(v) = self.regs[r] {
             return v;
         }
-        let v = self.b.ins().load(I32, flags(), self.state, reg_offset(r));
+        let state = st(self.b);
+        let v = self.b.ins().load(I32, flags(), state, reg_offset(r));
         self.regs[r] = Some(v);
         v
     }
@@ -149,7 +174,8 @@ impl<'b> Lower<'_, 'b> {
         if r == 0 {
             return;
         }
-        self.b.ins().store(flags(), v, self.state, reg_offset(r));
+        let state = st(self.b);
+        self.b.ins().store(flags(), v, state, reg_offset(r));
         self.regs[r] = Some(v);
     }
 
@@ -167,28 +193,96 @@ impl<'b> Lower<'_, 'b> {
     /// Returns `reason` after refunding `refund` unexecuted instructions.
     fn exit_with(&mut self, reason: Value, refund: i32) {
         if refund != 0 {
-            let budget = self.b.ins().load(I32, flags(), self.state, offsets::BUDGET);
+            let state = st(self.b);
+            let budget = self.b.ins().load(I32, flags(), state, offsets::BUDGET);
             let budget = self.b.ins().iadd_imm_s(budget, refund as i64);
-            self.b.ins().store(flags(), budget, self.state, offsets::BUDGET);
+            let state = st(self.b);
+            self.b.ins().store(flags(), budget, state, offsets::BUDGET);
         }
         self.b.ins().return_(&[reason]);
     }
 
     /// Leaves to `pc` without chaining (mode may have changed, or indirect).
     fn exit_jump(&mut self, pc: Value, refund: i32) {
-        self.b.ins().store(flags(), pc, self.state, offsets::PC);
+        let state = st(self.b);
+        self.b.ins().store(flags(), pc, state, offsets::PC);
         let r = self.b.ins().iconst(I32, ExitReason::Jump as i64);
         self.exit_with(r, refund);
+    }
+
+    /// A branch back to the block's own start (a tight loop): charge the
+    /// budget as a new entry would and jump to the body, with no tail call
+    /// and no frame setup. Registers are reloaded from the state there.
+    fn loop_to_start(&mut self) {
+        let state = st(self.b);
+        let budget = self.b.ins().load(I32, flags(), state, offsets::BUDGET);
+        let left = self.b.ins().iadd_imm_s(budget, -(self.n as i64));
+        let spent = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, left, 0);
+        let (out, again) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(spent, out, &[], again, &[]);
+        self.b.seal_block(out);
+        self.b.seal_block(again);
+        self.b.switch_to_block(out);
+        let pc = self.iconst(self.start);
+        let state = st(self.b);
+        self.b.ins().store(flags(), pc, state, offsets::PC);
+        let r = self.b.ins().iconst(I32, ExitReason::Budget as i64);
+        self.b.ins().return_(&[r]);
+        self.b.switch_to_block(again);
+        let state = st(self.b);
+        self.b.ins().store(flags(), left, state, offsets::BUDGET);
+        self.b.ins().jump(self.body, &[]);
+    }
+
+    /// Leaves to the register value `pc` (jr, jalr): a tail call through the
+    /// jump cache if it knows the target, else back to the dispatcher.
+    fn exit_indirect(&mut self, pc: Value, refund: i32) {
+        let state = st(self.b);
+        self.b.ins().store(flags(), pc, state, offsets::PC);
+        if refund != 0 {
+            let state = st(self.b);
+            let budget = self.b.ins().load(I32, flags(), state, offsets::BUDGET);
+            let budget = self.b.ins().iadd_imm_s(budget, refund as i64);
+            let state = st(self.b);
+            self.b.ins().store(flags(), budget, state, offsets::BUDGET);
+        }
+        let state = st(self.b);
+        let cache = self.b.ins().load(I64, flags(), state, offsets::JUMP_CACHE);
+        let index = self.b.ins().ushr_imm_s(pc, 2);
+        let index = self.b.ins().band_imm_s(index, (1i64 << JUMP_CACHE_BITS) - 1);
+        let index = self.b.ins().uextend(I64, index);
+        let off = self.b.ins().ishl_imm_s(index, offsets::JUMP_ENTRY_SHIFT as i64);
+        let entry = self.b.ins().iadd(cache, off);
+        let tag = self.b.ins().load(I32, flags(), entry, offsets::JUMP_PC);
+        let code = self.b.ins().load(I64, flags(), entry, offsets::JUMP_CODE);
+        let same = self.b.ins().icmp(IntCC::Equal, tag, pc);
+        let known = self.b.ins().icmp_imm_s(IntCC::NotEqual, code, 0);
+        let hit = self.b.ins().band(same, known);
+        let (chain, miss) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(hit, chain, &[], miss, &[]);
+        self.b.seal_block(chain);
+        self.b.seal_block(miss);
+        self.b.switch_to_block(chain);
+        let state = st(self.b);
+        self.b.ins().return_call_indirect(self.sigs.block, code, &[state]);
+        self.b.switch_to_block(miss);
+        let r = self.b.ins().iconst(I32, ExitReason::Jump as i64);
+        self.b.ins().return_(&[r]);
     }
 
     /// Leaves to the constant `target` through exit slot `slot`: a tail call
     /// into the successor if the runtime has linked it, else back to the
     /// dispatcher with [`ExitReason::ChainMiss`].
     fn exit_direct(&mut self, target: u32, slot: usize, refund: i32) {
+        if target == self.start && refund == 0 {
+            return self.loop_to_start();
+        }
         if refund != 0 {
-            let budget = self.b.ins().load(I32, flags(), self.state, offsets::BUDGET);
+            let state = st(self.b);
+            let budget = self.b.ins().load(I32, flags(), state, offsets::BUDGET);
             let budget = self.b.ins().iadd_imm_s(budget, refund as i64);
-            self.b.ins().store(flags(), budget, self.state, offsets::BUDGET);
+            let state = st(self.b);
+            self.b.ins().store(flags(), budget, state, offsets::BUDGET);
         }
         let slot_addr = self.b.ins().iconst(I64, (self.slots + 8 * slot) as i64);
         let code = self.b.ins().load(I64, flags(), slot_addr, 0);
@@ -197,11 +291,14 @@ impl<'b> Lower<'_, 'b> {
         self.b.seal_block(chain);
         self.b.seal_block(miss);
         self.b.switch_to_block(chain);
-        self.b.ins().return_call_indirect(self.sigs.block, code, &[self.state]);
+        let state = st(self.b);
+        self.b.ins().return_call_indirect(self.sigs.block, code, &[state]);
         self.b.switch_to_block(miss);
         let pc = self.iconst(target);
-        self.b.ins().store(flags(), pc, self.state, offsets::PC);
-        self.b.ins().store(flags(), slot_addr, self.state, offsets::EXIT_SLOT);
+        let state = st(self.b);
+        self.b.ins().store(flags(), pc, state, offsets::PC);
+        let state = st(self.b);
+        self.b.ins().store(flags(), slot_addr, state, offsets::EXIT_SLOT);
         let r = self.b.ins().iconst(I32, ExitReason::ChainMiss as i64);
         self.b.ins().return_(&[r]);
     }
@@ -218,10 +315,12 @@ impl<'b> Lower<'_, 'b> {
         let jump = self.b.ins().icmp_imm_s(IntCC::Equal, status, ExitReason::Jump as i64);
         let (zero, one) = (self.iconst(0), self.iconst(1));
         let extra = self.b.ins().select(jump, zero, one);
-        let budget = self.b.ins().load(I32, flags(), self.state, offsets::BUDGET);
+        let state = st(self.b);
+        let budget = self.b.ins().load(I32, flags(), state, offsets::BUDGET);
         let budget = self.b.ins().iadd_imm_s(budget, refund_if_retired as i64);
         let budget = self.b.ins().iadd(budget, extra);
-        self.b.ins().store(flags(), budget, self.state, offsets::BUDGET);
+        let state = st(self.b);
+        self.b.ins().store(flags(), budget, state, offsets::BUDGET);
         self.b.ins().return_(&[status]);
         self.b.switch_to_block(cont);
     }
@@ -234,7 +333,7 @@ impl<'b> Lower<'_, 'b> {
         self.b.seal_block(cont);
         self.b.switch_to_block(raise);
         let f = self.b.ins().iconst(I64, self.helpers.raise as usize as i64);
-        let args = [self.state, self.iconst(code), self.iconst(pcbd)];
+        let args = [st(self.b), self.iconst(code), self.iconst(pcbd)];
         let call = self.b.ins().call_indirect(self.sigs.raise, f, &args);
         let status = self.b.inst_results(call)[0];
         self.exit_with(status, self.n - idx as i32);
@@ -243,7 +342,7 @@ impl<'b> Lower<'_, 'b> {
 
     fn call_exec(&mut self, insn: Insn, pcbd: u32, idx: usize) {
         let f = self.b.ins().iconst(I64, self.helpers.exec as usize as i64);
-        let args = [self.state, self.iconst(insn.word), self.iconst(pcbd)];
+        let args = [st(self.b), self.iconst(insn.word), self.iconst(pcbd)];
         let call = self.b.ins().call_indirect(self.sigs.exec, f, &args);
         let status = self.b.inst_results(call)[0];
         self.forget();
@@ -347,7 +446,7 @@ impl<'b> Lower<'_, 'b> {
         self.lower_slot(slot, slot_pc, idx + 1);
         match (cond, target) {
             (None, Some(t)) => self.exit_direct(t, 0, rest),
-            (None, None) => self.exit_jump(rs, rest),
+            (None, None) => self.exit_indirect(rs, rest),
             (Some(c), t) => {
                 let (taken, not_taken) = (self.b.create_block(), self.b.create_block());
                 self.b.ins().brif(c, taken, &[], not_taken, &[]);
@@ -438,7 +537,7 @@ impl<'b> Lower<'_, 'b> {
         self.b.switch_to_block(miss);
         let f = self.b.ins().iconst(I64, self.helpers.load as usize as i64);
         let kind = size | if signed { LOAD_SIGNED } else { 0 };
-        let args = [self.state, addr, self.iconst(pcbd), self.iconst(kind)];
+        let args = [st(self.b), addr, self.iconst(pcbd), self.iconst(kind)];
         let call = self.b.ins().call_indirect(self.sigs.load, f, &args);
         let r = self.b.inst_results(call)[0];
         let status = self.b.ins().ushr_imm_s(r, 32);
@@ -467,7 +566,7 @@ impl<'b> Lower<'_, 'b> {
         self.b.ins().jump(join, &[]);
         self.b.switch_to_block(miss);
         let f = self.b.ins().iconst(I64, self.helpers.store as usize as i64);
-        let args = [self.state, addr, v, self.iconst(pcbd), self.iconst(size)];
+        let args = [st(self.b), addr, v, self.iconst(pcbd), self.iconst(size)];
         let call = self.b.ins().call_indirect(self.sigs.store, f, &args);
         let status = self.b.inst_results(call)[0];
         self.exit_unless_continue(status, self.n - idx as i32 - 1);
@@ -483,7 +582,10 @@ impl<'b> Lower<'_, 'b> {
         let index = self.b.ins().band_imm_s(index, (1i64 << SOFT_TLB_BITS) - 1);
         let index = self.b.ins().uextend(I64, index);
         let off = self.b.ins().ishl_imm_s(index, tlb::ENTRY_SHIFT as i64);
-        let entry = self.b.ins().iadd(self.tlb_base, off);
+        // Loaded at each access rather than kept live across helper calls.
+        let state = st(self.b);
+        let tlb_base = self.b.ins().load(I64, flags(), state, offsets::SOFT_TLB);
+        let entry = self.b.ins().iadd(tlb_base, off);
         let tag = self.b.ins().load(I32, flags(), entry, tag_offset);
         let want = self.b.ins().band_imm_s(addr, (!0xfffu32 | (size - 1)) as i32 as i64);
         let hit_cond = self.b.ins().icmp(IntCC::Equal, tag, want);
