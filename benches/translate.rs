@@ -24,10 +24,15 @@ unsafe extern "C" fn raise(_: *mut JitState, _: u32, _: u32) -> u32 {
     2
 }
 
+/// `$MIPSJIT_GUESTS`, else ../shared/guests, else build/guests (see
+/// scripts/fetch-guests.sh).
 fn guests() -> PathBuf {
-    std::env::var_os("MIPSJIT_GUESTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/guests"))
+    if let Some(d) = std::env::var_os("MIPSJIT_GUESTS") {
+        return PathBuf::from(d);
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let shared = root.join("../shared/guests");
+    if shared.is_dir() { shared } else { root.join("build/guests") }
 }
 
 /// Basic blocks of busybox's text, bucketed by length.

@@ -31,12 +31,14 @@ fn vmlinuz_disassembles_like_objdump() {
 }
 
 /// The guest images: `$MIPSJIT_GUESTS`, else `../shared/guests` beside the
-/// repository.
+/// repository, else `build/guests` (where `scripts/fetch-guests.sh` puts them).
 fn guests_dir() -> PathBuf {
-    std::env::var_os("MIPSJIT_GUESTS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/guests"),
-        PathBuf::from,
-    )
+    if let Some(d) = std::env::var_os("MIPSJIT_GUESTS") {
+        return PathBuf::from(d);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shared = root.join("../shared/guests");
+    if shared.is_dir() { shared } else { root.join("build/guests") }
 }
 
 /// A kind of difference: objdump's mnemonic (or `<none>` when it printed

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install the Debian packages the tests and benchmarks need (Debian 12):
+# the MIPS cross compilers, binutils (objdump for the decoder test), and
+# QEMU (the reference we compare against). Skips what is already there.
+set -euo pipefail
+pkgs=(make gcc-mipsel-linux-gnu gcc-mips-linux-gnu binutils-mipsel-linux-gnu qemu-system-mips qemu-user)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
