@@ -33,8 +33,8 @@ enum Command {
         /// Which execution tier runs guest code.
         #[arg(long, value_enum, default_value = "auto")]
         jit: Jit,
-        /// Guest RAM in MiB.
-        #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=512))]
+        /// Guest RAM in MiB (the Malta map has room for 256 MiB below the I/O window).
+        #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=256))]
         memory: u32,
         /// Stop after this many guest instructions (exit status 3).
         #[arg(long)]
@@ -64,7 +64,8 @@ fn run(program: &PathBuf, jit: Jit, memory: u32, max_insns: Option<u64>, stats: 
     let big_endian = elf_big_endian(&bytes).map_err(|e| format!("{name}: {e}"))?;
     let ram = memory as usize * 1024 * 1024;
     let console = Box::new(std::io::LineWriter::new(std::io::stdout()));
-    let mut phys = malta::build(ram, big_endian, console).map_err(|e| e.to_string())?;
+    let mut phys = malta::build(ram, big_endian, console)
+        .map_err(|e| format!("cannot build a Malta board with {memory} MiB of RAM: {e}"))?;
     let image = load_elf(&bytes, &mut phys, ram as u64).map_err(|e| format!("{name}: {e}"))?;
     let mut cpu = Cpu::new(phys, big_endian);
     boot_registers(&mut cpu, image.entry, memory);

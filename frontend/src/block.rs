@@ -32,10 +32,7 @@ impl GuestBlock {
 /// the right EPC and Cause.BD. `fetch` returning `Err` ends the block
 /// before that word; if the first fetch fails the error is returned, so
 /// the caller raises the instruction-fetch exception.
-pub fn scan_block<E>(
-    start: u32,
-    mut fetch: impl FnMut(u32) -> Result<u32, E>,
-) -> Result<GuestBlock, E> {
+pub fn scan_block<E>(start: u32, mut fetch: impl FnMut(u32) -> Result<u32, E>) -> Result<GuestBlock, E> {
     let mut insns = Vec::new();
     let mut pc = start;
     loop {

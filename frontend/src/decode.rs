@@ -81,13 +81,7 @@ const fn parse(pattern: &str) -> (u32, u32) {
 /// Builds a row; see [`parse`] for what makes a pattern malformed.
 const fn row(name: &'static str, pattern: &str, op: Op, operands: O) -> Row {
     let (mask, bits) = parse(pattern);
-    Row {
-        name,
-        op,
-        mask,
-        bits,
-        operands,
-    }
+    Row { name, op, mask, bits, operands }
 }
 
 /// The MIPS32r2 encoding table: grouped by primary opcode, most specific
@@ -399,18 +393,12 @@ static BUCKETS: [(u16, u16); 64] = buckets(TABLE);
 /// Builds [`BUCKETS`]; panics (a compile error) if the rows of one primary
 /// opcode are not contiguous, since a row outside its group would be skipped.
 const fn buckets(table: &[Row]) -> [(u16, u16); 64] {
-    assert!(
-        table.len() <= u16::MAX as usize,
-        "the table outgrew u16 indices"
-    );
+    assert!(table.len() <= u16::MAX as usize, "the table outgrew u16 indices");
     let mut buckets = [(0u16, 0u16); 64];
     let mut i = 0;
     while i < table.len() {
         let opcode = (table[i].bits >> 26) as usize;
-        assert!(
-            buckets[opcode].1 == 0,
-            "rows of one primary opcode must be contiguous"
-        );
+        assert!(buckets[opcode].1 == 0, "rows of one primary opcode must be contiguous");
         let start = i;
         while i < table.len() && (table[i].bits >> 26) as usize == opcode {
             i += 1;
@@ -423,9 +411,7 @@ const fn buckets(table: &[Row]) -> [(u16, u16); 64] {
 /// The row `word` matches, if any: the first match in its opcode's bucket.
 pub(crate) fn lookup(word: u32) -> Option<&'static Row> {
     let (start, end) = BUCKETS[(word >> 26) as usize];
-    TABLE[usize::from(start)..usize::from(end)]
-        .iter()
-        .find(|row| row.matches(word))
+    TABLE[usize::from(start)..usize::from(end)].iter().find(|row| row.matches(word))
 }
 
 /// Decodes one instruction word. Never fails: words no row claims (and the
@@ -478,26 +464,11 @@ mod tests {
     #[test]
     fn every_row_is_consistent() {
         for row in TABLE {
-            assert_eq!(
-                row.bits & !row.mask,
-                0,
-                "{}: bits outside the mask",
-                row.name
-            );
+            assert_eq!(row.bits & !row.mask, 0, "{}: bits outside the mask", row.name);
             assert!(row.matches(row.bits), "{}", row.name);
             // The operand format prints exactly the pattern's letter fields.
-            assert_eq!(
-                row.operands.fields(),
-                !row.mask,
-                "{}: fields vs operands",
-                row.name
-            );
-            assert_eq!(
-                row.op == Op::FCmp,
-                row.name.starts_with("c.cond."),
-                "{}",
-                row.name
-            );
+            assert_eq!(row.operands.fields(), !row.mask, "{}: fields vs operands", row.name);
+            assert_eq!(row.op == Op::FCmp, row.name.starts_with("c.cond."), "{}", row.name);
         }
     }
 
@@ -622,11 +593,7 @@ mod tests {
     fn the_index_agrees_with_a_linear_scan() {
         for word in words(200_000) {
             let scanned = TABLE.iter().find(|row| row.matches(word));
-            assert_eq!(
-                lookup(word).map(|r| r.name),
-                scanned.map(|r| r.name),
-                "{word:08x}"
-            );
+            assert_eq!(lookup(word).map(|r| r.name), scanned.map(|r| r.name), "{word:08x}");
         }
     }
 

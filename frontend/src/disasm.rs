@@ -166,9 +166,7 @@ impl fmt::Display for Disasm {
             return write!(f, ".word\t0x{word:x}");
         };
         match row.name.strip_prefix("c.cond") {
-            Some(fmt_suffix) if row.op == Op::FCmp => {
-                write!(f, "c.{}{fmt_suffix}", FP_COND[(word & 15) as usize])?
-            }
+            Some(fmt_suffix) if row.op == Op::FCmp => write!(f, "c.{}{fmt_suffix}", FP_COND[(word & 15) as usize])?,
             _ => f.write_str(row.name)?,
         }
         if row.operands != Operands::Nothing {
@@ -454,22 +452,12 @@ mod tests {
     fn insn_display_assumes_address_zero() {
         let insn = decode(0x1000_ffff); // b to itself
         assert_eq!(insn.to_string(), "b\t0x0");
-        assert_eq!(
-            Disasm {
-                insn,
-                pc: 0x8000_0100
-            }
-            .to_string(),
-            "b\t0x80000100"
-        );
+        assert_eq!(Disasm { insn, pc: 0x8000_0100 }.to_string(), "b\t0x80000100");
     }
 
     #[test]
     fn printing_depends_on_the_word_not_the_op() {
-        let insn = Insn {
-            op: Op::Reserved,
-            word: 0x8fbf_0010,
-        };
+        let insn = Insn { op: Op::Reserved, word: 0x8fbf_0010 };
         assert_eq!(insn.to_string(), "lw\tra,16(sp)");
     }
 }

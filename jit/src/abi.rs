@@ -196,7 +196,8 @@ mod tests {
 
     #[test]
     fn exit_reasons_round_trip() {
-        for r in [ExitReason::Jump, ExitReason::Exception, ExitReason::ChainMiss, ExitReason::Budget, ExitReason::Stop] {
+        for r in [ExitReason::Jump, ExitReason::Exception, ExitReason::ChainMiss, ExitReason::Budget, ExitReason::Stop]
+        {
             assert_eq!(ExitReason::try_from(r as u32), Ok(r));
         }
         assert_eq!(ExitReason::try_from(0), Err(0));

@@ -9,10 +9,10 @@
 use crate::abi::{Helpers, JitState};
 use crate::code_memory::CodeArena;
 use crate::lower::{block_signature, lower_block};
+use cranelift_codegen::Context;
 use cranelift_codegen::ir::{AbiParam, InstBuilder, Signature, UserFuncName, types};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
-use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{ArenaMemoryProvider, JITBuilder, JITModule};
 use cranelift_module::{Module, default_libcall_names};
@@ -209,7 +209,8 @@ impl Jit {
         let addr = ready.recv().map_err(|_| JitError::ThreadGone)??;
         // SAFETY: `addr` is the finalized code of `Compiler::trampoline`, whose
         // Cranelift signature is system_v (i64, i64) -> i32, matching this type.
-        let trampoline = unsafe { std::mem::transmute::<usize, unsafe extern "C" fn(*mut JitState, usize) -> u32>(addr) };
+        let trampoline =
+            unsafe { std::mem::transmute::<usize, unsafe extern "C" fn(*mut JitState, usize) -> u32>(addr) };
         Ok(Self { tx: Some(tx), rx, early: Vec::new(), trampoline, next_id: 0, worker: Some(worker) })
     }
 

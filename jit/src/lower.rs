@@ -9,9 +9,7 @@
 
 use crate::abi::{ExitReason, Helpers, JUMP_CACHE_BITS, LOAD_SIGNED, offsets, pc_bd};
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{
-    AbiParam, Block, InstBuilder, MemFlagsData, SigRef, Signature, Type, Value, types,
-};
+use cranelift_codegen::ir::{AbiParam, Block, InstBuilder, MemFlagsData, SigRef, Signature, Type, Value, types};
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::FunctionBuilder;
 use frontend::{GuestBlock, Insn, Op};
@@ -120,18 +118,8 @@ pub(crate) fn lower_block(
     b.ins().jump(body, &[]);
     b.switch_to_block(body);
 
-    let mut l = Lower {
-        b,
-        helpers,
-        sigs,
-        big_endian,
-        regs: [None; 34],
-        pending_entry: None,
-        n,
-        slots,
-        start: g.start,
-        body,
-    };
+    let mut l =
+        Lower { b, helpers, sigs, big_endian, regs: [None; 34], pending_entry: None, n, slots, start: g.start, body };
     l.lower_insns(g);
     // Sealed last: a loop back to the block's own start jumps here.
     l.b.seal_block(body);

@@ -39,16 +39,16 @@ pub(crate) fn lower(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
         Sync | Pref | Synci => {}
         // Control flow is lowered by `Lower::lower_branch`; reaching here means
         // a branch sits in a delay slot, which `exec` reports.
-        J | Jal | Jr | Jalr | Beq | Bne | Blez | Bgtz | Beql | Bnel | Blezl | Bgtzl | Bltz | Bgez | Bltzl
-        | Bgezl | Bltzal | Bgezal | Bltzall | Bgezall | Bc1f | Bc1t | Bc1fl | Bc1tl => l.exec_helper(i, pcbd, idx),
+        J | Jal | Jr | Jalr | Beq | Bne | Blez | Bgtz | Beql | Bnel | Blezl | Bgtzl | Bltz | Bgez | Bltzl | Bgezl
+        | Bltzal | Bgezal | Bltzall | Bgezall | Bc1f | Bc1t | Bc1fl | Bc1tl => l.exec_helper(i, pcbd, idx),
         // Rare, privileged or always-faulting: the interpreter's semantics.
-        Ll | Sc | Lwl | Lwr | Swl | Swr | Syscall | Break | Sdbbp | Rdhwr | Mfc0 | Mtc0 | Rdpgpr | Wrpgpr | Di
-        | Ei | Tlbr | Tlbwi | Tlbwr | Tlbp | Eret | Deret | Wait | Cache | Movci | Mfc1 | Mfhc1 | Cfc1 | Mtc1
-        | Mthc1 | Ctc1 | FAdd | FSub | FMul | FDiv | FSqrt | FAbs | FMov | FNeg | FRoundL | FTruncL | FCeilL
-        | FFloorL | FRoundW | FTruncW | FCeilW | FFloorW | FMovcf | FMovz | FMovn | FRecip | FRsqrt | FCvtS
-        | FCvtD | FCvtW | FCvtL | FCvtPsS | FCvtSPl | FCvtSPu | FPll | FPlu | FPul | FPuu | FCmp | Lwc1 | Ldc1
-        | Swc1 | Sdc1 | Lwxc1 | Ldxc1 | Luxc1 | Swxc1 | Sdxc1 | Suxc1 | Prefx | FMadd | FMsub | FNmadd
-        | FNmsub | FAlnvPs | Cop2 | Lwc2 | Ldc2 | Swc2 | Sdc2 | Reserved => l.exec_helper(i, pcbd, idx),
+        Ll | Sc | Lwl | Lwr | Swl | Swr | Syscall | Break | Sdbbp | Rdhwr | Mfc0 | Mtc0 | Rdpgpr | Wrpgpr | Di | Ei
+        | Tlbr | Tlbwi | Tlbwr | Tlbp | Eret | Deret | Wait | Cache | Movci | Mfc1 | Mfhc1 | Cfc1 | Mtc1 | Mthc1
+        | Ctc1 | FAdd | FSub | FMul | FDiv | FSqrt | FAbs | FMov | FNeg | FRoundL | FTruncL | FCeilL | FFloorL
+        | FRoundW | FTruncW | FCeilW | FFloorW | FMovcf | FMovz | FMovn | FRecip | FRsqrt | FCvtS | FCvtD | FCvtW
+        | FCvtL | FCvtPsS | FCvtSPl | FCvtSPu | FPll | FPlu | FPul | FPuu | FCmp | Lwc1 | Ldc1 | Swc1 | Sdc1
+        | Lwxc1 | Ldxc1 | Luxc1 | Swxc1 | Sdxc1 | Suxc1 | Prefx | FMadd | FMsub | FNmadd | FNmsub | FAlnvPs | Cop2
+        | Lwc2 | Ldc2 | Swc2 | Sdc2 | Reserved => l.exec_helper(i, pcbd, idx),
     }
 }
 

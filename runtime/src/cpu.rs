@@ -3,7 +3,7 @@
 
 use crate::cp0::{Cp0, cause, status};
 use crate::exception::{ExcCode, Exception};
-use hashbrown::HashSet;
+use hashbrown::HashMap;
 use jit::abi::{JUMP_CACHE_BITS, JitState, JumpCacheEntry, jump_cache_index};
 use softmmu::segment::{Segment, classify};
 use softmmu::{Access, DeviceAction, PhysMap, SoftTlb, Target};
@@ -54,8 +54,10 @@ pub struct Cpu {
     pub jump_caches: [Box<[JumpCacheEntry]>; 2],
     /// Guest physical memory.
     pub phys: PhysMap,
-    /// Physical pages (number = address >> 12) that hold decoded blocks.
-    pub code_pages: HashSet<u32>,
+    /// Physical pages (number = address >> 12) that hold decoded blocks,
+    /// each with a map of its 32-byte chunks that do: a store elsewhere in
+    /// the page (data next to code) does not drop the page's blocks.
+    pub code_pages: HashMap<u32, u128>,
     /// Code pages written since the dispatcher last looked.
     pub dirty_code_pages: Vec<u32>,
     /// Set when the run loop must stop.
@@ -78,7 +80,7 @@ impl Cpu {
             soft_tlb: SoftTlb::default(),
             jump_caches: std::array::from_fn(|_| vec![JumpCacheEntry::default(); 1 << JUMP_CACHE_BITS].into()),
             phys,
-            code_pages: HashSet::new(),
+            code_pages: HashMap::new(),
             dirty_code_pages: Vec::new(),
             stop: None,
         };
@@ -146,9 +148,11 @@ impl Cpu {
                 self.cp0.entry_hi = (addr & 0xffff_e000) | (self.cp0.entry_hi & 0xff);
             }
         }
-        self.cp0.cause = (self.cp0.cause & !(cause::EXC_MASK | (3 << cause::CE_SHIFT)))
-            | ((e.code as u32) << cause::EXC_SHIFT)
-            | (e.coprocessor << cause::CE_SHIFT);
+        self.cp0.cause = (self.cp0.cause & !cause::EXC_MASK) | ((e.code as u32) << cause::EXC_SHIFT);
+        if e.code == ExcCode::CpU {
+            // CE is UNPREDICTABLE for other exceptions; like QEMU, keep it.
+            self.cp0.cause = (self.cp0.cause & !(3 << cause::CE_SHIFT)) | (e.coprocessor << cause::CE_SHIFT);
+        }
         self.cp0.status |= status::EXL;
         let base = if self.cp0.status & status::BEV != 0 { 0xbfc0_0200 } else { self.cp0.ebase & 0xffff_f000 };
         let offset = if e.refill && !exl {
@@ -378,7 +382,7 @@ impl Cpu {
         let pa = self.translate(addr, Access::Load)?;
         match self.phys.lookup(pa) {
             Target::Ram { host_page, writable } => {
-                let code = self.code_pages.contains(&((pa >> 12) as u32));
+                let code = self.code_pages.contains_key(&((pa >> 12) as u32));
                 self.soft_tlb.fill(addr, host_page, writable && !code);
                 let host = host_page as usize + (pa & 0xfff) as usize;
                 // SAFETY: `host_page` is a RAM page and the aligned access of
@@ -413,14 +417,21 @@ impl Cpu {
                     return Ok(()); // ROM: writes are ignored
                 }
                 let page = (pa >> 12) as u32;
-                if self.code_pages.remove(&page) {
-                    // Code on this page was decoded; the dispatcher drops it
-                    // before running anything else (the rest of this block
-                    // may run stale, as on a CPU with a non-coherent I-cache).
-                    self.dirty_code_pages.push(page);
-                    self.request_exit();
+                match self.code_pages.get(&page) {
+                    Some(&chunks) if chunks & code_chunks(addr, addr + size - 1) != 0 => {
+                        // Decoded code was written: the dispatcher drops the
+                        // page's blocks before running anything else (the rest
+                        // of this block may run stale, as on a CPU whose
+                        // I-cache is not coherent with stores).
+                        self.code_pages.remove(&page);
+                        self.dirty_code_pages.push(page);
+                        self.request_exit();
+                        self.soft_tlb.fill(addr, host_page, true);
+                    }
+                    // Data beside code: store, and keep the page protected.
+                    Some(_) => {}
+                    None => self.soft_tlb.fill(addr, host_page, true),
                 }
-                self.soft_tlb.fill(addr, host_page, true);
                 let host = host_page as usize + (pa & 0xfff) as usize;
                 // SAFETY: as in `load_slow`; the page is writable RAM.
                 unsafe { self.write_host(host, size, v) };
@@ -457,16 +468,38 @@ impl Cpu {
         }
     }
 
-    /// Marks the physical page of `pc` as holding decoded code: stores to it
-    /// now take the slow path.
-    pub fn mark_code_page(&mut self, pc: u32) -> Option<u32> {
-        let pa = self.translate(pc, Access::Fetch).ok()?;
-        let page = (pa >> 12) as u32;
-        if self.code_pages.insert(page) {
-            if let Target::Ram { host_page, .. } = self.phys.lookup(pa) {
+    /// Marks the guest code `first_pc..=last_pc` (at most two pages) as
+    /// decoded: stores to its pages now take the slow path, and stores to
+    /// its bytes drop the page's blocks. Returns the physical pages.
+    pub fn mark_code(&mut self, first_pc: u32, last_pc: u32) -> [Option<u32>; 2] {
+        let mut pages = [None, None];
+        let ranges = if first_pc >> 12 == last_pc >> 12 {
+            [(first_pc, last_pc), (1, 0)]
+        } else {
+            [(first_pc, first_pc | 0xfff), (last_pc & !0xfff, last_pc)]
+        };
+        for (k, (a, b)) in ranges.into_iter().enumerate().filter(|(_, (a, b))| a <= b) {
+            let Ok(pa) = self.translate(a, Access::Fetch) else { continue };
+            let page = (pa >> 12) as u32;
+            let bits = code_chunks(a, b);
+            let chunks = self.code_pages.entry(page).or_insert(0);
+            if *chunks == 0
+                && let Target::Ram { host_page, .. } = self.phys.lookup(pa)
+            {
                 self.soft_tlb.protect_host_page(host_page as usize);
             }
+            *chunks |= bits;
+            pages[k] = Some(page);
         }
-        Some(page)
+        pages
     }
+}
+
+/// Bytes per bit of a code page's chunk map.
+const CODE_CHUNK: u32 = 32;
+
+/// The chunk bits of a page covering the addresses `a..=b` (same page).
+fn code_chunks(a: u32, b: u32) -> u128 {
+    let (lo, hi) = ((a & 0xfff) / CODE_CHUNK, (b & 0xfff) / CODE_CHUNK);
+    (u128::MAX >> (127 - hi)) & (u128::MAX << lo)
 }

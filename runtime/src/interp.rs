@@ -5,8 +5,8 @@
 //! helper) for the rest, so the two tiers share this file for everything
 //! rare or privileged. Differential tests hold the JIT to it for the rest.
 
-use crate::cpu::{Cpu, StopRequest};
 use crate::cp0::status;
+use crate::cpu::{Cpu, StopRequest};
 use crate::exception::{ExcCode, Exception};
 use frontend::{Insn, Op};
 use jit::abi::{ExitReason, pc_bd};
@@ -235,10 +235,10 @@ pub fn exec(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
             let r = i.rd();
             let allowed = cp0_usable(cpu) || (r < 4 && cpu.cp0.hwrena & (1 << r) != 0);
             let v = match r {
-                0 => 0,      // CPUNum
-                1 => 32,     // SYNCI_Step: the 24K's cache line
+                0 => 0,  // CPUNum
+                1 => 32, // SYNCI_Step: the 24K's cache line
                 2 => cpu.count(),
-                3 => 2,      // CCRes
+                3 => 2, // CCRes
                 _ => return raise(cpu, Exception::new(ExcCode::Ri), pc, bd),
             };
             if !allowed {
@@ -251,8 +251,20 @@ pub fn exec(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
             cpu.s.pc = pc;
             return Flow::Exit(ExitReason::Stop);
         }
-        Op::Mfc0 | Op::Mtc0 | Op::Rdpgpr | Op::Wrpgpr | Op::Di | Op::Ei | Op::Tlbr | Op::Tlbwi | Op::Tlbwr
-        | Op::Tlbp | Op::Eret | Op::Deret | Op::Wait | Op::Cache => return privileged(cpu, i, pc, bd),
+        Op::Mfc0
+        | Op::Mtc0
+        | Op::Rdpgpr
+        | Op::Wrpgpr
+        | Op::Di
+        | Op::Ei
+        | Op::Tlbr
+        | Op::Tlbwi
+        | Op::Tlbwr
+        | Op::Tlbp
+        | Op::Eret
+        | Op::Deret
+        | Op::Wait
+        | Op::Cache => return privileged(cpu, i, pc, bd),
         Op::Movci
         | Op::Mfc1
         | Op::Mfhc1

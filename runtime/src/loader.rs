@@ -1,6 +1,8 @@
 //! Loading guest ELF images into guest physical memory.
 
-use goblin::elf::{Elf, header, program_header::PT_LOAD};
+use goblin::container::{Container, Ctx, Endian};
+use goblin::elf::program_header::{PT_LOAD, ProgramHeader, program_header32::SIZEOF_PHDR};
+use goblin::elf::{Elf, header};
 use softmmu::PhysMap;
 
 /// Why an image could not be loaded. Each message is one line for the user.
@@ -93,15 +95,28 @@ pub fn load_elf(bytes: &[u8], mem: &mut PhysMap, ram_size: u64) -> Result<Loaded
     if bytes.len() < header::header32::SIZEOF_EHDR {
         return Err(truncated_header());
     }
-    let elf = Elf::parse(bytes).map_err(|e| LoadError::Malformed(e.to_string()))?;
-    if elf.header.e_type != header::ET_EXEC {
-        return Err(LoadError::NotExecutable(elf.header.e_type));
+    // Only the header and program headers: sections do not matter here, and
+    // goblin's errors for a broken section table are not for users' eyes.
+    let malformed = |e: goblin::error::Error| LoadError::Malformed(e.to_string());
+    let hdr = Elf::parse_header(bytes).map_err(malformed)?;
+    if hdr.e_type != header::ET_EXEC {
+        return Err(LoadError::NotExecutable(hdr.e_type));
     }
-    let entry = elf.entry as u32;
+    let phnum = hdr.e_phnum as usize;
+    if phnum > 0 && hdr.e_phentsize as usize != SIZEOF_PHDR {
+        return Err(LoadError::Malformed(format!("program header size {} is not {SIZEOF_PHDR}", hdr.e_phentsize)));
+    }
+    let phoff = usize::try_from(hdr.e_phoff).unwrap_or(usize::MAX);
+    if phnum * SIZEOF_PHDR > bytes.len().saturating_sub(phoff) {
+        return Err(LoadError::Malformed("the program headers run past the end of the file".into()));
+    }
+    let endian = if big_endian { Endian::Big } else { Endian::Little };
+    let phdrs = ProgramHeader::parse(bytes, phoff, phnum, Ctx::new(Container::Little, endian)).map_err(malformed)?;
+    let entry = hdr.e_entry as u32;
     let mut phys_end = 0;
     let mut entry_ok = false;
     let mut any = false;
-    for ph in elf.program_headers.iter().filter(|p| p.p_type == PT_LOAD) {
+    for ph in phdrs.iter().filter(|p| p.p_type == PT_LOAD) {
         let (vaddr, memsz, filesz) = (ph.p_vaddr as u32, ph.p_memsz, ph.p_filesz);
         let outside = LoadError::SegmentOutsideRam { vaddr, size: memsz as u32 };
         let pa = kseg_to_phys(vaddr).ok_or(outside.clone())?;
@@ -224,11 +239,25 @@ mod tests {
         for len in [4, 6, 16, 19, 30, 51] {
             assert!(malformed(&full[..len]).contains("ELF header"), "{len} bytes");
         }
-        assert!(!malformed(&full[..52 + 16]).is_empty());
-        assert!(malformed(&full[..full.len() - 2]).contains("past the end of the file"));
+        assert!(malformed(&full[..52 + 16]).contains("program headers run past the end"));
+        assert!(malformed(&full[..full.len() - 2]).contains("segment at 0x80010000 runs past the end"));
         let mut huge = full.clone();
         huge[44..46].copy_from_slice(&0xffffu16.to_le_bytes()); // e_phnum
-        assert!(!malformed(&huge).is_empty());
+        assert!(malformed(&huge).contains("program headers run past the end"));
+        let mut far = full.clone();
+        far[28..32].copy_from_slice(&0xffff_fff0u32.to_le_bytes()); // e_phoff
+        assert!(malformed(&far).contains("program headers run past the end"));
+        let mut odd = full.clone();
+        odd[42..44].copy_from_slice(&56u16.to_le_bytes()); // e_phentsize
+        assert!(malformed(&odd).contains("program header size 56"));
+    }
+
+    #[test]
+    fn section_headers_are_not_read() {
+        let mut bytes = Spec::exec().bytes();
+        bytes[32..36].copy_from_slice(&0x7fff_0000u32.to_le_bytes()); // e_shoff
+        bytes[48..50].copy_from_slice(&9u16.to_le_bytes()); // e_shnum
+        assert!(load(&bytes).is_ok());
     }
 
     #[test]

@@ -249,9 +249,7 @@ impl Machine {
                 return None;
             }
         };
-        let first = cpu.mark_code_page(pc);
-        let last_pc = guest.end().wrapping_sub(4);
-        let second = if last_pc >> 12 != pc >> 12 { cpu.mark_code_page(last_pc) } else { None };
+        let [first, second] = cpu.mark_code(pc, guest.end().wrapping_sub(1));
         self.next_serial += 1;
         let block = Block {
             key,

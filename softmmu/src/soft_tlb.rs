@@ -90,11 +90,8 @@ impl SoftTlb {
     pub fn fill(&mut self, addr: u32, host_page: *mut u8, writable: bool) {
         let page = addr & !0xfff;
         let tag_w = if writable { page } else { INVALID_TAG };
-        self.entries[index(addr)] = SoftTlbEntry {
-            read_tag: page,
-            write_tag: tag_w,
-            addend: (host_page as usize).wrapping_sub(page as usize),
-        };
+        self.entries[index(addr)] =
+            SoftTlbEntry { read_tag: page, write_tag: tag_w, addend: (host_page as usize).wrapping_sub(page as usize) };
     }
 
     /// Forgets every entry (on a mode change or a guest TLB write).

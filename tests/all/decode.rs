@@ -50,29 +50,18 @@ type Class = (String, String);
 fn check(guest: &str) {
     let path = guests_dir().join(guest);
     let elf = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e}; set MIPSJIT_GUESTS to the guest images directory",
-            path.display()
-        )
+        panic!("cannot read {}: {e}; set MIPSJIT_GUESTS to the guest images directory", path.display())
     });
     let comparison = compare(guest, &elf, objdump(&path));
     let rate = comparison.matched as f64 / comparison.total as f64;
-    println!(
-        "{guest}: {}/{} lines match objdump ({:.4}%)",
-        comparison.matched,
-        comparison.total,
-        rate * 100.0
-    );
+    println!("{guest}: {}/{} lines match objdump ({:.4}%)", comparison.matched, comparison.total, rate * 100.0);
 
     let expected = expected_diffs(guest);
     let mut problems = String::new();
     for (class, examples) in &comparison.diffs {
         if !expected.contains_key(class) {
             let (theirs, ours, n) = (&class.0, &class.1, examples.len());
-            let _ = writeln!(
-                problems,
-                "unlisted difference {theirs} -> {ours} ({n} lines), e.g.:"
-            );
+            let _ = writeln!(problems, "unlisted difference {theirs} -> {ours} ({n} lines), e.g.:");
             for example in examples.iter().take(5) {
                 let _ = writeln!(problems, "    {example}");
             }
@@ -81,24 +70,13 @@ fn check(guest: &str) {
     for (class, reason) in &expected {
         if !comparison.diffs.contains_key(class) {
             let (theirs, ours) = class;
-            let _ = writeln!(
-                problems,
-                "stale entry in {EXPECTED_DIFFS}: {guest} {theirs} {ours} ({reason})"
-            );
+            let _ = writeln!(problems, "stale entry in {EXPECTED_DIFFS}: {guest} {theirs} {ours} ({reason})");
         }
     }
     if rate < MIN_MATCH_RATE {
-        let _ = writeln!(
-            problems,
-            "match rate {:.4}% is below {}%",
-            rate * 100.0,
-            MIN_MATCH_RATE * 100.0
-        );
+        let _ = writeln!(problems, "match rate {:.4}% is below {}%", rate * 100.0, MIN_MATCH_RATE * 100.0);
     }
-    assert!(
-        problems.is_empty(),
-        "{guest} against {OBJDUMP}:\n{problems}"
-    );
+    assert!(problems.is_empty(), "{guest} against {OBJDUMP}:\n{problems}");
 }
 
 /// How our disassembly of one guest compares with objdump's.
@@ -114,11 +92,7 @@ struct Comparison {
 /// Decodes and prints every word of `elf`'s code, comparing each line with
 /// `theirs`, objdump's text by address.
 fn compare(guest: &str, elf: &[u8], mut theirs: HashMap<u32, (u32, String)>) -> Comparison {
-    let mut comparison = Comparison {
-        total: 0,
-        matched: 0,
-        diffs: BTreeMap::new(),
-    };
+    let mut comparison = Comparison { total: 0, matched: 0, diffs: BTreeMap::new() };
     let mut ours = String::new();
     for section in code_sections(elf) {
         for (k, chunk) in section.bytes.chunks_exact(4).enumerate() {
@@ -131,10 +105,7 @@ fn compare(guest: &str, elf: &[u8], mut theirs: HashMap<u32, (u32, String)>) -> 
             let text = match theirs.remove(&pc) {
                 Some((their_word, text)) => {
                     let section = &section.name;
-                    assert_eq!(
-                        their_word, word,
-                        "{guest} {section}: objdump read another word at {pc:x}"
-                    );
+                    assert_eq!(their_word, word, "{guest} {section}: objdump read another word at {pc:x}");
                     text
                 }
                 None => String::from("<none>"),
@@ -149,10 +120,7 @@ fn compare(guest: &str, elf: &[u8], mut theirs: HashMap<u32, (u32, String)>) -> 
         }
     }
     let extra = theirs.len();
-    assert_eq!(
-        extra, 0,
-        "{guest}: objdump printed {extra} addresses outside the code sections we read"
-    );
+    assert_eq!(extra, 0, "{guest}: objdump printed {extra} addresses outside the code sections we read");
     comparison
 }
 
@@ -166,24 +134,14 @@ fn mnemonic(text: &str) -> &str {
 /// comment line.
 fn expected_diffs(guest: &str) -> HashMap<Class, String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(EXPECTED_DIFFS);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let mut classes = HashMap::new();
-    for line in text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-    {
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
         let fields: Vec<&str> = line.split_whitespace().collect();
         let [file, theirs, ours, reason @ ..] = fields.as_slice() else {
-            panic!(
-                "{EXPECTED_DIFFS}: `{line}` is not `guest objdump-mnemonic our-mnemonic reason`"
-            );
+            panic!("{EXPECTED_DIFFS}: `{line}` is not `guest objdump-mnemonic our-mnemonic reason`");
         };
-        assert!(
-            !reason.is_empty(),
-            "{EXPECTED_DIFFS}: `{line}` gives no reason"
-        );
+        assert!(!reason.is_empty(), "{EXPECTED_DIFFS}: `{line}` gives no reason");
         if *file == guest {
             classes.insert((theirs.to_string(), ours.to_string()), reason.join(" "));
         }
@@ -232,11 +190,7 @@ fn parse_objdump_line(line: &str) -> Option<(u32, (u32, String))> {
         Some((text, _symbol)) => {
             let target_at = text.rfind([',', '\t']).map_or(0, |i| i + 1);
             let (head, target) = text.split_at(target_at);
-            if target.starts_with("0x") {
-                text.to_owned()
-            } else {
-                format!("{head}0x{target}")
-            }
+            if target.starts_with("0x") { text.to_owned() } else { format!("{head}0x{target}") }
         }
         None => text.trim_end().to_owned(),
     };
@@ -256,15 +210,11 @@ struct Section {
 fn code_sections(elf: &[u8]) -> Vec<Section> {
     const SHT_PROGBITS: u32 = 1;
     const SHF_EXECINSTR: u32 = 4;
-    assert!(
-        elf.starts_with(b"\x7fELF\x01\x01"),
-        "not a little-endian ELF32 file"
-    );
+    assert!(elf.starts_with(b"\x7fELF\x01\x01"), "not a little-endian ELF32 file");
     let u16_at = |at: usize| usize::from(u16::from_le_bytes([elf[at], elf[at + 1]]));
     let u32_at = |at: usize| u32::from_le_bytes(elf[at..at + 4].try_into().expect("4 bytes"));
     let offset_at = |at: usize| usize::try_from(u32_at(at)).expect("a 32-bit offset fits usize");
-    let (shoff, shentsize, shnum, shstrndx) =
-        (offset_at(0x20), u16_at(0x2e), u16_at(0x30), u16_at(0x32));
+    let (shoff, shentsize, shnum, shstrndx) = (offset_at(0x20), u16_at(0x2e), u16_at(0x30), u16_at(0x32));
     let header = |index: usize| shoff + index * shentsize;
     let names = offset_at(header(shstrndx) + 0x10);
     (0..shnum)
@@ -291,19 +241,13 @@ fn objdump_lines_parse() {
     );
     assert_eq!(
         parse_objdump_line("810f0028:\t14c4fffd \tbne\ta2,a0,810f0020 <.text+0x20>"),
-        Some((
-            0x810f_0028,
-            (0x14c4_fffd, "bne\ta2,a0,0x810f0020".to_owned())
-        ))
+        Some((0x810f_0028, (0x14c4_fffd, "bne\ta2,a0,0x810f0020".to_owned())))
     );
     assert_eq!(
         parse_objdump_line("  78:\t10000002 \tb\t84 <_copy_from_user+0x40>"),
         Some((0x78, (0x1000_0002, "b\t0x84".to_owned())))
     );
-    assert_eq!(
-        parse_objdump_line("  400324:\t00000000 \tnop"),
-        Some((0x40_0324, (0, "nop".to_owned())))
-    );
+    assert_eq!(parse_objdump_line("  400324:\t00000000 \tnop"), Some((0x40_0324, (0, "nop".to_owned()))));
     assert_eq!(parse_objdump_line("00400304 <.init>:"), None);
     assert_eq!(parse_objdump_line("Disassembly of section .text:"), None);
     assert_eq!(parse_objdump_line("\t..."), None);

@@ -25,7 +25,10 @@ fn built() -> &'static Path {
             .arg(format!("OUT={}", out.display()))
             .status()
             .expect("make runs (install make)");
-        assert!(status.success(), "building guest programs failed: install gcc-mipsel-linux-gnu and gcc-mips-linux-gnu");
+        assert!(
+            status.success(),
+            "building guest programs failed: install gcc-mipsel-linux-gnu and gcc-mips-linux-gnu"
+        );
         out
     })
 }

@@ -1,1 +1,5 @@
-
+//! Integration tests, one binary (one link) for all: decoder against objdump,
+//! guest programs against QEMU, interpreter against JIT, the CLI.
+mod cli;
+mod decode;
+mod guest;

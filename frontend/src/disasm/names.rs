@@ -5,9 +5,8 @@
 
 /// GPR names (o32 ABI); objdump calls `$30` `s8`, not `fp`.
 pub(super) const GPR: [&str; 32] = [
-    "zero", "at", "v0", "v1", "a0", "a1", "a2", "a3", "t0", "t1", "t2", "t3", "t4", "t5", "t6",
-    "t7", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "t8", "t9", "k0", "k1", "gp", "sp", "s8",
-    "ra",
+    "zero", "at", "v0", "v1", "a0", "a1", "a2", "a3", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "t7", "s0", "s1", "s2",
+    "s3", "s4", "s5", "s6", "s7", "t8", "t9", "k0", "k1", "gp", "sp", "s8", "ra",
 ];
 
 /// CP0 register names for select 0; objdump has no name for 21 and 22.
@@ -129,10 +128,7 @@ pub(super) fn cp0(reg: usize, sel: u32) -> Option<&'static str> {
     if sel == 0 {
         return Some(CP0[reg]);
     }
-    CP0_SELECT
-        .iter()
-        .find(|&&(r, s, _)| usize::from(r) == reg && u32::from(s) == sel)
-        .map(|&(_, _, name)| name)
+    CP0_SELECT.iter().find(|&&(r, s, _)| usize::from(r) == reg && u32::from(s) == sel).map(|&(_, _, name)| name)
 }
 
 /// The name of FPU control register `reg` (cfc1/ctc1), if objdump has one.
@@ -151,13 +147,9 @@ pub(super) fn fcr(reg: usize) -> Option<&'static str> {
 
 /// The name of hardware register `reg` (rdhwr), if objdump has one.
 pub(super) fn hwr(reg: usize) -> Option<&'static str> {
-    ["hwr_cpunum", "hwr_synci_step", "hwr_cc", "hwr_ccres"]
-        .get(reg)
-        .copied()
+    ["hwr_cpunum", "hwr_synci_step", "hwr_cc", "hwr_ccres"].get(reg).copied()
 }
 
 /// The conditions of c.cond.fmt, by the `cond` field (bits 3:0).
-pub(super) const FP_COND: [&str; 16] = [
-    "f", "un", "eq", "ueq", "olt", "ult", "ole", "ule", "sf", "ngle", "seq", "ngl", "lt", "nge",
-    "le", "ngt",
-];
+pub(super) const FP_COND: [&str; 16] =
+    ["f", "un", "eq", "ueq", "olt", "ult", "ole", "ule", "sf", "ngle", "seq", "ngl", "lt", "nge", "le", "ngt"];
