@@ -314,11 +314,11 @@ impl Machine {
         let Some(jit) = self.jit.as_mut() else { return };
         while let Some((id, result)) = jit.try_recv() {
             let Some((idx, serial)) = self.pending.remove(&id) else { continue };
-            if let (Some(b), Ok(code)) = (self.blocks[idx].as_mut(), result) {
-                if b.serial == serial {
-                    b.code = Some(code);
-                    self.stats.blocks_compiled += 1;
-                }
+            if let (Some(b), Ok(code)) = (self.blocks[idx].as_mut(), result)
+                && b.serial == serial
+            {
+                b.code = Some(code);
+                self.stats.blocks_compiled += 1;
             }
         }
     }
@@ -347,10 +347,10 @@ impl Machine {
                 let Some(b) = self.blocks[idx].take() else { continue };
                 self.map.remove(&b.key);
                 for p in b.pages.into_iter().flatten() {
-                    if p != page {
-                        if let Some(v) = self.by_page.get_mut(&p) {
-                            v.retain(|&i| i != idx);
-                        }
+                    if p != page
+                        && let Some(v) = self.by_page.get_mut(&p)
+                    {
+                        v.retain(|&i| i != idx);
                     }
                 }
                 if let Some(code) = b.code {

@@ -61,7 +61,7 @@ impl Ram {
     }
 
     fn new(gpa: u64, len: usize, writable: bool) -> Result<Self, PhysMapError> {
-        let layout = Self::layout(len).filter(|_| len > 0 && len % 4096 == 0);
+        let layout = Self::layout(len).filter(|_| len > 0 && len.is_multiple_of(4096));
         let layout = layout.ok_or(PhysMapError::OutOfMemory(len))?;
         // SAFETY: the layout has a non-zero size (checked above).
         let ptr = unsafe { alloc_zeroed(layout) };
