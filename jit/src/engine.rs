@@ -17,6 +17,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{ArenaMemoryProvider, JITBuilder, JITModule};
 use cranelift_module::{Module, default_libcall_names};
 use frontend::GuestBlock;
+use std::io::Write;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
@@ -106,6 +107,9 @@ struct Compiler {
     big_endian: bool,
     /// `MIPSJIT_DUMP` set: print each block's guest code and host code.
     dump: bool,
+    /// `MIPSJIT_PERF_MAP` set: /tmp/perf-PID.map, naming each block by its
+    /// guest PC for `perf report`.
+    perf_map: Option<std::fs::File>,
 }
 
 impl Compiler {
@@ -120,8 +124,10 @@ impl Compiler {
         }
         let module = JITModule::new(builder);
         let dump = std::env::var_os("MIPSJIT_DUMP").is_some();
+        let perf_map = std::env::var_os("MIPSJIT_PERF_MAP")
+            .and_then(|_| std::fs::File::create(format!("/tmp/perf-{}.map", std::process::id())).ok());
         let fctx = FunctionBuilderContext::new();
-        Ok(Self { ctx: module.make_context(), module, fctx, helpers, big_endian, dump })
+        Ok(Self { ctx: module.make_context(), module, fctx, helpers, big_endian, dump, perf_map })
     }
 
     fn finish(&mut self, pc: u32) -> Result<CompiledCode, JitError> {
@@ -132,10 +138,16 @@ impl Compiler {
         if let (true, Some(code)) = (self.dump, self.ctx.compiled_code()) {
             eprintln!("{}", code.vcode.as_deref().unwrap_or(""));
         }
+        let size = self.ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
         self.module.clear_context(&mut self.ctx);
         r.map_err(|e| err(format!("{e:?}")))?;
         self.module.finalize_definitions().map_err(|e| err(e.to_string()))?;
-        Ok(CompiledCode(self.module.get_finalized_function(id) as usize))
+        let addr = self.module.get_finalized_function(id) as usize;
+        if let Some(map) = self.perf_map.as_mut() {
+            // perf's JIT symbol map format: START SIZE NAME, in hex.
+            let _ = writeln!(map, "{addr:x} {size:x} guest_{pc:08x}");
+        }
+        Ok(CompiledCode(addr))
     }
 
     /// `system_v fn(state, code) -> u32 { call code(state) }`: how host code

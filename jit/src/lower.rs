@@ -11,7 +11,7 @@ use crate::abi::{ExitReason, Helpers, JUMP_CACHE_BITS, LOAD_SIGNED, offsets, pc_
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{AbiParam, Block, InstBuilder, MemFlagsData, SigRef, Signature, Type, Value, types};
 use cranelift_codegen::isa::CallConv;
-use cranelift_frontend::FunctionBuilder;
+use cranelift_frontend::{FunctionBuilder, Variable};
 use frontend::{GuestBlock, Insn, Op};
 use softmmu::soft_tlb::{SOFT_TLB_BITS, offsets as tlb};
 
@@ -48,7 +48,21 @@ pub(crate) struct Lower<'a, 'b> {
     helpers: &'a Helpers,
     sigs: Sigs,
     big_endian: bool,
-    regs: [Option<Value>; 34],
+    /// Guest registers (32 GPRs, HI, LO) as SSA variables: loaded on block
+    /// entry, written back only when control leaves the function.
+    vars: [Variable; 34],
+    /// Registers the block may read or write (loaded on entry).
+    touched: u64,
+    /// Registers written so far (stored back at every exit).
+    dirty: u64,
+    /// Shared exit: `(status, refund)` params; flushes dirty registers,
+    /// refunds the budget and returns. Filled in last, when `dirty` is final.
+    exit_block: Option<Block>,
+    /// Shared tail call: `(code)` param; flushes and jumps to `code`.
+    chain_block: Option<Block>,
+    /// Whether an `exec` helper call was lowered (it needs memory to be in
+    /// sync, so such a block never loops inside its function).
+    exec_seen: bool,
     /// The soft-TLB entry address computed by the last `probe`.
     pending_entry: Option<Value>,
     /// Instructions in the block (the budget charged on entry).
@@ -115,14 +129,56 @@ pub(crate) fn lower_block(
     b.ins().return_(&[r]);
     b.switch_to_block(charge);
     b.ins().store(flags(), left, state, offsets::BUDGET);
+    let vars = std::array::from_fn(|_| b.declare_var(I32));
+    let touched = g.insns.iter().fold(0, |m, &i| m | touched_registers(i));
+    for r in (1..34).filter(|r| touched & (1 << r) != 0) {
+        let state = st(b);
+        let v = b.ins().load(I32, flags(), state, reg_offset(r));
+        b.def_var(vars[r], v);
+    }
     b.ins().jump(body, &[]);
     b.switch_to_block(body);
 
-    let mut l =
-        Lower { b, helpers, sigs, big_endian, regs: [None; 34], pending_entry: None, n, slots, start: g.start, body };
+    let mut l = Lower {
+        b,
+        helpers,
+        sigs,
+        big_endian,
+        vars,
+        touched,
+        dirty: 0,
+        exit_block: None,
+        chain_block: None,
+        exec_seen: false,
+        pending_entry: None,
+        n,
+        slots,
+        start: g.start,
+        body,
+    };
     l.lower_insns(g);
+    l.finish_exits();
     // Sealed last: a loop back to the block's own start jumps here.
     l.b.seal_block(body);
+}
+
+/// The registers an instruction may touch, by its encoding format (a
+/// superset is fine: it only costs a load on block entry). Bits 0..32 are
+/// GPRs, 32 is HI, 33 is LO.
+fn touched_registers(i: Insn) -> u64 {
+    let (rs, rt, rd) = (1u64 << i.rs(), 1u64 << i.rt(), 1u64 << i.rd());
+    let hilo = 3u64 << 32;
+    let m = match i.word >> 26 {
+        0x00 | 0x1c => rs | rt | rd | hilo, // SPECIAL, SPECIAL2
+        0x1f => rs | rt | rd,               // SPECIAL3
+        0x01 => rs | 1 << 31,               // REGIMM (bltzal links)
+        0x02 => 0,                          // j
+        0x03 => 1 << 31,                    // jal
+        0x10 => rt | rd,                    // COP0
+        0x11 | 0x12 | 0x13 => rs | rt | rd, // coprocessors: exec helper
+        _ => rs | rt,                       // I-type
+    };
+    m & !1
 }
 
 fn import_signatures(b: &mut FunctionBuilder<'_>) -> Sigs {
@@ -148,28 +204,85 @@ impl<'b> Lower<'_, 'b> {
         if r == 0 {
             return self.b.ins().iconst(I32, 0);
         }
-        if let Some(v) = self.regs[r] {
-            return v;
-        }
-        let state = st(self.b);
-        let v = self.b.ins().load(I32, flags(), state, reg_offset(r));
-        self.regs[r] = Some(v);
-        v
+        debug_assert!(self.touched & (1 << r) != 0, "register {r} not loaded on entry");
+        self.b.use_var(self.vars[r])
     }
 
-    /// Writes register `r` (dropped for `$zero`), through to memory.
+    /// Writes register `r` (dropped for `$zero`).
     fn set(&mut self, r: usize, v: Value) {
         if r == 0 {
             return;
         }
-        let state = st(self.b);
-        self.b.ins().store(flags(), v, state, reg_offset(r));
-        self.regs[r] = Some(v);
+        self.b.def_var(self.vars[r], v);
+        self.dirty |= 1 << r;
     }
 
-    /// Forget cached registers (after a helper that may have changed them).
-    fn forget(&mut self) {
-        self.regs = [None; 34];
+    /// Stores every register written so far back into the state.
+    fn flush(&mut self) {
+        for r in (1..34).filter(|r| self.dirty & (1 << r) != 0) {
+            let v = self.b.use_var(self.vars[r]);
+            let state = st(self.b);
+            self.b.ins().store(flags(), v, state, reg_offset(r));
+        }
+    }
+
+    /// Reloads every touched register (after a helper that may change them).
+    fn reload(&mut self) {
+        for r in (1..34).filter(|r| self.touched & (1 << r) != 0) {
+            let state = st(self.b);
+            let v = self.b.ins().load(I32, flags(), state, reg_offset(r));
+            self.b.def_var(self.vars[r], v);
+        }
+    }
+
+    /// Leaves the function with `status`, refunding `refund` instructions.
+    fn leave(&mut self, status: Value, refund: Value) {
+        let exit = *self.exit_block.get_or_insert_with(|| {
+            let b = self.b.create_block();
+            self.b.append_block_param(b, I32);
+            self.b.append_block_param(b, I32);
+            b
+        });
+        self.b.ins().jump(exit, &[status.into(), refund.into()]);
+    }
+
+    /// Tail-calls the block at `code`.
+    fn chain(&mut self, code: Value) {
+        let chain = *self.chain_block.get_or_insert_with(|| {
+            let b = self.b.create_block();
+            self.b.append_block_param(b, I64);
+            b
+        });
+        self.b.ins().jump(chain, &[code.into()]);
+    }
+
+    /// Fills in the shared exits now that every register write is known.
+    fn finish_exits(&mut self) {
+        if let Some(exit) = self.exit_block {
+            self.b.seal_block(exit);
+            self.b.switch_to_block(exit);
+            let (status, refund) = (self.b.block_params(exit)[0], self.b.block_params(exit)[1]);
+            self.flush();
+            let state = st(self.b);
+            let budget = self.b.ins().load(I32, flags(), state, offsets::BUDGET);
+            let budget = self.b.ins().iadd(budget, refund);
+            let state = st(self.b);
+            self.b.ins().store(flags(), budget, state, offsets::BUDGET);
+            self.b.ins().return_(&[status]);
+        }
+        if let Some(chain) = self.chain_block {
+            self.b.seal_block(chain);
+            self.b.switch_to_block(chain);
+            let code = self.b.block_params(chain)[0];
+            self.flush();
+            let state = st(self.b);
+            self.b.ins().return_call_indirect(self.sigs.block, code, &[state]);
+        }
+    }
+
+    fn leave_with(&mut self, reason: ExitReason, refund: i32) {
+        let (r, n) = (self.iconst(reason as u32), self.iconst(refund as u32));
+        self.leave(r, n);
     }
 
     fn iconst(&mut self, v: u32) -> Value {
@@ -180,6 +293,18 @@ impl<'b> Lower<'_, 'b> {
 
     /// Returns `reason` after refunding `refund` unexecuted instructions.
     fn exit_with(&mut self, reason: Value, refund: i32) {
+        let n = self.iconst(refund as u32);
+        self.leave(reason, n);
+    }
+
+    /// Leaves to `pc` without chaining (mode may have changed).
+    fn exit_jump(&mut self, pc: Value, refund: i32) {
+        let state = st(self.b);
+        self.b.ins().store(flags(), pc, state, offsets::PC);
+        self.leave_with(ExitReason::Jump, refund);
+    }
+
+    fn refund_now(&mut self, refund: i32) {
         if refund != 0 {
             let state = st(self.b);
             let budget = self.b.ins().load(I32, flags(), state, offsets::BUDGET);
@@ -187,20 +312,11 @@ impl<'b> Lower<'_, 'b> {
             let state = st(self.b);
             self.b.ins().store(flags(), budget, state, offsets::BUDGET);
         }
-        self.b.ins().return_(&[reason]);
-    }
-
-    /// Leaves to `pc` without chaining (mode may have changed, or indirect).
-    fn exit_jump(&mut self, pc: Value, refund: i32) {
-        let state = st(self.b);
-        self.b.ins().store(flags(), pc, state, offsets::PC);
-        let r = self.b.ins().iconst(I32, ExitReason::Jump as i64);
-        self.exit_with(r, refund);
     }
 
     /// A branch back to the block's own start (a tight loop): charge the
     /// budget as a new entry would and jump to the body, with no tail call
-    /// and no frame setup. Registers are reloaded from the state there.
+    /// and no frame setup. Registers stay in their variables.
     fn loop_to_start(&mut self) {
         let state = st(self.b);
         let budget = self.b.ins().load(I32, flags(), state, offsets::BUDGET);
@@ -214,8 +330,7 @@ impl<'b> Lower<'_, 'b> {
         let pc = self.iconst(self.start);
         let state = st(self.b);
         self.b.ins().store(flags(), pc, state, offsets::PC);
-        let r = self.b.ins().iconst(I32, ExitReason::Budget as i64);
-        self.b.ins().return_(&[r]);
+        self.leave_with(ExitReason::Budget, 0);
         self.b.switch_to_block(again);
         let state = st(self.b);
         self.b.ins().store(flags(), left, state, offsets::BUDGET);
@@ -227,13 +342,7 @@ impl<'b> Lower<'_, 'b> {
     fn exit_indirect(&mut self, pc: Value, refund: i32) {
         let state = st(self.b);
         self.b.ins().store(flags(), pc, state, offsets::PC);
-        if refund != 0 {
-            let state = st(self.b);
-            let budget = self.b.ins().load(I32, flags(), state, offsets::BUDGET);
-            let budget = self.b.ins().iadd_imm_s(budget, refund as i64);
-            let state = st(self.b);
-            self.b.ins().store(flags(), budget, state, offsets::BUDGET);
-        }
+        self.refund_now(refund);
         let state = st(self.b);
         let cache = self.b.ins().load(I64, flags(), state, offsets::JUMP_CACHE);
         let index = self.b.ins().ushr_imm_s(pc, 2);
@@ -251,27 +360,19 @@ impl<'b> Lower<'_, 'b> {
         self.b.seal_block(chain);
         self.b.seal_block(miss);
         self.b.switch_to_block(chain);
-        let state = st(self.b);
-        self.b.ins().return_call_indirect(self.sigs.block, code, &[state]);
+        self.chain(code);
         self.b.switch_to_block(miss);
-        let r = self.b.ins().iconst(I32, ExitReason::Jump as i64);
-        self.b.ins().return_(&[r]);
+        self.leave_with(ExitReason::Jump, 0);
     }
 
     /// Leaves to the constant `target` through exit slot `slot`: a tail call
     /// into the successor if the runtime has linked it, else back to the
     /// dispatcher with [`ExitReason::ChainMiss`].
     fn exit_direct(&mut self, target: u32, slot: usize, refund: i32) {
-        if target == self.start && refund == 0 {
+        if target == self.start && refund == 0 && !self.exec_seen {
             return self.loop_to_start();
         }
-        if refund != 0 {
-            let state = st(self.b);
-            let budget = self.b.ins().load(I32, flags(), state, offsets::BUDGET);
-            let budget = self.b.ins().iadd_imm_s(budget, refund as i64);
-            let state = st(self.b);
-            self.b.ins().store(flags(), budget, state, offsets::BUDGET);
-        }
+        self.refund_now(refund);
         let slot_addr = self.b.ins().iconst(I64, (self.slots + 8 * slot) as i64);
         let code = self.b.ins().load(I64, flags(), slot_addr, 0);
         let (chain, miss) = (self.b.create_block(), self.b.create_block());
@@ -279,16 +380,14 @@ impl<'b> Lower<'_, 'b> {
         self.b.seal_block(chain);
         self.b.seal_block(miss);
         self.b.switch_to_block(chain);
-        let state = st(self.b);
-        self.b.ins().return_call_indirect(self.sigs.block, code, &[state]);
+        self.chain(code);
         self.b.switch_to_block(miss);
         let pc = self.iconst(target);
         let state = st(self.b);
         self.b.ins().store(flags(), pc, state, offsets::PC);
         let state = st(self.b);
         self.b.ins().store(flags(), slot_addr, state, offsets::EXIT_SLOT);
-        let r = self.b.ins().iconst(I32, ExitReason::ChainMiss as i64);
-        self.b.ins().return_(&[r]);
+        self.leave_with(ExitReason::ChainMiss, 0);
     }
 
     /// If `status` is not [`CONTINUE`](crate::abi::CONTINUE), return it (refunding `refund`, plus
@@ -301,15 +400,9 @@ impl<'b> Lower<'_, 'b> {
         self.b.switch_to_block(exit);
         // Jump (eret) retired the instruction; Exception and Stop did not.
         let jump = self.b.ins().icmp_imm_s(IntCC::Equal, status, ExitReason::Jump as i64);
-        let (zero, one) = (self.iconst(0), self.iconst(1));
-        let extra = self.b.ins().select(jump, zero, one);
-        let state = st(self.b);
-        let budget = self.b.ins().load(I32, flags(), state, offsets::BUDGET);
-        let budget = self.b.ins().iadd_imm_s(budget, refund_if_retired as i64);
-        let budget = self.b.ins().iadd(budget, extra);
-        let state = st(self.b);
-        self.b.ins().store(flags(), budget, state, offsets::BUDGET);
-        self.b.ins().return_(&[status]);
+        let (n, n1) = (self.iconst(refund_if_retired as u32), self.iconst(refund_if_retired as u32 + 1));
+        let refund = self.b.ins().select(jump, n, n1);
+        self.leave(status, refund);
         self.b.switch_to_block(cont);
     }
 
@@ -329,12 +422,15 @@ impl<'b> Lower<'_, 'b> {
     }
 
     fn call_exec(&mut self, insn: Insn, pcbd: u32, idx: usize) {
+        // The interpreter reads and writes registers in the state.
+        self.exec_seen = true;
+        self.flush();
         let f = self.b.ins().iconst(I64, self.helpers.exec as usize as i64);
         let args = [st(self.b), self.iconst(insn.word), self.iconst(pcbd)];
         let call = self.b.ins().call_indirect(self.sigs.exec, f, &args);
         let status = self.b.inst_results(call)[0];
-        self.forget();
         self.exit_unless_continue(status, self.n - idx as i32 - 1);
+        self.reload();
     }
 
     // ---- the block -------------------------------------------------------
@@ -367,9 +463,11 @@ impl<'b> Lower<'_, 'b> {
         let slot = g.insns[idx + 1];
         let slot_pc = pc.wrapping_add(4);
         let fall = pc.wrapping_add(8);
-        let rs = self.get(insn.rs());
-        let rt = self.get(insn.rt());
         let zero = self.iconst(0);
+        // Only read the fields that are registers: in j/jal they are target
+        // bits, in REGIMM `rt` is the operation (and neither is loaded on entry).
+        let rs = if matches!(insn.op, Op::J | Op::Jal) { zero } else { self.get(insn.rs()) };
+        let rt = if matches!(insn.op, Op::Beq | Op::Beql | Op::Bne | Op::Bnel) { self.get(insn.rt()) } else { zero };
         let link = |l: &mut Self, r: usize| {
             let v = l.iconst(fall);
             l.set(r, v);
@@ -423,10 +521,8 @@ impl<'b> Lower<'_, 'b> {
             self.b.seal_block(taken);
             self.b.seal_block(not_taken);
             self.b.switch_to_block(not_taken);
-            let saved = self.regs;
             self.exit_direct(fall, 1, rest + 1);
             self.b.switch_to_block(taken);
-            self.regs = saved;
             self.lower_slot(slot, slot_pc, idx + 1);
             self.exit_direct(target.unwrap_or(fall), 0, rest);
             return;

@@ -1,6 +1,5 @@
 //! Guest physical memory: RAM regions backed by host memory, and MMIO devices.
 
-use std::alloc::{Layout, alloc_zeroed, dealloc};
 use std::fmt;
 use std::ptr::NonNull;
 
@@ -56,16 +55,29 @@ impl fmt::Debug for Ram {
 }
 
 impl Ram {
-    fn layout(len: usize) -> Option<Layout> {
-        Layout::from_size_align(len, 4096).ok()
-    }
-
+    /// Maps `len` bytes of zeroed anonymous memory. The OS supplies zero
+    /// pages on first touch, so a large guest RAM costs nothing until used
+    /// (the global allocator would memset it all for a page alignment).
     fn new(gpa: u64, len: usize, writable: bool) -> Result<Self, PhysMapError> {
-        let layout = Self::layout(len).filter(|_| len > 0 && len.is_multiple_of(4096));
-        let layout = layout.ok_or(PhysMapError::OutOfMemory(len))?;
-        // SAFETY: the layout has a non-zero size (checked above).
-        let ptr = unsafe { alloc_zeroed(layout) };
-        let ptr = NonNull::new(ptr).ok_or(PhysMapError::OutOfMemory(len))?;
+        if len == 0 || !len.is_multiple_of(4096) {
+            return Err(PhysMapError::OutOfMemory(len));
+        }
+        // SAFETY: an anonymous private mapping at an address of the kernel's
+        // choosing; it aliases nothing.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(PhysMapError::OutOfMemory(len));
+        }
+        let ptr = NonNull::new(p.cast()).ok_or(PhysMapError::OutOfMemory(len))?;
         Ok(Self { ptr, len, gpa, writable })
     }
 
@@ -76,10 +88,9 @@ impl Ram {
 
 impl Drop for Ram {
     fn drop(&mut self) {
-        if let Some(layout) = Self::layout(self.len) {
-            // SAFETY: allocated in `Ram::new` with this very layout.
-            unsafe { dealloc(self.ptr.as_ptr(), layout) }
-        }
+        // SAFETY: mapped in `Ram::new` with this length; translated code that
+        // could still point into it is gone with the machine that owns it.
+        unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
     }
 }
 
