@@ -51,6 +51,10 @@ pub struct JitState {
     /// (`jr`, `jalr`) look up their target's code without leaving
     /// translated code. Owned by the runtime, never null while code runs.
     pub jump_cache: *const JumpCacheEntry,
+    /// Where a helper's result travels back to translated code (helpers are
+    /// called through shims that preserve every register, and such calls
+    /// have no return values).
+    pub helper_ret: u64,
 }
 
 /// log2 of the number of [`JumpCacheEntry`]s in a jump cache.
@@ -83,6 +87,7 @@ impl Default for JitState {
             soft_tlb: std::ptr::null(),
             exit_slot: std::ptr::null_mut(),
             jump_cache: std::ptr::null(),
+            helper_ret: 0,
         }
     }
 }
@@ -108,6 +113,8 @@ pub mod offsets {
     pub const EXIT_SLOT: i32 = offset_of!(JitState, exit_slot) as i32;
     /// Offset of `jump_cache`.
     pub const JUMP_CACHE: i32 = offset_of!(JitState, jump_cache) as i32;
+    /// Offset of `helper_ret`.
+    pub const HELPER_RET: i32 = offset_of!(JitState, helper_ret) as i32;
     /// Offset of [`JumpCacheEntry::pc`].
     pub const JUMP_PC: i32 = offset_of!(JumpCacheEntry, pc) as i32;
     /// Offset of [`JumpCacheEntry::code`].
@@ -191,6 +198,7 @@ mod tests {
         assert_eq!(offsets::gpr(5), 20);
         assert_eq!((offsets::HI, offsets::LO, offsets::PC, offsets::BUDGET), (128, 132, 136, 140));
         assert_eq!((offsets::SOFT_TLB, offsets::EXIT_SLOT, offsets::JUMP_CACHE), (144, 152, 160));
+        assert_eq!(offsets::HELPER_RET, 168);
         assert_eq!((offsets::JUMP_PC, offsets::JUMP_CODE, offsets::JUMP_ENTRY_SHIFT), (0, 8, 4));
     }
 

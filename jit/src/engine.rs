@@ -6,11 +6,13 @@
 //! the `Jit` lives, so an address stays valid even after its block is
 //! dropped from the cache (a block may be running when it is invalidated).
 
-use crate::abi::{Helpers, JitState};
+use crate::abi::{Helpers, JitState, offsets};
 use crate::code_memory::CodeArena;
-use crate::lower::{block_signature, lower_block};
+use crate::lower::{
+    EXEC_PARAMS, LOAD_PARAMS, RAISE_PARAMS, STORE_PARAMS, Shims, block_signature, helper_signature, lower_block,
+};
 use cranelift_codegen::Context;
-use cranelift_codegen::ir::{AbiParam, InstBuilder, Signature, UserFuncName, types};
+use cranelift_codegen::ir::{AbiParam, InstBuilder, MemFlagsData, Signature, UserFuncName, types};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -103,7 +105,7 @@ struct Compiler {
     module: JITModule,
     ctx: Context,
     fctx: FunctionBuilderContext,
-    helpers: Helpers,
+    helpers: Shims,
     big_endian: bool,
     /// `MIPSJIT_DUMP` set: print each block's guest code and host code.
     dump: bool,
@@ -127,7 +129,41 @@ impl Compiler {
         let perf_map = std::env::var_os("MIPSJIT_PERF_MAP")
             .and_then(|_| std::fs::File::create(format!("/tmp/perf-{}.map", std::process::id())).ok());
         let fctx = FunctionBuilderContext::new();
-        Ok(Self { ctx: module.make_context(), module, fctx, helpers, big_endian, dump, perf_map })
+        let shims = Shims { load: 0, store: 0, exec: 0, raise: 0 };
+        let mut c = Self { ctx: module.make_context(), module, fctx, helpers: shims, big_endian, dump, perf_map };
+        c.helpers = Shims {
+            load: c.shim(helpers.load as usize, LOAD_PARAMS, types::I64)?.addr(),
+            store: c.shim(helpers.store as usize, STORE_PARAMS, types::I32)?.addr(),
+            exec: c.shim(helpers.exec as usize, EXEC_PARAMS, types::I32)?.addr(),
+            raise: c.shim(helpers.raise as usize, RAISE_PARAMS, types::I32)?.addr(),
+        };
+        Ok(c)
+    }
+
+    /// A `preserve_all` function that calls the host helper at `helper`
+    /// (system_v, returning `ret`) and stores its result in
+    /// `JitState::helper_ret`. Translated code calls helpers through these,
+    /// so no register of the block is clobbered by a slow path.
+    fn shim(&mut self, helper: usize, params: &[types::Type], ret: types::Type) -> Result<CompiledCode, JitError> {
+        self.ctx.func.signature = helper_signature(CallConv::PreserveAll, params, None);
+        let cfg = self.module.target_config();
+        let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        b.seal_block(entry);
+        let args = b.block_params(entry).to_vec();
+        let sig = b.import_signature(helper_signature(CallConv::SystemV, params, Some(ret)));
+        let f = b.ins().iconst(types::I64, helper as i64);
+        let call = b.ins().call_indirect(sig, f, &args);
+        let mut r = b.inst_results(call)[0];
+        if ret != types::I64 {
+            r = b.ins().uextend(types::I64, r);
+        }
+        b.ins().store(MemFlagsData::trusted(), r, args[0], offsets::HELPER_RET);
+        b.ins().return_(&[]);
+        b.finalize(cfg);
+        self.finish(0)
     }
 
     fn finish(&mut self, pc: u32) -> Result<CompiledCode, JitError> {

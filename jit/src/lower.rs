@@ -7,7 +7,7 @@
 //! `exec` helper may change registers behind our back; after it the cache
 //! is forgotten.
 
-use crate::abi::{ExitReason, Helpers, JUMP_CACHE_BITS, LOAD_SIGNED, offsets, pc_bd};
+use crate::abi::{ExitReason, JUMP_CACHE_BITS, LOAD_SIGNED, offsets, pc_bd};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{AbiParam, Block, InstBuilder, MemFlagsData, SigRef, Signature, Type, Value, types};
 use cranelift_codegen::isa::CallConv;
@@ -33,6 +33,31 @@ pub fn compilable(b: &GuestBlock) -> bool {
         || b.insns.len() >= 2 && b.insns[b.insns.len() - 2].has_delay_slot()
 }
 
+/// Addresses of the register-preserving shims in front of each helper
+/// (see `engine.rs`): translated code calls these, so values stay in
+/// registers across slow paths instead of being spilled around every call.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Shims {
+    pub(crate) load: usize,
+    pub(crate) store: usize,
+    pub(crate) exec: usize,
+    pub(crate) raise: usize,
+}
+
+/// The parameter types of each helper (all return through `helper_ret`).
+pub(crate) const LOAD_PARAMS: &[Type] = &[I64, I32, I32, I32];
+pub(crate) const STORE_PARAMS: &[Type] = &[I64, I32, I32, I32, I32];
+pub(crate) const EXEC_PARAMS: &[Type] = &[I64, I32, I32];
+pub(crate) const RAISE_PARAMS: &[Type] = &[I64, I32, I32];
+
+/// A signature with `params`, no results, in calling convention `cc`.
+pub(crate) fn helper_signature(cc: CallConv, params: &[Type], ret: Option<Type>) -> Signature {
+    let mut s = Signature::new(cc);
+    s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+    s.returns.extend(ret.map(AbiParam::new));
+    s
+}
+
 /// Helper signatures imported into the function being built.
 struct Sigs {
     load: SigRef,
@@ -45,21 +70,28 @@ struct Sigs {
 /// Per-block lowering state.
 pub(crate) struct Lower<'a, 'b> {
     b: &'a mut FunctionBuilder<'b>,
-    helpers: &'a Helpers,
+    helpers: &'a Shims,
     sigs: Sigs,
     big_endian: bool,
     /// Guest registers (32 GPRs, HI, LO) as SSA variables: loaded on block
     /// entry, written back only when control leaves the function.
     vars: [Variable; 34],
-    /// Registers the block may read or write (loaded on entry).
-    touched: u64,
-    /// Registers written so far (stored back at every exit).
+    /// Registers read anywhere in the block (loaded on entry).
+    read: u64,
+    /// Registers written so far.
     dirty: u64,
-    /// Shared exit: `(status, refund)` params; flushes dirty registers,
-    /// refunds the budget and returns. Filled in last, when `dirty` is final.
-    exit_block: Option<Block>,
-    /// Shared tail call: `(code)` param; flushes and jumps to `code`.
-    chain_block: Option<Block>,
+    /// Exit blocks by the registers they store back: `(status, refund)`
+    /// params; they flush, refund the budget and return. Filled in last.
+    exits: Vec<(u64, Block)>,
+    /// Tail-call blocks by the registers they store back: `(code)` param.
+    chains: Vec<(u64, Block)>,
+    /// Whether the block loops back to its own start inside the function
+    /// (then every exit stores every register the block writes).
+    looped: bool,
+    /// The entry's path into `body`, filled in last (it loads what is read).
+    charge: Block,
+    /// The budget left after charging this block on entry.
+    charged: Value,
     /// Whether an `exec` helper call was lowered (it needs memory to be in
     /// sync, so such a block never loops inside its function).
     exec_seen: bool,
@@ -102,7 +134,7 @@ fn flags() -> MemFlagsData {
 pub(crate) fn lower_block(
     b: &mut FunctionBuilder<'_>,
     g: &GuestBlock,
-    helpers: &Helpers,
+    helpers: &Shims,
     big_endian: bool,
     slots: usize,
 ) {
@@ -127,16 +159,7 @@ pub(crate) fn lower_block(
     b.ins().store(flags(), pc, state, offsets::PC);
     let r = b.ins().iconst(I32, ExitReason::Budget as i64);
     b.ins().return_(&[r]);
-    b.switch_to_block(charge);
-    b.ins().store(flags(), left, state, offsets::BUDGET);
     let vars = std::array::from_fn(|_| b.declare_var(I32));
-    let touched = g.insns.iter().fold(0, |m, &i| m | touched_registers(i));
-    for r in (1..34).filter(|r| touched & (1 << r) != 0) {
-        let state = st(b);
-        let v = b.ins().load(I32, flags(), state, reg_offset(r));
-        b.def_var(vars[r], v);
-    }
-    b.ins().jump(body, &[]);
     b.switch_to_block(body);
 
     let mut l = Lower {
@@ -145,10 +168,13 @@ pub(crate) fn lower_block(
         sigs,
         big_endian,
         vars,
-        touched,
+        read: 0,
         dirty: 0,
-        exit_block: None,
-        chain_block: None,
+        exits: Vec::new(),
+        chains: Vec::new(),
+        looped: false,
+        charge,
+        charged: left,
         exec_seen: false,
         pending_entry: None,
         n,
@@ -157,14 +183,14 @@ pub(crate) fn lower_block(
         body,
     };
     l.lower_insns(g);
-    l.finish_exits();
+    l.finish();
     // Sealed last: a loop back to the block's own start jumps here.
     l.b.seal_block(body);
 }
 
 /// The registers an instruction may touch, by its encoding format (a
-/// superset is fine: it only costs a load on block entry). Bits 0..32 are
-/// GPRs, 32 is HI, 33 is LO.
+/// superset is fine): what to reload after the `exec` helper ran it.
+/// Bits 0..32 are GPRs, 32 is HI, 33 is LO.
 fn touched_registers(i: Insn) -> u64 {
     let (rs, rt, rd) = (1u64 << i.rs(), 1u64 << i.rt(), 1u64 << i.rd());
     let hilo = 3u64 << 32;
@@ -182,17 +208,12 @@ fn touched_registers(i: Insn) -> u64 {
 }
 
 fn import_signatures(b: &mut FunctionBuilder<'_>) -> Sigs {
-    let mut sig = |params: &[Type], ret: Type| {
-        let mut s = Signature::new(CallConv::SystemV);
-        s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
-        s.returns.push(AbiParam::new(ret));
-        b.import_signature(s)
-    };
+    let mut sig = |params: &[Type]| b.import_signature(helper_signature(CallConv::PreserveAll, params, None));
     Sigs {
-        load: sig(&[I64, I32, I32, I32], I64),
-        store: sig(&[I64, I32, I32, I32, I32], I32),
-        exec: sig(&[I64, I32, I32], I32),
-        raise: sig(&[I64, I32, I32], I32),
+        load: sig(LOAD_PARAMS),
+        store: sig(STORE_PARAMS),
+        exec: sig(EXEC_PARAMS),
+        raise: sig(RAISE_PARAMS),
         block: b.import_signature(block_signature()),
     }
 }
@@ -204,7 +225,7 @@ impl<'b> Lower<'_, 'b> {
         if r == 0 {
             return self.b.ins().iconst(I32, 0);
         }
-        debug_assert!(self.touched & (1 << r) != 0, "register {r} not loaded on entry");
+        self.read |= 1 << r;
         self.b.use_var(self.vars[r])
     }
 
@@ -217,52 +238,69 @@ impl<'b> Lower<'_, 'b> {
         self.dirty |= 1 << r;
     }
 
-    /// Stores every register written so far back into the state.
-    fn flush(&mut self) {
-        for r in (1..34).filter(|r| self.dirty & (1 << r) != 0) {
+    /// Stores the registers in `mask` back into the state.
+    fn flush(&mut self, mask: u64) {
+        for r in (1..34).filter(|r| mask & (1 << r) != 0) {
             let v = self.b.use_var(self.vars[r]);
             let state = st(self.b);
             self.b.ins().store(flags(), v, state, reg_offset(r));
         }
     }
 
-    /// Reloads every touched register (after a helper that may change them).
-    fn reload(&mut self) {
-        for r in (1..34).filter(|r| self.touched & (1 << r) != 0) {
+    /// Reloads the registers instruction `i` may have changed (after `exec`).
+    fn reload(&mut self, i: Insn) {
+        let mask = touched_registers(i);
+        for r in (1..34).filter(|r| mask & (1 << r) != 0) {
             let state = st(self.b);
             let v = self.b.ins().load(I32, flags(), state, reg_offset(r));
             self.b.def_var(self.vars[r], v);
         }
     }
 
+    /// The exit block in `list` that stores back the registers written so
+    /// far, made with `params` on first use.
+    fn exit_for(&mut self, chains: bool, params: &[Type]) -> Block {
+        let dirty = self.dirty;
+        let list = if chains { &self.chains } else { &self.exits };
+        if let Some(&(_, b)) = list.iter().find(|(m, _)| *m == dirty) {
+            return b;
+        }
+        let b = self.b.create_block();
+        for &t in params {
+            self.b.append_block_param(b, t);
+        }
+        if chains {
+            self.chains.push((dirty, b))
+        } else {
+            self.exits.push((dirty, b))
+        }
+        b
+    }
+
     /// Leaves the function with `status`, refunding `refund` instructions.
     fn leave(&mut self, status: Value, refund: Value) {
-        let exit = *self.exit_block.get_or_insert_with(|| {
-            let b = self.b.create_block();
-            self.b.append_block_param(b, I32);
-            self.b.append_block_param(b, I32);
-            b
-        });
+        let exit = self.exit_for(false, &[I32, I32]);
         self.b.ins().jump(exit, &[status.into(), refund.into()]);
     }
 
     /// Tail-calls the block at `code`.
     fn chain(&mut self, code: Value) {
-        let chain = *self.chain_block.get_or_insert_with(|| {
-            let b = self.b.create_block();
-            self.b.append_block_param(b, I64);
-            b
-        });
+        let chain = self.exit_for(true, &[I64]);
         self.b.ins().jump(chain, &[code.into()]);
     }
 
-    /// Fills in the shared exits now that every register write is known.
-    fn finish_exits(&mut self) {
-        if let Some(exit) = self.exit_block {
+    /// Fills in the exits and the entry now that every read and write is
+    /// known. An exit stores what was written before it; in a block that
+    /// loops, a register written late in one pass is live at every exit of
+    /// the next, so exits store everything the block writes and the entry
+    /// loads it.
+    fn finish(&mut self) {
+        let always = if self.looped { self.dirty } else { 0 };
+        for (mask, exit) in std::mem::take(&mut self.exits) {
             self.b.seal_block(exit);
             self.b.switch_to_block(exit);
             let (status, refund) = (self.b.block_params(exit)[0], self.b.block_params(exit)[1]);
-            self.flush();
+            self.flush(mask | always);
             let state = st(self.b);
             let budget = self.b.ins().load(I32, flags(), state, offsets::BUDGET);
             let budget = self.b.ins().iadd(budget, refund);
@@ -270,14 +308,24 @@ impl<'b> Lower<'_, 'b> {
             self.b.ins().store(flags(), budget, state, offsets::BUDGET);
             self.b.ins().return_(&[status]);
         }
-        if let Some(chain) = self.chain_block {
+        for (mask, chain) in std::mem::take(&mut self.chains) {
             self.b.seal_block(chain);
             self.b.switch_to_block(chain);
             let code = self.b.block_params(chain)[0];
-            self.flush();
+            self.flush(mask | always);
             let state = st(self.b);
             self.b.ins().return_call_indirect(self.sigs.block, code, &[state]);
         }
+        self.b.switch_to_block(self.charge);
+        let state = st(self.b);
+        self.b.ins().store(flags(), self.charged, state, offsets::BUDGET);
+        let load = self.read | always;
+        for r in (1..34).filter(|r| load & (1 << r) != 0) {
+            let state = st(self.b);
+            let v = self.b.ins().load(I32, flags(), state, reg_offset(r));
+            self.b.def_var(self.vars[r], v);
+        }
+        self.b.ins().jump(self.body, &[]);
     }
 
     fn leave_with(&mut self, reason: ExitReason, refund: i32) {
@@ -318,6 +366,7 @@ impl<'b> Lower<'_, 'b> {
     /// budget as a new entry would and jump to the body, with no tail call
     /// and no frame setup. Registers stay in their variables.
     fn loop_to_start(&mut self) {
+        self.looped = true;
         let state = st(self.b);
         let budget = self.b.ins().load(I32, flags(), state, offsets::BUDGET);
         let left = self.b.ins().iadd_imm_s(budget, -(self.n as i64));
@@ -413,24 +462,28 @@ impl<'b> Lower<'_, 'b> {
         self.b.seal_block(raise);
         self.b.seal_block(cont);
         self.b.switch_to_block(raise);
-        let f = self.b.ins().iconst(I64, self.helpers.raise as usize as i64);
         let args = [st(self.b), self.iconst(code), self.iconst(pcbd)];
-        let call = self.b.ins().call_indirect(self.sigs.raise, f, &args);
-        let status = self.b.inst_results(call)[0];
+        let status = self.call_helper(self.helpers.raise, self.sigs.raise, &args, I32);
         self.exit_with(status, self.n - idx as i32);
         self.b.switch_to_block(cont);
+    }
+
+    /// Calls the shim at `shim` and reads the helper's result (of type `ty`).
+    fn call_helper(&mut self, shim: usize, sig: SigRef, args: &[Value], ty: Type) -> Value {
+        let f = self.b.ins().iconst(I64, shim as i64);
+        self.b.ins().call_indirect(sig, f, args);
+        let state = st(self.b);
+        self.b.ins().load(ty, flags(), state, offsets::HELPER_RET)
     }
 
     fn call_exec(&mut self, insn: Insn, pcbd: u32, idx: usize) {
         // The interpreter reads and writes registers in the state.
         self.exec_seen = true;
-        self.flush();
-        let f = self.b.ins().iconst(I64, self.helpers.exec as usize as i64);
+        self.flush(self.dirty);
         let args = [st(self.b), self.iconst(insn.word), self.iconst(pcbd)];
-        let call = self.b.ins().call_indirect(self.sigs.exec, f, &args);
-        let status = self.b.inst_results(call)[0];
+        let status = self.call_helper(self.helpers.exec, self.sigs.exec, &args, I32);
         self.exit_unless_continue(status, self.n - idx as i32 - 1);
-        self.reload();
+        self.reload(insn);
     }
 
     // ---- the block -------------------------------------------------------
@@ -619,11 +672,10 @@ impl<'b> Lower<'_, 'b> {
         self.b.ins().jump(join, &[v.into()]);
         // miss: the helper returns value | status << 32
         self.b.switch_to_block(miss);
-        let f = self.b.ins().iconst(I64, self.helpers.load as usize as i64);
+
         let kind = size | if signed { LOAD_SIGNED } else { 0 };
         let args = [st(self.b), addr, self.iconst(pcbd), self.iconst(kind)];
-        let call = self.b.ins().call_indirect(self.sigs.load, f, &args);
-        let r = self.b.inst_results(call)[0];
+        let r = self.call_helper(self.helpers.load, self.sigs.load, &args, I64);
         let status = self.b.ins().ushr_imm_s(r, 32);
         let status = self.b.ins().ireduce(I32, status);
         self.exit_unless_continue(status, self.n - idx as i32 - 1);
@@ -649,10 +701,9 @@ impl<'b> Lower<'_, 'b> {
         self.b.ins().store(flags(), x, host, 0);
         self.b.ins().jump(join, &[]);
         self.b.switch_to_block(miss);
-        let f = self.b.ins().iconst(I64, self.helpers.store as usize as i64);
+
         let args = [st(self.b), addr, v, self.iconst(pcbd), self.iconst(size)];
-        let call = self.b.ins().call_indirect(self.sigs.store, f, &args);
-        let status = self.b.inst_results(call)[0];
+        let status = self.call_helper(self.helpers.store, self.sigs.store, &args, I32);
         self.exit_unless_continue(status, self.n - idx as i32 - 1);
         self.b.ins().jump(join, &[]);
         self.b.seal_block(join);
