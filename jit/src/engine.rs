@@ -87,8 +87,11 @@ impl std::fmt::Debug for Jit {
 fn isa() -> Result<OwnedTargetIsa, JitError> {
     let mut flags = settings::builder();
     let host = |e: &dyn std::fmt::Display| JitError::Host(e.to_string());
+    let opt = std::env::var("MIPSJIT_CRANELIFT_OPT").unwrap_or_else(|_| "speed".into());
+    let regalloc = std::env::var("MIPSJIT_CRANELIFT_REGALLOC").unwrap_or_else(|_| "backtracking".into());
     let settings = [
-        ("opt_level", "speed"),
+        ("opt_level", opt.as_str()),
+        ("regalloc_algorithm", regalloc.as_str()),
         ("preserve_frame_pointers", "true"),
         ("enable_verifier", "false"),
         // The JitState pointer lives in the pinned register (see lower.rs).

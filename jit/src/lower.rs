@@ -201,7 +201,7 @@ fn touched_registers(i: Insn) -> u64 {
         0x02 => 0,                          // j
         0x03 => 1 << 31,                    // jal
         0x10 => rt | rd,                    // COP0
-        0x11 | 0x12 | 0x13 => rs | rt | rd, // coprocessors: exec helper
+        0x11..=0x13 => rs | rt | rd,        // coprocessors: exec helper
         _ => rs | rt,                       // I-type
     };
     m & !1

@@ -204,6 +204,8 @@ pub fn exec(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
                 return raise(cpu, e, pc, bd);
             }
             set(cpu, i.rt(), cpu.llbit as u32);
+            // As QEMU: one ll pairs with one sc (a second sc fails).
+            cpu.llbit = false;
         }
         Op::Lwl | Op::Lwr | Op::Swl | Op::Swr => return unaligned(cpu, i, rs.wrapping_add(imm), rt, pc, bd),
         Op::Madd => set_hilo(cpu, hilo(cpu).wrapping_add((rs as i32 as i64 * rt as i32 as i64) as u64)),

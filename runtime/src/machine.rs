@@ -33,7 +33,8 @@ pub enum Exit {
     Halted,
     /// An `sdbbp` at this PC.
     DebugBreakpoint(u32),
-    /// The instruction limit given to `run` was reached.
+    /// The instruction limit given to `run` was reached: exactly that many
+    /// instructions retired, or fewer when the next block would not fit.
     InstructionLimit,
 }
 
@@ -75,6 +76,8 @@ pub struct Stats {
     pub chains: u64,
     /// Blocks dropped because their code was written.
     pub invalidations: u64,
+    /// Blocks the translator failed on (they stay interpreted); not 0 means a bug.
+    pub compile_failures: u64,
 }
 
 /// A CPU, its memory and devices, and the two execution tiers.
@@ -146,9 +149,15 @@ impl Machine {
             if left == 0 {
                 return Exit::InstructionLimit;
             }
+            let before = self.cpu.icount();
             self.start_slice(left);
             self.run_slice();
             self.end_slice();
+            // The next block does not fit in what the limit leaves: stop
+            // short of it rather than run past the limit.
+            if left < MIN_SLICE as u64 && self.cpu.icount() == before && self.cpu.stop.is_none() {
+                return Exit::InstructionLimit;
+            }
         }
     }
 
@@ -160,7 +169,13 @@ impl Machine {
         }
         // Stop near the next timer match, so Cause.TI is raised on time.
         let to_timer = (self.cpu.cp0.compare.wrapping_sub(self.cpu.count()) as u64) * 2;
-        let slice = left.min(to_timer).clamp(MIN_SLICE as u64, MAX_SLICE as u64) as i32;
+        // A limit is exact (blocks that do not fit are not started); the
+        // timer only needs block precision, and every block must fit.
+        let slice = if left < MIN_SLICE as u64 {
+            left as i32
+        } else {
+            left.min(to_timer).clamp(MIN_SLICE as u64, MAX_SLICE as u64) as i32
+        };
         let cpu = &mut *self.cpu;
         self.slice_start_count = cpu.count();
         cpu.slice = slice;
@@ -289,10 +304,13 @@ impl Machine {
         if !jit::compilable(&b.guest) {
             return;
         }
-        // A block the translator rejects stays in the interpreter.
-        if let Ok(code) = jit.compile(&b.guest, &mut b.slots) {
-            b.code = Some(code);
-            self.stats.blocks_compiled += 1;
+        // A block the translator fails on stays in the interpreter.
+        match jit.compile(&b.guest, &mut b.slots) {
+            Ok(code) => {
+                b.code = Some(code);
+                self.stats.blocks_compiled += 1;
+            }
+            Err(_) => self.stats.compile_failures += 1,
         }
     }
 
@@ -303,8 +321,9 @@ impl Machine {
         if !jit::compilable(&b.guest) {
             return;
         }
-        if let Ok(id) = jit.submit(&b.guest, &mut b.slots) {
-            self.pending.insert(id, (idx, b.serial));
+        match jit.submit(&b.guest, &mut b.slots) {
+            Ok(id) => drop(self.pending.insert(id, (idx, b.serial))),
+            Err(_) => self.stats.compile_failures += 1,
         }
     }
 
@@ -314,6 +333,9 @@ impl Machine {
         let Some(jit) = self.jit.as_mut() else { return };
         while let Some((id, result)) = jit.try_recv() {
             let Some((idx, serial)) = self.pending.remove(&id) else { continue };
+            if result.is_err() {
+                self.stats.compile_failures += 1;
+            }
             if let (Some(b), Ok(code)) = (self.blocks[idx].as_mut(), result)
                 && b.serial == serial
             {

@@ -2,4 +2,7 @@
 //! guest programs against QEMU, interpreter against JIT, the CLI.
 mod cli;
 mod decode;
+mod diff;
 mod guest;
+#[path = "gen.rs"] // `gen` is a keyword in Rust 2024
+mod mipsgen;
