@@ -19,6 +19,7 @@ Exit status: 0 if all outputs matched and all runs succeeded, 1 otherwise.
 """
 
 import argparse
+import re
 import math
 import os
 import statistics
@@ -106,13 +107,14 @@ def main():
               f"(build it with cargo build --release)", file=sys.stderr)
         modes = []
     for m in modes:
-        configs.append((f"jit={m}", lambda elf, m=m: [args.mipsjit, "run", f"--jit={m}", elf]))
+        configs.append((f"jit={m}", lambda elf, m=m: [args.mipsjit, "run", "--stats", f"--jit={m}", elf]))
 
     env_timeout = str(int(args.timeout))
     os.environ["TIMEOUT"] = env_timeout   # for run-qemu.sh
 
     times = {(k, c): [] for k in kernels for c, _ in configs}
     reference = {}          # kernel -> stdout of the first QEMU run
+    icount = {}             # kernel -> guest instructions (from mipsjit --stats)
     problems = []
 
     for r in range(args.runs):
@@ -130,6 +132,9 @@ def main():
                 elif k in reference and out != reference[k]:
                     ok = False
                     problems.append(f"{k} [{cname}] run {r}: output differs from QEMU's")
+                m = re.search(rb"mipsjit: (\d+) instructions", err or b"")
+                if m:
+                    icount[k] = int(m.group(1))
                 if ok:
                     times[(k, cname)].append(dt)
                 if args.verbose:
@@ -176,6 +181,15 @@ def main():
         print(line(row))
     if ratio_cols:
         print(line(gm))
+    if icount and ratio_cols:
+        print("\n# guest throughput, millions of guest instructions per second (wall, incl. start-up)")
+        print("kernel      insns (M)  " + "  ".join(f"{c:>10s}" for c in ["qemu"] + ratio_cols))
+        for k in kernels:
+            n = icount.get(k)
+            if not n:
+                continue
+            mips = [n / 1e6 / med(k, c) if med(k, c) else float("nan") for c in ["qemu"] + ratio_cols]
+            print(f"{k:10s}  {n / 1e6:9.0f}  " + "  ".join(f"{x:10.0f}" for x in mips))
 
     if problems:
         print("\nPROBLEMS:", file=sys.stderr)

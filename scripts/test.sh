@@ -16,5 +16,6 @@ echo "== clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== benches and fuzz target build"
 cargo bench --no-run --quiet
+cargo check --quiet --manifest-path fuzz/Cargo.toml
 echo "== tests"
 cargo test --workspace --release

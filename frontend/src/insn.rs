@@ -324,6 +324,19 @@ impl Insn {
         (pc.wrapping_add(4) & 0xf000_0000) | (self.instr_index() << 2)
     }
 
+    /// For the plain loads and stores (lb/lbu/lh/lhu/lw/ll, sb/sh/sw/sc):
+    /// the access size in bytes and whether a load sign-extends.
+    pub const fn mem_access(self) -> Option<(u32, bool)> {
+        Some(match self.op {
+            Op::Lb => (1, true),
+            Op::Lbu | Op::Sb => (1, false),
+            Op::Lh => (2, true),
+            Op::Lhu | Op::Sh => (2, false),
+            Op::Lw | Op::Ll | Op::Sw | Op::Sc => (4, false),
+            _ => return None,
+        })
+    }
+
     /// Whether this instruction has a delay slot (every branch and jump).
     pub const fn has_delay_slot(self) -> bool {
         matches!(

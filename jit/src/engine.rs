@@ -12,7 +12,7 @@ use crate::lower::{
     EXEC_PARAMS, LOAD_PARAMS, RAISE_PARAMS, STORE_PARAMS, Shims, block_signature, helper_signature, lower_block,
 };
 use cranelift_codegen::Context;
-use cranelift_codegen::ir::{AbiParam, InstBuilder, MemFlagsData, Signature, UserFuncName, types};
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Signature, UserFuncName, types};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -148,7 +148,27 @@ impl Compiler {
     /// `JitState::helper_ret`. Translated code calls helpers through these,
     /// so no register of the block is clobbered by a slow path.
     fn shim(&mut self, helper: usize, params: &[types::Type], ret: types::Type) -> Result<CompiledCode, JitError> {
-        self.ctx.func.signature = helper_signature(CallConv::PreserveAll, params, None);
+        self.build_stub(helper_signature(CallConv::PreserveAll, params, None), |b, args| {
+            let sig = b.import_signature(helper_signature(CallConv::SystemV, params, Some(ret)));
+            let f = b.ins().iconst(types::I64, helper as i64);
+            let call = b.ins().call_indirect(sig, f, args);
+            let mut r = b.inst_results(call)[0];
+            if ret != types::I64 {
+                r = b.ins().uextend(types::I64, r);
+            }
+            b.ins().store(MemFlagsData::trusted(), r, args[0], offsets::HELPER_RET);
+            b.ins().return_(&[]);
+        })
+    }
+
+    /// Compiles a one-block function with signature `sig` whose body `body`
+    /// emits, given the function's parameters.
+    fn build_stub(
+        &mut self,
+        sig: Signature,
+        body: impl FnOnce(&mut FunctionBuilder<'_>, &[cranelift_codegen::ir::Value]),
+    ) -> Result<CompiledCode, JitError> {
+        self.ctx.func.signature = sig;
         let cfg = self.module.target_config();
         let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
         let entry = b.create_block();
@@ -156,15 +176,7 @@ impl Compiler {
         b.switch_to_block(entry);
         b.seal_block(entry);
         let args = b.block_params(entry).to_vec();
-        let sig = b.import_signature(helper_signature(CallConv::SystemV, params, Some(ret)));
-        let f = b.ins().iconst(types::I64, helper as i64);
-        let call = b.ins().call_indirect(sig, f, &args);
-        let mut r = b.inst_results(call)[0];
-        if ret != types::I64 {
-            r = b.ins().uextend(types::I64, r);
-        }
-        b.ins().store(MemFlagsData::trusted(), r, args[0], offsets::HELPER_RET);
-        b.ins().return_(&[]);
+        body(&mut b, &args);
         b.finalize(cfg);
         self.finish(0)
     }
@@ -194,27 +206,17 @@ impl Compiler {
     /// pinned register and gives the caller's value back afterwards (the
     /// pinned register is callee-saved in the host ABI).
     fn trampoline(&mut self) -> Result<CompiledCode, JitError> {
-        let mut sig = Signature::new(CallConv::SystemV);
-        sig.params.push(AbiParam::new(types::I64));
-        sig.params.push(AbiParam::new(types::I64));
-        sig.returns.push(AbiParam::new(types::I32));
-        self.ctx.func.signature = sig;
-        let cfg = self.module.target_config();
-        let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-        let entry = b.create_block();
-        b.append_block_params_for_function_params(entry);
-        b.switch_to_block(entry);
-        b.seal_block(entry);
-        let (state, code) = (b.block_params(entry)[0], b.block_params(entry)[1]);
-        let sig = b.import_signature(block_signature());
-        let saved = b.ins().get_pinned_reg(types::I64);
-        b.ins().set_pinned_reg(state);
-        let call = b.ins().call_indirect(sig, code, &[state]);
-        let r = b.inst_results(call)[0];
-        b.ins().set_pinned_reg(saved);
-        b.ins().return_(&[r]);
-        b.finalize(cfg);
-        self.finish(0)
+        let sig = helper_signature(CallConv::SystemV, &[types::I64, types::I64], Some(types::I32));
+        self.build_stub(sig, |b, args| {
+            let (state, code) = (args[0], args[1]);
+            let sig = b.import_signature(block_signature());
+            let saved = b.ins().get_pinned_reg(types::I64);
+            b.ins().set_pinned_reg(state);
+            let call = b.ins().call_indirect(sig, code, &[state]);
+            let r = b.inst_results(call)[0];
+            b.ins().set_pinned_reg(saved);
+            b.ins().return_(&[r]);
+        })
     }
 
     fn compile(&mut self, g: &GuestBlock, slots: usize) -> Result<CompiledCode, JitError> {

@@ -50,7 +50,7 @@ pub(crate) const STORE_PARAMS: &[Type] = &[I64, I32, I32, I32, I32];
 pub(crate) const EXEC_PARAMS: &[Type] = &[I64, I32, I32];
 pub(crate) const RAISE_PARAMS: &[Type] = &[I64, I32, I32];
 
-/// A signature with `params`, no results, in calling convention `cc`.
+/// A signature with `params` and an optional result, in calling convention `cc`.
 pub(crate) fn helper_signature(cc: CallConv, params: &[Type], ret: Option<Type>) -> Signature {
     let mut s = Signature::new(cc);
     s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
@@ -339,6 +339,15 @@ impl<'b> Lower<'_, 'b> {
 
     // ---- exits -----------------------------------------------------------
 
+    /// Branches on `cond` to two new (sealed) blocks: (if true, if false).
+    fn split(&mut self, cond: Value) -> (Block, Block) {
+        let (yes, no) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(cond, yes, &[], no, &[]);
+        self.b.seal_block(yes);
+        self.b.seal_block(no);
+        (yes, no)
+    }
+
     /// Returns `reason` after refunding `refund` unexecuted instructions.
     fn exit_with(&mut self, reason: Value, refund: i32) {
         let n = self.iconst(refund as u32);
@@ -371,10 +380,7 @@ impl<'b> Lower<'_, 'b> {
         let budget = self.b.ins().load(I32, flags(), state, offsets::BUDGET);
         let left = self.b.ins().iadd_imm_s(budget, -(self.n as i64));
         let spent = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, left, 0);
-        let (out, again) = (self.b.create_block(), self.b.create_block());
-        self.b.ins().brif(spent, out, &[], again, &[]);
-        self.b.seal_block(out);
-        self.b.seal_block(again);
+        let (out, again) = self.split(spent);
         self.b.switch_to_block(out);
         let pc = self.iconst(self.start);
         let state = st(self.b);
@@ -394,20 +400,18 @@ impl<'b> Lower<'_, 'b> {
         self.refund_now(refund);
         let state = st(self.b);
         let cache = self.b.ins().load(I64, flags(), state, offsets::JUMP_CACHE);
-        let index = self.b.ins().ushr_imm_s(pc, 2);
-        let index = self.b.ins().band_imm_s(index, (1i64 << JUMP_CACHE_BITS) - 1);
-        let index = self.b.ins().uextend(I64, index);
-        let off = self.b.ins().ishl_imm_s(index, offsets::JUMP_ENTRY_SHIFT as i64);
+        // (pc >> 2) mod size, scaled by the entry size (16 = 4 << 2).
+        let shift = offsets::JUMP_ENTRY_SHIFT as i64 - 2;
+        let off = self.b.ins().ishl_imm_s(pc, shift);
+        let off = self.b.ins().band_imm_s(off, ((1i64 << JUMP_CACHE_BITS) - 1) << offsets::JUMP_ENTRY_SHIFT);
+        let off = self.b.ins().uextend(I64, off);
         let entry = self.b.ins().iadd(cache, off);
         let tag = self.b.ins().load(I32, flags(), entry, offsets::JUMP_PC);
         let code = self.b.ins().load(I64, flags(), entry, offsets::JUMP_CODE);
         let same = self.b.ins().icmp(IntCC::Equal, tag, pc);
         let known = self.b.ins().icmp_imm_s(IntCC::NotEqual, code, 0);
         let hit = self.b.ins().band(same, known);
-        let (chain, miss) = (self.b.create_block(), self.b.create_block());
-        self.b.ins().brif(hit, chain, &[], miss, &[]);
-        self.b.seal_block(chain);
-        self.b.seal_block(miss);
+        let (chain, miss) = self.split(hit);
         self.b.switch_to_block(chain);
         self.chain(code);
         self.b.switch_to_block(miss);
@@ -424,10 +428,7 @@ impl<'b> Lower<'_, 'b> {
         self.refund_now(refund);
         let slot_addr = self.b.ins().iconst(I64, (self.slots + 8 * slot) as i64);
         let code = self.b.ins().load(I64, flags(), slot_addr, 0);
-        let (chain, miss) = (self.b.create_block(), self.b.create_block());
-        self.b.ins().brif(code, chain, &[], miss, &[]);
-        self.b.seal_block(chain);
-        self.b.seal_block(miss);
+        let (chain, miss) = self.split(code);
         self.b.switch_to_block(chain);
         self.chain(code);
         self.b.switch_to_block(miss);
@@ -442,10 +443,7 @@ impl<'b> Lower<'_, 'b> {
     /// If `status` is not [`CONTINUE`](crate::abi::CONTINUE), return it (refunding `refund`, plus
     /// one more when the status says the instruction did not retire).
     fn exit_unless_continue(&mut self, status: Value, refund_if_retired: i32) {
-        let (exit, cont) = (self.b.create_block(), self.b.create_block());
-        self.b.ins().brif(status, exit, &[], cont, &[]);
-        self.b.seal_block(exit);
-        self.b.seal_block(cont);
+        let (exit, cont) = self.split(status);
         self.b.switch_to_block(exit);
         // Jump (eret) retired the instruction; Exception and Stop did not.
         let jump = self.b.ins().icmp_imm_s(IntCC::Equal, status, ExitReason::Jump as i64);
@@ -457,10 +455,7 @@ impl<'b> Lower<'_, 'b> {
 
     /// Raises `code` for the instruction at `pcbd` when `cond` holds.
     fn raise_if(&mut self, cond: Value, code: u32, pcbd: u32, idx: usize) {
-        let (raise, cont) = (self.b.create_block(), self.b.create_block());
-        self.b.ins().brif(cond, raise, &[], cont, &[]);
-        self.b.seal_block(raise);
-        self.b.seal_block(cont);
+        let (raise, cont) = self.split(cond);
         self.b.switch_to_block(raise);
         let args = [st(self.b), self.iconst(code), self.iconst(pcbd)];
         let status = self.call_helper(self.helpers.raise, self.sigs.raise, &args, I32);
@@ -569,10 +564,7 @@ impl<'b> Lower<'_, 'b> {
         let rest = self.n - idx as i32 - 2;
         if let (Some(c), true) = (cond, insn.is_likely()) {
             // Branch-likely: the delay slot runs only when the branch is taken.
-            let (taken, not_taken) = (self.b.create_block(), self.b.create_block());
-            self.b.ins().brif(c, taken, &[], not_taken, &[]);
-            self.b.seal_block(taken);
-            self.b.seal_block(not_taken);
+            let (taken, not_taken) = self.split(c);
             self.b.switch_to_block(not_taken);
             self.exit_direct(fall, 1, rest + 1);
             self.b.switch_to_block(taken);
@@ -585,10 +577,7 @@ impl<'b> Lower<'_, 'b> {
             (None, Some(t)) => self.exit_direct(t, 0, rest),
             (None, None) => self.exit_indirect(rs, rest),
             (Some(c), t) => {
-                let (taken, not_taken) = (self.b.create_block(), self.b.create_block());
-                self.b.ins().brif(c, taken, &[], not_taken, &[]);
-                self.b.seal_block(taken);
-                self.b.seal_block(not_taken);
+                let (taken, not_taken) = self.split(c);
                 self.b.switch_to_block(taken);
                 self.exit_direct(t.unwrap_or(fall), 0, rest);
                 self.b.switch_to_block(not_taken);
@@ -713,10 +702,12 @@ impl<'b> Lower<'_, 'b> {
     /// Emits the tag check and leaves the builder in the hit block. Returns
     /// (miss, join); `join` takes the loaded value as a parameter for loads.
     fn probe(&mut self, addr: Value, size: u32, tag_offset: i32) -> (Block, Block) {
-        let index = self.b.ins().ushr_imm_s(addr, 12);
-        let index = self.b.ins().band_imm_s(index, (1i64 << SOFT_TLB_BITS) - 1);
-        let index = self.b.ins().uextend(I64, index);
-        let off = self.b.ins().ishl_imm_s(index, tlb::ENTRY_SHIFT as i64);
+        // Byte offset of the entry: the page number's low bits, scaled by the
+        // entry size, in one shift and one mask.
+        let shift = 12 - tlb::ENTRY_SHIFT as i64;
+        let off = self.b.ins().ushr_imm_s(addr, shift);
+        let off = self.b.ins().band_imm_s(off, ((1i64 << SOFT_TLB_BITS) - 1) << tlb::ENTRY_SHIFT);
+        let off = self.b.ins().uextend(I64, off);
         // Loaded at each access rather than kept live across helper calls.
         let state = st(self.b);
         let tlb_base = self.b.ins().load(I64, flags(), state, offsets::SOFT_TLB);

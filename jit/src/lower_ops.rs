@@ -326,13 +326,7 @@ fn trap(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
 fn load(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
     let base = l.rs(i);
     let addr = l.ins().iadd_imm_s(base, i.simm() as i64);
-    let (size, signed) = match i.op {
-        Op::Lb => (1, true),
-        Op::Lbu => (1, false),
-        Op::Lh => (2, true),
-        Op::Lhu => (2, false),
-        _ => (4, false),
-    };
+    let (size, signed) = i.mem_access().unwrap_or((4, false));
     let v = l.load(addr, size, signed, pcbd, idx);
     l.set_reg(i.rt(), v);
 }
@@ -342,10 +336,6 @@ fn store(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
     let base = l.rs(i);
     let addr = l.ins().iadd_imm_s(base, i.simm() as i64);
     let v = l.rt(i);
-    let size = match i.op {
-        Op::Sb => 1,
-        Op::Sh => 2,
-        _ => 4,
-    };
+    let (size, _) = i.mem_access().unwrap_or((4, false));
     l.store(addr, v, size, pcbd, idx);
 }

@@ -161,13 +161,7 @@ pub fn exec(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
         Op::Lui => set(cpu, i.rt(), i.uimm() << 16),
         Op::Lb | Op::Lh | Op::Lw | Op::Lbu | Op::Lhu | Op::Ll => {
             let addr = rs.wrapping_add(imm);
-            let (size, signed) = match i.op {
-                Op::Lb => (1, true),
-                Op::Lbu => (1, false),
-                Op::Lh => (2, true),
-                Op::Lhu => (2, false),
-                _ => (4, false),
-            };
+            let (size, signed) = i.mem_access().unwrap_or((4, false));
             match cpu.load(addr, size) {
                 Ok(v) => {
                     let v = match (size, signed) {
@@ -185,11 +179,7 @@ pub fn exec(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
             }
         }
         Op::Sb | Op::Sh | Op::Sw => {
-            let size = match i.op {
-                Op::Sb => 1,
-                Op::Sh => 2,
-                _ => 4,
-            };
+            let (size, _) = i.mem_access().unwrap_or((4, false));
             if let Err(e) = cpu.store(rs.wrapping_add(imm), size, rt) {
                 return raise(cpu, e, pc, bd);
             }
