@@ -10,24 +10,12 @@
  * whether the faulting instruction wrote its destination (it must not).
  */
 #include "regdef.h"
+#include "fault.h"
 
     .set    noreorder
     .set    noat
     .text
 
-#define POISON 0x5a5a5a5a
-
-/* A single instruction that may fault; handler resumes at EPC + 4. */
-#define SIMPLE(name, ...)               \
-    .globl name; .globl name##_x;       \
-    .ent   name;                        \
-name:                                   \
-    li      t0, POISON;                 \
-name##_x:                               \
-    __VA_ARGS__;                        \
-    jr      ra;                         \
-     move   v0, t0;                     \
-    .end   name
 
 /* The faulting instruction sits in the delay slot of a taken `beq $0,$0`. */
 #define INSLOT(name, ...)               \

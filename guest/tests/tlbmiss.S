@@ -4,23 +4,12 @@
  * faulting instruction, NAME_r a resume label, v0 = t0 preset 0x5a5a5a5a.
  */
 #include "regdef.h"
+#include "fault.h"
 
     .set    noreorder
     .set    noat
     .text
 
-#define POISON 0x5a5a5a5a
-
-#define SIMPLE(name, ...)               \
-    .globl name; .globl name##_x;       \
-    .ent   name;                        \
-name:                                   \
-    li      t0, POISON;                 \
-name##_x:                               \
-    __VA_ARGS__;                        \
-    jr      ra;                         \
-     move   v0, t0;                     \
-    .end   name
 
 SIMPLE(m_lw,  lw  t0, 0(a0))         /* load  -> TLBL (2) */
 SIMPLE(m_lbu, lbu t0, 0(a0))
