@@ -14,6 +14,8 @@ echo "== rustfmt"
 cargo fmt --all -- --check
 echo "== clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== docs"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 echo "== benches and fuzz target build"
 cargo bench --no-run --quiet
 cargo check --quiet --manifest-path fuzz/Cargo.toml

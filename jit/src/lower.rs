@@ -1,11 +1,18 @@
 //! Lowering one decoded guest block to Cranelift IR.
 //!
 //! Guest registers live in Cranelift variables for the length of a block:
-//! a register is loaded from [`JitState`] on its first read and every write
-//! goes through to memory at once, so any exit, any helper and any fault
-//! sees consistent state without flush code on the cold paths. Only the
-//! `exec` helper may change registers behind our back; after it the cache
-//! is forgotten.
+//! the entry loads the registers the block reads from
+//! [`JitState`](crate::abi::JitState), and writes stay in the variables
+//! until control leaves the function. Every exit goes through an exit block
+//! that stores back the registers written before it (all the block's
+//! writes, if the block loops inside its function). The memory helpers
+//! never look at guest registers, so slow paths need no flush; the `exec`
+//! helper (the interpreter) does, so the block flushes before it and
+//! reloads what it may have changed after.
+//!
+//! Helpers are reached through `preserve_all` shims (see `engine.rs`), and
+//! the state pointer lives in the pinned register, so a slow-path call in
+//! the middle of a block does not push the block's values to the stack.
 
 use crate::abi::{ExitReason, JUMP_CACHE_BITS, LOAD_SIGNED, offsets, pc_bd};
 use cranelift_codegen::ir::condcodes::IntCC;

@@ -4,7 +4,7 @@
 //! index by page, compare the tag, add the addend. The tag comparison also
 //! checks alignment: the probe compares `addr & (!0xfff | (size - 1))` with
 //! the page-aligned tag, so a misaligned address never hits and takes the
-//! slow path, which raises Address Error. [`INVALID_TAG`] has bits 3..12
+//! slow path, which raises Address Error. The invalid tag has bits 3..12
 //! set, which no probe value has, so it never matches.
 //!
 //! Only RAM is ever cached here; MMIO and pages that hold translated code
