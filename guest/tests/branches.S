@@ -16,13 +16,14 @@
     .set    noat
     .text
 
-/* Two-register branch: v0 = f(a0, a1) */
-#define BR2(name, insn)          \
+/* `insn OPERANDS, target`: v0 = 1|2 if taken, 1|8 if not (bit 0: the
+ * delay slot ran). */
+#define BRANCH(name, insn, ...)  \
     .globl name;                 \
     .ent   name;                 \
 name:                            \
     move    v0, zero;            \
-    insn    a0, a1, 1f;          \
+    insn    __VA_ARGS__, 1f;     \
      ori    v0, v0, 1;           \
     jr      ra;                  \
      ori    v0, v0, 8;           \
@@ -30,19 +31,11 @@ name:                            \
      ori    v0, v0, 2;           \
     .end   name
 
+/* Two-register branch: v0 = f(a0, a1) */
+#define BR2(name, insn) BRANCH(name, insn, a0, a1)
+
 /* One-register branch: v0 = f(a0) */
-#define BR1(name, insn)          \
-    .globl name;                 \
-    .ent   name;                 \
-name:                            \
-    move    v0, zero;            \
-    insn    a0, 1f;              \
-     ori    v0, v0, 1;           \
-    jr      ra;                  \
-     ori    v0, v0, 8;           \
-1:  jr      ra;                  \
-     ori    v0, v0, 2;           \
-    .end   name
+#define BR1(name, insn) BRANCH(name, insn, a0)
 
 /* Linking one-register branch (bltzal & co): GPR31 = branch + 8, taken or not. */
 #define BRL(name, insn)          \

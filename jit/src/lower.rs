@@ -308,11 +308,7 @@ impl<'b> Lower<'_, 'b> {
             self.b.switch_to_block(exit);
             let (status, refund) = (self.b.block_params(exit)[0], self.b.block_params(exit)[1]);
             self.flush(mask | always);
-            let state = st(self.b);
-            let budget = self.b.ins().load(I32, flags(), state, offsets::BUDGET);
-            let budget = self.b.ins().iadd(budget, refund);
-            let state = st(self.b);
-            self.b.ins().store(flags(), budget, state, offsets::BUDGET);
+            self.add_to_budget(refund);
             self.b.ins().return_(&[status]);
         }
         for (mask, chain) in std::mem::take(&mut self.chains) {
@@ -368,14 +364,21 @@ impl<'b> Lower<'_, 'b> {
         self.leave_with(ExitReason::Jump, refund);
     }
 
+    /// Gives `refund` instructions that did not retire back to the budget.
     fn refund_now(&mut self, refund: i32) {
         if refund != 0 {
-            let state = st(self.b);
-            let budget = self.b.ins().load(I32, flags(), state, offsets::BUDGET);
-            let budget = self.b.ins().iadd_imm_s(budget, refund as i64);
-            let state = st(self.b);
-            self.b.ins().store(flags(), budget, state, offsets::BUDGET);
+            let n = self.iconst(refund as u32);
+            self.add_to_budget(n);
         }
+    }
+
+    /// `budget += delta`.
+    fn add_to_budget(&mut self, delta: Value) {
+        let state = st(self.b);
+        let budget = self.b.ins().load(I32, flags(), state, offsets::BUDGET);
+        let budget = self.b.ins().iadd(budget, delta);
+        let state = st(self.b);
+        self.b.ins().store(flags(), budget, state, offsets::BUDGET);
     }
 
     /// A branch back to the block's own start (a tight loop): charge the

@@ -207,8 +207,8 @@ impl Cpu {
         self.request_exit();
     }
 
-    /// `mfc0 rt, reg, sel`; `None` for a register this CPU does not have
-    /// (reads as 0, as on the 24K).
+    /// `mfc0 rt, reg, sel`. A register this CPU does not have reads as 0,
+    /// as on the 24K.
     pub fn mfc0(&self, reg: usize, sel: u32) -> u32 {
         let c = &self.cp0;
         match (reg, sel) {
