@@ -96,8 +96,9 @@ impl Cpu {
         self.s.jump_cache = self.jump_caches[self.cp0.user_mode() as usize].as_ptr();
     }
 
-    /// Instructions retired so far (exact at block boundaries; inside a
-    /// block, a block counts as retired when it starts).
+    /// Instructions retired so far, plus instruction fetches that faulted
+    /// (each costs one step). Exact at block boundaries; inside a block, a
+    /// block counts as retired when it starts.
     pub fn icount(&self) -> u64 {
         self.retired + (self.slice - self.s.budget - self.deferred_budget) as u64
     }

@@ -204,7 +204,13 @@ impl Machine {
                 self.install_compiled();
             }
             let pc = self.cpu.s.pc;
-            let Some(idx) = self.lookup_or_decode(pc) else { continue };
+            let Some(idx) = self.lookup_or_decode(pc) else {
+                // The fetch faulted and the exception was taken. Charge it
+                // as a step: a guest whose vector cannot be fetched faults
+                // forever (as on hardware), and must still reach limits.
+                self.cpu.s.budget -= 1;
+                continue;
+            };
             let reason = match self.blocks[idx].as_ref().and_then(|b| b.code) {
                 Some(code) => {
                     self.cpu.cache_jump_target(pc, code.addr());

@@ -186,6 +186,28 @@ fn instruction_limit() {
     assert_error(&mipsjit(&["run", "--max-insns", "1000", &path]), 3, &["instruction limit"]);
 }
 
+/// Points EBase at physical memory that does not exist and jumps there:
+/// every fetch faults, including the fetch of the exception vector. The
+/// guest loops forever (as on hardware and QEMU), but the limit still ends
+/// the run.
+const UNFETCHABLE_VECTOR: [u32; 5] = [
+    0x3c08_9000, // lui   t0, 0x9000       (physical 0x10000000: beyond 16 MiB of RAM)
+    0x4088_7801, // mtc0  t0, EBase
+    0x4080_6000, // mtc0  zero, Status     (BEV=0: vectors at EBase)
+    0x0100_0008, // jr    t0
+    0x0000_0000, //  nop
+];
+
+#[test]
+fn instruction_limit_ends_a_guest_whose_vectors_cannot_be_fetched() {
+    let dir = TempDir::new("unfetchable");
+    let path = dir.file("fault_loop.elf", &ElfSpec::exec(&UNFETCHABLE_VECTOR).bytes());
+    for jit in ["never", "always"] {
+        let out = mipsjit(&["run", "--memory", "16", "--jit", jit, "--max-insns", "1000", &path]);
+        assert_error(&out, 3, &["instruction limit"]);
+    }
+}
+
 #[test]
 fn sdbbp_is_reported() {
     let dir = TempDir::new("sdbbp");
