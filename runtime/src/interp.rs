@@ -437,8 +437,13 @@ fn privileged(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
                 cpu.stop_with(StopRequest::Halted);
             }
         }
+        // The guest TLB is not modelled yet (every mapped access takes TLB
+        // Refill, see `Cpu::translate`): a probe finds nothing, writes are
+        // dropped, a read leaves the registers alone.
         Op::Tlbp => cpu.cp0.index |= 0x8000_0000,
-        Op::Tlbr | Op::Tlbwi | Op::Tlbwr | Op::Cache => {}
+        Op::Tlbr | Op::Tlbwi | Op::Tlbwr => {}
+        // No caches are modelled; code coherence comes from write protection.
+        Op::Cache => {}
         _ => unreachable!("privileged() called for {:?}", i.op),
     }
     Flow::Next
