@@ -6,7 +6,7 @@ use crate::exception::{ExcCode, Exception};
 use hashbrown::HashMap;
 use jit::abi::{JUMP_CACHE_BITS, JitState, JumpCacheEntry, jump_cache_index};
 use softmmu::segment::{Segment, classify};
-use softmmu::{Access, DeviceAction, PhysMap, SoftTlb, Target};
+use softmmu::{Access, BusCtx, DeviceAction, PhysMap, SoftTlb, Target};
 
 /// Why the CPU wants the run loop to stop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -390,7 +390,12 @@ impl Cpu {
                 // `size` bytes at offset `pa & 0xfff` stays inside it.
                 Ok(unsafe { self.read_host(host, size) })
             }
-            Target::Mmio { device, offset } => Ok(self.phys.mmio_read(device, offset, size) as u32),
+            Target::Mmio { device, offset } => {
+                let mut ctx = self.bus_ctx();
+                let v = self.phys.mmio_read(device, offset, size, &mut ctx) as u32;
+                self.after_mmio(ctx);
+                Ok(v)
+            }
             Target::Unassigned => Ok(0),
         }
     }
@@ -437,14 +442,33 @@ impl Cpu {
                 // SAFETY: as in `load_slow`; the page is writable RAM.
                 unsafe { self.write_host(host, size, v) };
             }
-            Target::Mmio { device, offset } => match self.phys.mmio_write(device, offset, size, v as u64) {
-                DeviceAction::None => {}
-                DeviceAction::Reset => self.stop_with(StopRequest::Reset),
-                DeviceAction::PowerOff => self.stop_with(StopRequest::PowerOff),
-            },
+            Target::Mmio { device, offset } => {
+                let mut ctx = self.bus_ctx();
+                self.phys.mmio_write(device, offset, size, v as u64, &mut ctx);
+                self.after_mmio(ctx);
+            }
             Target::Unassigned => {}
         }
         Ok(())
+    }
+
+    /// The bus context for a device access now.
+    pub fn bus_ctx(&self) -> BusCtx {
+        BusCtx { now_ns: self.now_ns(), ..BusCtx::default() }
+    }
+
+    /// The virtual clock in nanoseconds: one instruction is one nanosecond.
+    pub fn now_ns(&self) -> u64 {
+        self.icount()
+    }
+
+    /// Carries out what a device asked for during an access.
+    pub fn after_mmio(&mut self, ctx: BusCtx) {
+        match ctx.action {
+            DeviceAction::None => {}
+            DeviceAction::Reset => self.stop_with(StopRequest::Reset),
+            DeviceAction::PowerOff => self.stop_with(StopRequest::PowerOff),
+        }
     }
 
     /// Asks the run loop to stop after this instruction.

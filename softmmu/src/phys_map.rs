@@ -4,9 +4,10 @@ use std::fmt;
 use std::ptr::NonNull;
 
 /// What a device asks of the machine after an access.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum DeviceAction {
     /// Nothing: carry on.
+    #[default]
     None,
     /// Board reset requested (e.g. Malta SOFTRES).
     Reset,
@@ -14,13 +15,37 @@ pub enum DeviceAction {
     PowerOff,
 }
 
+/// What the bus tells a device about one access, and what the device asks
+/// of the machine in return.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BusCtx {
+    /// The machine's virtual clock, in nanoseconds since power-on: the one
+    /// clock every timer derives from (CP0 Count, the RTC).
+    pub now_ns: u64,
+    /// Set by a device that wants a reset or power-off.
+    pub action: DeviceAction,
+    /// Set by a device that sees the guest busy-waiting for a clock edge
+    /// (the RTC's update-in-progress bit): the machine may move the virtual
+    /// clock forward to this time instead of running the loop.
+    pub warp_to_ns: Option<u64>,
+}
+
 /// A memory-mapped device. It is given offsets from its base only, so it
 /// does not care where it sits (as in Firecracker's `BusDevice`).
 pub trait MmioDevice {
     /// Reads `size` (1, 2 or 4) bytes at `offset`.
-    fn read(&mut self, offset: u64, size: u32) -> u64;
+    fn read(&mut self, offset: u64, size: u32, ctx: &mut BusCtx) -> u64;
     /// Writes the low `size` bytes of `value` at `offset`.
-    fn write(&mut self, offset: u64, size: u32, value: u64) -> DeviceAction;
+    fn write(&mut self, offset: u64, size: u32, value: u64, ctx: &mut BusCtx);
+    /// The CPU interrupt lines this device drives now: bit n is IPn
+    /// (a Malta i8259 pair drives IP2, so it returns `1 << 2` when its
+    /// output is high). Read after every access and between time slices.
+    fn irq_lines(&self) -> u8 {
+        0
+    }
+    /// Called between time slices: take host input, run timers up to
+    /// `ctx.now_ns`.
+    fn poll(&mut self, _ctx: &mut BusCtx) {}
 }
 
 /// Errors building or loading into a [`PhysMap`].
@@ -173,13 +198,25 @@ impl PhysMap {
     }
 
     /// Reads from device number `device` (from [`Target::Mmio`]).
-    pub fn mmio_read(&mut self, device: usize, offset: u64, size: u32) -> u64 {
-        self.devices[device].device.read(offset, size)
+    pub fn mmio_read(&mut self, device: usize, offset: u64, size: u32, ctx: &mut BusCtx) -> u64 {
+        self.devices[device].device.read(offset, size, ctx)
     }
 
     /// Writes to device number `device` (from [`Target::Mmio`]).
-    pub fn mmio_write(&mut self, device: usize, offset: u64, size: u32, value: u64) -> DeviceAction {
-        self.devices[device].device.write(offset, size, value)
+    pub fn mmio_write(&mut self, device: usize, offset: u64, size: u32, value: u64, ctx: &mut BusCtx) {
+        self.devices[device].device.write(offset, size, value, ctx)
+    }
+
+    /// The CPU interrupt lines all devices drive (bit n = IPn).
+    pub fn irq_lines(&self) -> u8 {
+        self.devices.iter().fold(0, |a, d| a | d.device.irq_lines())
+    }
+
+    /// Polls every device (between time slices).
+    pub fn poll(&mut self, ctx: &mut BusCtx) {
+        for d in &mut self.devices {
+            d.device.poll(ctx);
+        }
     }
 
     fn ram_range(&self, gpa: u64, len: usize) -> Result<(&Ram, usize), PhysMapError> {
@@ -215,12 +252,12 @@ mod tests {
 
     struct Probe(u64);
     impl MmioDevice for Probe {
-        fn read(&mut self, offset: u64, _size: u32) -> u64 {
+        fn read(&mut self, offset: u64, _size: u32, _ctx: &mut BusCtx) -> u64 {
             offset + self.0
         }
-        fn write(&mut self, _offset: u64, _size: u32, value: u64) -> DeviceAction {
+        fn write(&mut self, _offset: u64, _size: u32, value: u64, ctx: &mut BusCtx) {
             self.0 = value;
-            DeviceAction::Reset
+            ctx.action = DeviceAction::Reset;
         }
     }
 
@@ -241,8 +278,10 @@ mod tests {
         assert!(matches!(m.lookup(0x1234), Target::Ram { writable: true, .. }));
         assert_eq!(m.lookup(0x1f00_0500), Target::Mmio { device: 0, offset: 0x500 });
         assert_eq!(m.lookup(0x2000_0000), Target::Unassigned);
-        assert_eq!(m.mmio_read(0, 3, 4), 8);
-        assert_eq!(m.mmio_write(0, 0, 4, 1), DeviceAction::Reset);
+        let mut ctx = BusCtx::default();
+        assert_eq!(m.mmio_read(0, 3, 4, &mut ctx), 8);
+        m.mmio_write(0, 0, 4, 1, &mut ctx);
+        assert_eq!(ctx.action, DeviceAction::Reset);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! and the boot ROM's board-ID word (../shared/reference/malta-boot.md §3).
 
 use super::uart16550::Uart16550;
-use softmmu::{DeviceAction, MmioDevice, PhysMap, PhysMapError};
+use softmmu::{BusCtx, DeviceAction, MmioDevice, PhysMap, PhysMapError};
 use std::io::Write;
 
 /// Physical base of the PCI/ISA I/O window: port p is at `ISA_IO_BASE + p`.
@@ -25,16 +25,15 @@ struct IsaIo {
 }
 
 impl MmioDevice for IsaIo {
-    fn read(&mut self, offset: u64, size: u32) -> u64 {
+    fn read(&mut self, offset: u64, size: u32, ctx: &mut BusCtx) -> u64 {
         match offset.checked_sub(UART0_PORT) {
-            Some(r @ 0..8) => self.uart.read(r, size),
+            Some(r @ 0..8) => self.uart.read(r, size, ctx),
             _ => u64::MAX >> (64 - 8 * size),
         }
     }
-    fn write(&mut self, offset: u64, size: u32, value: u64) -> DeviceAction {
-        match offset.checked_sub(UART0_PORT) {
-            Some(r @ 0..8) => self.uart.write(r, size, value),
-            _ => DeviceAction::None,
+    fn write(&mut self, offset: u64, size: u32, value: u64, ctx: &mut BusCtx) {
+        if let Some(r @ 0..8) = offset.checked_sub(UART0_PORT) {
+            self.uart.write(r, size, value, ctx)
         }
     }
 }
@@ -43,11 +42,13 @@ impl MmioDevice for IsaIo {
 struct Fpga;
 
 impl MmioDevice for Fpga {
-    fn read(&mut self, _offset: u64, _size: u32) -> u64 {
+    fn read(&mut self, _offset: u64, _size: u32, _ctx: &mut BusCtx) -> u64 {
         0
     }
-    fn write(&mut self, offset: u64, _size: u32, value: u64) -> DeviceAction {
-        if offset == SOFTRES && value as u32 == 0x42 { DeviceAction::Reset } else { DeviceAction::None }
+    fn write(&mut self, offset: u64, _size: u32, value: u64, ctx: &mut BusCtx) {
+        if offset == SOFTRES && value as u32 == 0x42 {
+            ctx.action = DeviceAction::Reset;
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 //! shape). The transmitter is always ready: LSR reads THRE|TEMT (0x60,
 //! what QEMU's idle LSR shows), and every THR byte goes straight out.
 
-use softmmu::{DeviceAction, MmioDevice};
+use softmmu::{BusCtx, MmioDevice};
 use std::io::Write;
 
 const THR: u64 = 0; // transmit holding (write) / receive buffer (read), DLL when DLAB
@@ -46,7 +46,7 @@ impl Uart16550 {
 }
 
 impl MmioDevice for Uart16550 {
-    fn read(&mut self, offset: u64, _size: u32) -> u64 {
+    fn read(&mut self, offset: u64, _size: u32, _ctx: &mut BusCtx) -> u64 {
         let dlab = self.lcr & LCR_DLAB != 0;
         let v = match offset {
             THR if dlab => self.dll,
@@ -64,7 +64,7 @@ impl MmioDevice for Uart16550 {
         v as u64
     }
 
-    fn write(&mut self, offset: u64, _size: u32, value: u64) -> DeviceAction {
+    fn write(&mut self, offset: u64, _size: u32, value: u64, _ctx: &mut BusCtx) {
         let v = value as u8;
         let dlab = self.lcr & LCR_DLAB != 0;
         match offset {
@@ -84,7 +84,6 @@ impl MmioDevice for Uart16550 {
             SCR => self.scr = v,
             _ => {}
         }
-        DeviceAction::None
     }
 }
 
@@ -115,9 +114,9 @@ mod tests {
     fn thr_writes_reach_the_host_and_lsr_is_always_ready() {
         let sink = Sink::default();
         let mut u = Uart16550::new(Box::new(sink.clone()));
-        assert_eq!(u.read(LSR, 1), 0x60);
-        u.write(THR, 1, b'h' as u64);
-        u.write(THR, 1, b'i' as u64);
+        assert_eq!(u.read(LSR, 1, &mut BusCtx::default()), 0x60);
+        u.write(THR, 1, b'h' as u64, &mut BusCtx::default());
+        u.write(THR, 1, b'i' as u64, &mut BusCtx::default());
         assert_eq!(sink.0.lock().unwrap().as_slice(), b"hi");
     }
 
@@ -125,13 +124,13 @@ mod tests {
     fn divisor_latch_hides_thr_and_ier() {
         let sink = Sink::default();
         let mut u = Uart16550::new(Box::new(sink.clone()));
-        u.write(LCR, 1, 0x83);
-        u.write(THR, 1, 3);
-        u.write(IER, 1, 0);
-        assert_eq!(u.read(THR, 1), 3);
-        u.write(LCR, 1, 0x03);
+        u.write(LCR, 1, 0x83, &mut BusCtx::default());
+        u.write(THR, 1, 3, &mut BusCtx::default());
+        u.write(IER, 1, 0, &mut BusCtx::default());
+        assert_eq!(u.read(THR, 1, &mut BusCtx::default()), 3);
+        u.write(LCR, 1, 0x03, &mut BusCtx::default());
         assert!(sink.0.lock().unwrap().is_empty());
-        u.write(IER, 1, 0xff);
-        assert_eq!(u.read(IER, 1), 0x0f, "IER keeps only 4 bits");
+        u.write(IER, 1, 0xff, &mut BusCtx::default());
+        assert_eq!(u.read(IER, 1, &mut BusCtx::default()), 0x0f, "IER keeps only 4 bits");
     }
 }
