@@ -1,12 +1,19 @@
 //! The CPU: architectural state, exception entry, CP0 access and the
 //! memory slow path that both tiers share.
 
+use crate::clock::{Clock, NS_PER_COUNT, TimeMode};
 use crate::cp0::{Cp0, cause, status};
 use crate::exception::{ExcCode, Exception};
 use hashbrown::HashMap;
 use jit::abi::{JUMP_CACHE_BITS, JitState, JumpCacheEntry, jump_cache_index};
 use softmmu::segment::{Segment, classify};
-use softmmu::{Access, BusCtx, DeviceAction, PhysMap, SoftTlb, Target};
+use softmmu::{Access, BusCtx, DeviceAction, GuestTlb, PhysMap, SoftTlb, Target, TlbEntry};
+
+/// Entries in the guest TLB of the 24Kc (Config1.MMUSize + 1).
+pub const TLB_ENTRIES: usize = 16;
+
+/// Cause.IP bits that devices drive (IP2..IP6); IP7 is the CP0 timer.
+const DEVICE_IP: u32 = 0x7c00;
 
 /// Why the CPU wants the run loop to stop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,8 +45,18 @@ pub struct Cpu {
     pub big_endian: bool,
     /// Instructions retired before the current slice (see [`Cpu::icount`]).
     pub retired: u64,
-    /// Count minus what the instruction count alone would give.
+    /// The virtual clock.
+    pub clock: Clock,
+    /// Count minus what the clock alone would give.
     pub count_base: u32,
+    /// Count when the timer was last checked against Compare.
+    pub timer_count: u32,
+    /// The guest executed `wait` and sleeps until an interrupt.
+    pub waiting: bool,
+    /// The guest TLB.
+    pub tlb: GuestTlb,
+    /// State of the generator behind `tlbwr`'s random index.
+    pub random_seed: u32,
     /// Count's value while Cause.DC stops it.
     pub count_frozen: Option<u32>,
     /// Budget the current slice started with.
@@ -47,8 +64,12 @@ pub struct Cpu {
     /// Budget taken away from the slice by a helper that wants the block
     /// chain to return to the dispatcher soon (added back there).
     pub deferred_budget: i32,
-    /// The soft-TLB of the current mode.
-    pub soft_tlb: SoftTlb,
+    /// Soft-TLBs for kernel (0) and user (1) mode: a mode switch (every
+    /// exception from user mode) swaps pointers instead of flushing.
+    pub soft_tlbs: [SoftTlb; 2],
+    /// Indices of soft-TLB entries filled from the guest TLB (mapped
+    /// segments), per soft-TLB: an ASID change drops only these.
+    pub mapped_fills: [Vec<u16>; 2],
     /// Jump caches for kernel (0) and user (1) mode; `s.jump_cache` points
     /// at the one for the current mode. Filled by the dispatcher.
     pub jump_caches: [Box<[JumpCacheEntry]>; 2],
@@ -73,11 +94,17 @@ impl Cpu {
             llbit: false,
             big_endian,
             retired: 0,
+            clock: Clock::new(TimeMode::Deterministic),
             count_base: 0,
+            timer_count: 0,
+            waiting: false,
+            tlb: GuestTlb::new(TLB_ENTRIES),
+            random_seed: 1,
             count_frozen: None,
             slice: 0,
             deferred_budget: 0,
-            soft_tlb: SoftTlb::default(),
+            soft_tlbs: Default::default(),
+            mapped_fills: Default::default(),
             jump_caches: std::array::from_fn(|_| vec![JumpCacheEntry::default(); 1 << JUMP_CACHE_BITS].into()),
             phys,
             code_pages: HashMap::new(),
@@ -92,8 +119,13 @@ impl Cpu {
     /// Points the JIT-visible state at this CPU's soft-TLB and at the jump
     /// cache of the current mode (after a move, or a mode change).
     pub fn attach_pointers(&mut self) {
-        self.s.soft_tlb = self.soft_tlb.as_ptr();
+        self.s.soft_tlb = self.soft_tlbs[self.mode()].as_ptr();
         self.s.jump_cache = self.jump_caches[self.cp0.user_mode() as usize].as_ptr();
+    }
+
+    /// Index of the current mode's soft-TLB and jump cache: 0 kernel, 1 user.
+    pub fn mode(&self) -> usize {
+        self.cp0.user_mode() as usize
     }
 
     /// Instructions retired so far, plus instruction fetches that faulted
@@ -112,17 +144,51 @@ impl Cpu {
         }
     }
 
-    /// CP0 Count: in this deterministic model it advances once every two
-    /// retired instructions (CCRes = 2, one instruction per cycle), from
-    /// wherever software last set it; Cause.DC freezes it.
+    /// CP0 Count: it follows the virtual clock at 166.67 MHz, from wherever
+    /// software last set it; Cause.DC freezes it.
     pub fn count(&self) -> u32 {
-        self.count_frozen.unwrap_or_else(|| ((self.icount() >> 1) as u32).wrapping_add(self.count_base))
+        self.count_frozen.unwrap_or_else(|| self.clock_count().wrapping_add(self.count_base))
+    }
+
+    fn clock_count(&self) -> u32 {
+        (self.now_ns() / NS_PER_COUNT) as u32
     }
 
     fn set_count(&mut self, v: u32) {
         match &mut self.count_frozen {
             Some(f) => *f = v,
-            None => self.count_base = v.wrapping_sub((self.icount() >> 1) as u32),
+            None => self.count_base = v.wrapping_sub(self.clock_count()),
+        }
+    }
+
+    /// Raises the timer interrupt (Cause.TI and IP7) if Count passed
+    /// Compare since the last check. Called whenever software could see
+    /// the difference: reads of Cause, and between blocks.
+    pub fn update_timer(&mut self) {
+        let (old, new) = (self.timer_count, self.count());
+        if self.cp0.compare.wrapping_sub(old).wrapping_sub(1) < new.wrapping_sub(old) {
+            self.cp0.cause |= cause::TI | (1 << 15);
+        }
+        self.timer_count = new;
+    }
+
+    /// Nanoseconds of virtual time until Count reaches Compare (a full
+    /// wrap if it is there now).
+    pub fn ns_to_timer(&self) -> u64 {
+        let counts = match self.cp0.compare.wrapping_sub(self.count()) {
+            0 => 1u64 << 32,
+            d => d as u64,
+        };
+        counts * NS_PER_COUNT
+    }
+
+    /// Copies the device interrupt lines into Cause.IP2..IP6, and makes
+    /// translated code return to the dispatcher if one is now pending.
+    pub fn sync_irq_lines(&mut self) {
+        let lines = (self.phys.irq_lines() as u32) << 8 & DEVICE_IP;
+        self.cp0.cause = (self.cp0.cause & !DEVICE_IP) | lines;
+        if self.cp0.interrupt_pending() {
+            self.request_exit();
         }
     }
 
@@ -164,23 +230,29 @@ impl Cpu {
             0x180
         };
         self.s.pc = base.wrapping_add(offset);
+        self.waiting = false;
         if was_user {
             self.mode_changed();
         }
     }
 
-    /// Something changed the effective privilege mode: soft-TLB entries
-    /// filled under the old mode must go.
+    /// Something changed the effective privilege mode: switch soft-TLB and
+    /// jump cache.
     pub fn mode_changed(&mut self) {
-        self.soft_tlb.flush();
         self.attach_pointers();
         self.request_exit();
     }
 
     fn check_user_mode_change<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
-        let before = self.cp0.user_mode();
+        let before = (self.cp0.user_mode(), self.cp0.status & status::ERL);
         let r = f(self);
-        if self.cp0.user_mode() != before {
+        let after = (self.cp0.user_mode(), self.cp0.status & status::ERL);
+        if after.1 != before.1 {
+            // ERL unmaps kuseg: kernel-mode fills of kuseg are stale.
+            self.soft_tlbs[0].flush();
+            self.mapped_fills[0].clear();
+        }
+        if after != before {
             self.mode_changed();
         }
         r
@@ -210,11 +282,14 @@ impl Cpu {
 
     /// `mfc0 rt, reg, sel`. A register this CPU does not have reads as 0,
     /// as on the 24K.
-    pub fn mfc0(&self, reg: usize, sel: u32) -> u32 {
+    pub fn mfc0(&mut self, reg: usize, sel: u32) -> u32 {
+        if (reg, sel) == (13, 0) {
+            self.update_timer();
+        }
         let c = &self.cp0;
         match (reg, sel) {
             (0, 0) => c.index,
-            (1, 0) => c.random,
+            (1, 0) => self.random(),
             (2, 0) => c.entry_lo0,
             (3, 0) => c.entry_lo1,
             (4, 0) => c.context,
@@ -228,7 +303,7 @@ impl Cpu {
             (12, 0) => c.status,
             (12, 1) => c.int_ctl,
             (12, 2) => c.srs_ctl,
-            (13, 0) => c.cause,
+            (13, 0) => c.cause, // see `mfc0_cause` for the timer
             (14, 0) => c.epc,
             (15, 0) => c.prid,
             (15, 1) => c.ebase,
@@ -250,22 +325,23 @@ impl Cpu {
 
     /// `mtc0 rt, reg, sel`. Writes to read-only or absent registers are ignored.
     pub fn mtc0(&mut self, reg: usize, sel: u32, v: u32) {
+        let index_mask = self.tlb.len().next_power_of_two() as u32 - 1;
         let c = &mut self.cp0;
         match (reg, sel) {
-            (0, 0) => c.index = (c.index & 0x8000_0000) | (v & 15),
+            (0, 0) => c.index = (c.index & 0x8000_0000) | (v & index_mask),
             (2, 0) => c.entry_lo0 = v & 0x3fff_ffff,
             (3, 0) => c.entry_lo1 = v & 0x3fff_ffff,
             (4, 0) => c.context = (c.context & 0x007f_fff0) | (v & 0xff80_0000),
             (5, 0) => c.page_mask = v & 0x1fff_e000,
-            (6, 0) => {
-                c.wired = v & 15;
-                c.random = 15;
-            }
+            (6, 0) => c.wired = v & index_mask,
             (7, 0) => c.hwrena = v & 0xf,
-            (10, 0) => c.entry_hi = v & 0xffff_e0ff,
+            (10, 0) => self.set_entry_hi(v),
             (11, 0) => {
+                self.update_timer();
+                let c = &mut self.cp0;
                 c.compare = v;
                 c.cause &= !(cause::TI | (1 << 15));
+                self.request_exit();
             }
             (12, 0) => self.set_status(v),
             (12, 1) => c.int_ctl = (c.int_ctl & !0x3e0) | (v & 0x3e0),
@@ -297,15 +373,124 @@ impl Cpu {
 
     /// Guest virtual → guest physical for an access of `access` kind.
     pub fn translate(&self, addr: u32, access: Access) -> Result<u64, Exception> {
+        self.walk(addr, access).map(|(pa, _)| pa)
+    }
+
+    /// The slow-path walk: segment rules, then the guest TLB. Returns the
+    /// physical address and, for mapped pages, whether stores may go there
+    /// without a Modified exception (`None` for unmapped segments).
+    fn walk(&self, addr: u32, access: Access) -> Result<(u64, Option<bool>), Exception> {
         let user = self.cp0.user_mode();
         match classify(addr, user) {
-            Segment::Kseg0(pa) | Segment::Kseg1(pa) => Ok(pa as u64),
+            Segment::Kseg0(pa) | Segment::Kseg1(pa) => Ok((pa as u64, None)),
             Segment::AddressError => Err(Exception::at(Self::ade(access), addr)),
-            Segment::Mapped => {
-                // No TLB entries are modelled yet: every mapped access misses.
-                let code = if access == Access::Store { ExcCode::TlbS } else { ExcCode::TlbL };
-                Err(Exception { refill: true, ..Exception::at(code, addr) })
+            // Error level unmaps kuseg (MIPS32 PRA 4.3).
+            Segment::Mapped if addr < 0x8000_0000 && self.cp0.status & status::ERL != 0 => {
+                Ok((addr as u64, None))
             }
+            Segment::Mapped => {
+                let store = access == Access::Store;
+                let code = if store { ExcCode::TlbS } else { ExcCode::TlbL };
+                match self.tlb.lookup(addr, self.cp0.entry_hi as u8) {
+                    None => Err(Exception { refill: true, ..Exception::at(code, addr) }),
+                    Some(h) if !h.valid => Err(Exception::at(code, addr)),
+                    Some(h) if store && !h.dirty => Err(Exception::at(ExcCode::Mod, addr)),
+                    Some(h) => Ok((h.pa, Some(h.dirty))),
+                }
+            }
+        }
+    }
+
+    /// Fills the current mode's soft-TLB for `addr`.
+    fn fill_soft_tlb(&mut self, addr: u32, host_page: *mut u8, writable: bool, mapped: bool) {
+        let m = self.mode();
+        self.soft_tlbs[m].fill(addr, host_page, writable);
+        if mapped {
+            self.mapped_fills[m].push(softmmu::soft_tlb::index(addr) as u16);
+        }
+    }
+
+    /// Drops every soft-TLB entry that came from the guest TLB (an ASID
+    /// change, or a TLB write too big to track page by page).
+    pub fn flush_mapped(&mut self) {
+        for m in 0..2 {
+            let fills = std::mem::take(&mut self.mapped_fills[m]);
+            if fills.len() >= softmmu::SOFT_TLB_SIZE {
+                self.soft_tlbs[m].flush();
+            } else {
+                for i in fills {
+                    self.soft_tlbs[m].invalidate_index(i as usize);
+                }
+            }
+        }
+    }
+
+    /// Drops soft-TLB entries for the pages a guest TLB entry covers.
+    fn forget_tlb_entry(&mut self, e: TlbEntry) {
+        let (lo, hi) = e.range();
+        if hi - lo >= 64 * 4096 {
+            self.flush_mapped();
+            return;
+        }
+        for page in (lo..=hi).step_by(4096) {
+            for t in &mut self.soft_tlbs {
+                t.invalidate_page(page);
+            }
+        }
+    }
+
+    /// Writes EntryHi; a new ASID selects another address space.
+    pub fn set_entry_hi(&mut self, v: u32) {
+        let old = self.cp0.entry_hi;
+        self.cp0.entry_hi = v & 0xffff_e0ff;
+        if old as u8 != v as u8 {
+            self.flush_mapped();
+        }
+    }
+
+    /// The Random register: an index between Wired and the last entry.
+    pub fn random(&self) -> u32 {
+        let (wired, n) = (self.cp0.wired, self.tlb.len() as u32);
+        if wired >= n { n - 1 } else { wired + self.random_seed % (n - wired) }
+    }
+
+    /// `tlbwi` (`random == false`) or `tlbwr`.
+    pub fn tlb_write(&mut self, random: bool) {
+        let i = if random {
+            let i = self.random();
+            // Linear congruential steps: deterministic, and never the same
+            // index twice in a row when there is a choice (as QEMU does).
+            if (self.tlb.len() as u32).saturating_sub(self.cp0.wired) > 1 {
+                while self.random() == i {
+                    self.random_seed = self.random_seed.wrapping_mul(1_103_515_245).wrapping_add(12345) >> 1;
+                }
+            }
+            i
+        } else {
+            self.cp0.index & 0x7fff_ffff
+        };
+        let c = &self.cp0;
+        let old = self.tlb.write(i as usize, c.page_mask, c.entry_hi, c.entry_lo0, c.entry_lo1);
+        self.forget_tlb_entry(old);
+        let new = self.tlb.entry(i as usize);
+        self.forget_tlb_entry(new);
+    }
+
+    /// `tlbr`: loads EntryHi, EntryLo0/1 and PageMask from entry Index.
+    pub fn tlb_read(&mut self) {
+        let e = self.tlb.entry((self.cp0.index & 0x7fff_ffff) as usize);
+        let g = e.g as u32;
+        self.cp0.page_mask = e.page_mask;
+        self.cp0.entry_lo0 = e.lo0 | g;
+        self.cp0.entry_lo1 = e.lo1 | g;
+        self.set_entry_hi(e.entry_hi);
+    }
+
+    /// `tlbp`: Index = the matching entry, or the P bit set on a miss.
+    pub fn tlb_probe(&mut self) {
+        match self.tlb.probe(self.cp0.entry_hi) {
+            Some(i) => self.cp0.index = i as u32,
+            None => self.cp0.index |= 0x8000_0000,
         }
     }
 
@@ -319,6 +504,11 @@ impl Cpu {
             return Err(Exception::at(ExcCode::AdEL, pc));
         }
         let pa = self.translate(pc, Access::Fetch)?;
+        self.fetch_phys(pa)
+    }
+
+    /// Fetches the instruction word at physical address `pa`.
+    pub fn fetch_phys(&self, pa: u64) -> Result<u32, Exception> {
         match self.phys.lookup(pa) {
             Target::Ram { host_page, .. } => {
                 let off = (pa & 0xfff) as usize;
@@ -334,7 +524,7 @@ impl Cpu {
     /// Loads `size` (1, 2, 4) bytes at `addr`, zero-extended; raises nothing
     /// itself: the caller raises the returned exception.
     pub fn load(&mut self, addr: u32, size: u32) -> Result<u32, Exception> {
-        if let Some(host) = self.soft_tlb.probe_read(addr, size) {
+        if let Some(host) = self.soft_tlbs[self.mode()].probe_read(addr, size) {
             // SAFETY: a soft-TLB hit means `host` points into a guest RAM page
             // filled by `load_slow`, and the access is aligned within it.
             return Ok(unsafe { self.read_host(host, size) });
@@ -380,11 +570,12 @@ impl Cpu {
         if addr & (size - 1) != 0 {
             return Err(Exception::at(ExcCode::AdEL, addr));
         }
-        let pa = self.translate(addr, Access::Load)?;
+        let (pa, mapped) = self.walk(addr, Access::Load)?;
         match self.phys.lookup(pa) {
             Target::Ram { host_page, writable } => {
                 let code = self.code_pages.contains_key(&((pa >> 12) as u32));
-                self.soft_tlb.fill(addr, host_page, writable && !code);
+                let dirty = mapped.unwrap_or(true);
+                self.fill_soft_tlb(addr, host_page, writable && !code && dirty, mapped.is_some());
                 let host = host_page as usize + (pa & 0xfff) as usize;
                 // SAFETY: `host_page` is a RAM page and the aligned access of
                 // `size` bytes at offset `pa & 0xfff` stays inside it.
@@ -396,13 +587,15 @@ impl Cpu {
                 self.after_mmio(ctx);
                 Ok(v)
             }
-            Target::Unassigned => Ok(0),
+            // Nothing decodes the address: a bus error, as on the Malta
+            // for addresses outside the system controller's windows.
+            Target::Unassigned => Err(Exception::new(ExcCode::Dbe)),
         }
     }
 
     /// Stores the low `size` bytes of `v` at `addr`.
     pub fn store(&mut self, addr: u32, size: u32, v: u32) -> Result<(), Exception> {
-        if let Some(host) = self.soft_tlb.probe_write(addr, size) {
+        if let Some(host) = self.soft_tlbs[self.mode()].probe_write(addr, size) {
             // SAFETY: a write hit means `host` is in a writable RAM page that
             // holds no translated code, and the access is aligned.
             unsafe { self.write_host(host, size, v) };
@@ -416,7 +609,8 @@ impl Cpu {
         if addr & (size - 1) != 0 {
             return Err(Exception::at(ExcCode::AdES, addr));
         }
-        let pa = self.translate(addr, Access::Store)?;
+        let (pa, mapped) = self.walk(addr, Access::Store)?;
+        let mapped = mapped.is_some();
         match self.phys.lookup(pa) {
             Target::Ram { host_page, writable } => {
                 if !writable {
@@ -432,11 +626,11 @@ impl Cpu {
                         self.code_pages.remove(&page);
                         self.dirty_code_pages.push(page);
                         self.request_exit();
-                        self.soft_tlb.fill(addr, host_page, true);
+                        self.fill_soft_tlb(addr, host_page, true, mapped);
                     }
                     // Data beside code: store, and keep the page protected.
                     Some(_) => {}
-                    None => self.soft_tlb.fill(addr, host_page, true),
+                    None => self.fill_soft_tlb(addr, host_page, true, mapped),
                 }
                 let host = host_page as usize + (pa & 0xfff) as usize;
                 // SAFETY: as in `load_slow`; the page is writable RAM.
@@ -447,7 +641,7 @@ impl Cpu {
                 self.phys.mmio_write(device, offset, size, v as u64, &mut ctx);
                 self.after_mmio(ctx);
             }
-            Target::Unassigned => {}
+            Target::Unassigned => return Err(Exception::new(ExcCode::Dbe)),
         }
         Ok(())
     }
@@ -457,9 +651,9 @@ impl Cpu {
         BusCtx { now_ns: self.now_ns(), ..BusCtx::default() }
     }
 
-    /// The virtual clock in nanoseconds: one instruction is one nanosecond.
+    /// The virtual clock in nanoseconds.
     pub fn now_ns(&self) -> u64 {
-        self.icount()
+        self.clock.now(self.icount())
     }
 
     /// Carries out what a device asked for during an access.
@@ -469,6 +663,11 @@ impl Cpu {
             DeviceAction::Reset => self.stop_with(StopRequest::Reset),
             DeviceAction::PowerOff => self.stop_with(StopRequest::PowerOff),
         }
+        if let Some(t) = ctx.warp_to_ns {
+            self.clock.warp_to(self.icount(), t);
+            self.request_exit();
+        }
+        self.sync_irq_lines();
     }
 
     /// Asks the run loop to stop after this instruction.
@@ -486,6 +685,9 @@ impl Cpu {
 
     /// Forgets jump-cache entries that lead to any of `dropped` code addresses.
     pub fn forget_jump_targets(&mut self, dropped: &[usize]) {
+        if dropped.is_empty() {
+            return;
+        }
         for e in self.jump_caches.iter_mut().flat_map(|c| c.iter_mut()) {
             if dropped.contains(&e.code) {
                 *e = JumpCacheEntry::default();
@@ -511,7 +713,9 @@ impl Cpu {
             if *chunks == 0
                 && let Target::Ram { host_page, .. } = self.phys.lookup(pa)
             {
-                self.soft_tlb.protect_host_page(host_page as usize);
+                for t in &mut self.soft_tlbs {
+                    t.protect_host_page(host_page as usize);
+                }
             }
             *chunks |= bits;
             pages[k] = Some(page);

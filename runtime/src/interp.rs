@@ -433,15 +433,24 @@ fn privileged(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
         }
         Op::Deret => return raise(cpu, Exception::new(ExcCode::Ri), pc, bd),
         Op::Wait => {
+            // Like QEMU, `wait` sleeps until an enabled interrupt arrives;
+            // with interrupts disabled (or all masked) nothing can ever
+            // wake the CPU, so the machine reports it halted.
+            let st = cpu.cp0.status;
+            let enabled = st & (status::IE | status::EXL | status::ERL) == status::IE;
             if !cpu.cp0.interrupt_pending() {
-                cpu.stop_with(StopRequest::Halted);
+                if enabled && st & 0xfc00 != 0 {
+                    cpu.waiting = true;
+                    cpu.request_exit();
+                } else {
+                    cpu.stop_with(StopRequest::Halted);
+                }
             }
         }
-        // The guest TLB is not modelled yet (every mapped access takes TLB
-        // Refill, see `Cpu::translate`): a probe finds nothing, writes are
-        // dropped, a read leaves the registers alone.
-        Op::Tlbp => cpu.cp0.index |= 0x8000_0000,
-        Op::Tlbr | Op::Tlbwi | Op::Tlbwr => {}
+        Op::Tlbp => cpu.tlb_probe(),
+        Op::Tlbr => cpu.tlb_read(),
+        Op::Tlbwi => cpu.tlb_write(false),
+        Op::Tlbwr => cpu.tlb_write(true),
         // No caches are modelled; code coherence comes from write protection.
         Op::Cache => {}
         _ => unreachable!("privileged() called for {:?}", i.op),

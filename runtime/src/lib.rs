@@ -5,6 +5,7 @@
 //! crate runs guest code in one of two tiers and keeps them honest.
 #![deny(missing_docs)]
 
+pub mod clock;
 pub mod cp0;
 pub mod cpu;
 pub mod devices;

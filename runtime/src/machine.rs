@@ -1,14 +1,16 @@
 //! The execution loop: block cache, tier selection, dispatch, time.
 
-use crate::cp0::cause;
+use crate::clock::TimeMode;
 use crate::cpu::{Cpu, StopRequest};
-use crate::exception::Exception;
+use crate::exception::{ExcCode, Exception};
 use crate::helpers;
 use crate::interp::{Flow, exec};
 use frontend::{GuestBlock, decode, scan_block};
 use hashbrown::HashMap;
 use jit::abi::{ExitReason, pc_bd};
 use jit::{CompiledCode, Jit, JitError};
+use softmmu::Access;
+use std::time::Duration;
 
 /// Which tier runs guest code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -40,8 +42,9 @@ pub enum Exit {
 
 /// Executions after which `auto` mode compiles a block.
 pub const HOT_THRESHOLD: u32 = 50;
-/// Longest slice between dispatcher checks (interrupts, timer, limits).
-const MAX_SLICE: i32 = 1 << 20;
+/// Longest slice between dispatcher checks (interrupts, timer, limits,
+/// device polling): about 0.1-1 ms of guest time.
+const MAX_SLICE: i32 = 1 << 18;
 /// Shortest slice: longer than any block, so every block can start.
 const MIN_SLICE: i32 = 2 * frontend::MAX_BLOCK_INSNS as i32 + 2;
 
@@ -90,11 +93,11 @@ pub struct Machine {
     free: Vec<usize>,
     map: HashMap<u64, usize>,
     by_page: HashMap<u32, Vec<usize>>,
+    /// Exit slot address → the start PC of the block that owns it.
+    slot_owner: HashMap<usize, u32>,
     /// Background compilations in flight: request id → (block index, serial).
     pending: HashMap<u64, (usize, u64)>,
     next_serial: u64,
-    /// CP0 Count when the current slice started (for Count == Compare).
-    slice_start_count: u32,
     /// Counters.
     pub stats: Stats,
 }
@@ -122,15 +125,17 @@ impl Machine {
             free: Vec::new(),
             map: HashMap::new(),
             by_page: HashMap::new(),
+            slot_owner: HashMap::new(),
             pending: HashMap::new(),
             next_serial: 0,
-            slice_start_count: 0,
             stats: Stats::default(),
         })
     }
 
-    fn key(&self, pc: u32) -> u64 {
-        pc as u64 | (self.cpu.cp0.user_mode() as u64) << 32
+    /// The block-cache key of the code at `pc` (physical address `pa`):
+    /// the same virtual address means other code in another address space.
+    fn key(&self, pc: u32, pa: u64) -> u64 {
+        pc as u64 | (pa >> 12) << 32 | (self.cpu.cp0.user_mode() as u64) << 63
     }
 
     /// Runs until the guest stops the machine or `limit` instructions retire.
@@ -149,6 +154,10 @@ impl Machine {
             if left == 0 {
                 return Exit::InstructionLimit;
             }
+            if self.cpu.waiting {
+                self.idle();
+                continue;
+            }
             let before = self.cpu.icount();
             self.start_slice(left);
             self.run_slice();
@@ -161,14 +170,47 @@ impl Machine {
         }
     }
 
+    /// The CPU sleeps in `wait`: move time to the next timer interrupt
+    /// (deterministic mode), or sleep on the host until it or device input
+    /// arrives (real time, so an idle guest costs no host CPU).
+    fn idle(&mut self) {
+        self.poll_devices();
+        if !self.cpu.cp0.interrupt_pending() {
+            let to_timer = self.cpu.ns_to_timer();
+            match self.cpu.clock.mode() {
+                TimeMode::Deterministic => {
+                    let t = self.cpu.now_ns() + to_timer;
+                    self.cpu.clock.warp_to(self.cpu.icount(), t);
+                }
+                TimeMode::RealTime => std::thread::sleep(Duration::from_nanos(to_timer.min(2_000_000))),
+            }
+            self.poll_devices();
+        }
+        if self.cpu.cp0.interrupt_pending() {
+            self.cpu.waiting = false;
+        }
+    }
+
+    /// Lets devices run up to now, and updates the interrupt lines.
+    fn poll_devices(&mut self) {
+        let cpu = &mut *self.cpu;
+        let mut ctx = cpu.bus_ctx();
+        cpu.phys.poll(&mut ctx);
+        cpu.after_mmio(ctx);
+        cpu.update_timer();
+    }
+
     fn start_slice(&mut self, left: u64) {
         self.drop_dirty_blocks();
+        self.poll_devices();
         if self.cpu.cp0.interrupt_pending() {
             let pc = self.cpu.s.pc;
-            self.cpu.raise(Exception::new(crate::exception::ExcCode::Int), pc_bd(pc, false));
+            self.cpu.raise(Exception::new(ExcCode::Int), pc_bd(pc, false));
         }
-        // Stop near the next timer match, so Cause.TI is raised on time.
-        let to_timer = (self.cpu.cp0.compare.wrapping_sub(self.cpu.count()) as u64) * 2;
+        // Stop near the next timer match, so Cause.TI is raised on time
+        // (in real-time mode an instruction is about a nanosecond, and
+        // the check at the slice end catches up).
+        let to_timer = self.cpu.ns_to_timer();
         // A limit is exact (blocks that do not fit are not started); the
         // timer only needs block precision, and every block must fit.
         let slice = if left < MIN_SLICE as u64 {
@@ -177,7 +219,6 @@ impl Machine {
             left.min(to_timer).clamp(MIN_SLICE as u64, MAX_SLICE as u64) as i32
         };
         let cpu = &mut *self.cpu;
-        self.slice_start_count = cpu.count();
         cpu.slice = slice;
         cpu.s.budget = slice;
         cpu.deferred_budget = 0;
@@ -185,17 +226,12 @@ impl Machine {
 
     fn end_slice(&mut self) {
         let cpu = &mut *self.cpu;
-        let old_count = self.slice_start_count;
         cpu.s.budget += cpu.deferred_budget;
         cpu.deferred_budget = 0;
         cpu.retired += (cpu.slice - cpu.s.budget) as u64;
         cpu.slice = 0;
         cpu.s.budget = 0;
-        // Count == Compare somewhere in this slice: raise the timer interrupt (IP7).
-        let new_count = cpu.count();
-        if cpu.cp0.compare.wrapping_sub(old_count).wrapping_sub(1) < new_count.wrapping_sub(old_count) {
-            cpu.cp0.cause |= cause::TI | (1 << 15);
-        }
+        cpu.update_timer();
     }
 
     fn run_slice(&mut self) {
@@ -213,7 +249,12 @@ impl Machine {
             };
             let reason = match self.blocks[idx].as_ref().and_then(|b| b.code) {
                 Some(code) => {
-                    self.cpu.cache_jump_target(pc, code.addr());
+                    // Only unmapped code goes in the jump cache: it is
+                    // keyed by virtual address alone, and the mapping of
+                    // kseg0/kseg1 never changes.
+                    if unmapped(pc) {
+                        self.cpu.cache_jump_target(pc, code.addr());
+                    }
                     self.run_compiled(code)
                 }
                 None => self.run_interpreted(idx),
@@ -248,7 +289,16 @@ impl Machine {
         if slot.is_null() || !self.cpu.dirty_code_pages.is_empty() {
             return;
         }
-        let key = self.key(self.cpu.s.pc);
+        let target = self.cpu.s.pc;
+        // A chain skips the dispatcher's address translation, so it may
+        // only lead to code whose mapping cannot differ from when the
+        // source block was entered: unmapped code, or the same page.
+        let Some(&from) = self.slot_owner.get(&(slot as usize)) else { return };
+        if !unmapped(target) && target >> 12 != from >> 12 {
+            return;
+        }
+        let Ok(pa) = self.cpu.translate(target, Access::Fetch) else { return };
+        let key = self.key(target, pa);
         if let Some(code) = self.map.get(&key).and_then(|&i| self.blocks[i].as_ref()).and_then(|b| b.code) {
             // SAFETY: exit slots live in boxed arrays owned by blocks that are
             // still cached (no invalidation happened since the exit).
@@ -258,12 +308,26 @@ impl Machine {
     }
 
     fn lookup_or_decode(&mut self, pc: u32) -> Option<usize> {
-        let key = self.key(pc);
+        let translated = if pc & 3 != 0 {
+            Err(Exception::at(ExcCode::AdEL, pc))
+        } else {
+            self.cpu.translate(pc, Access::Fetch)
+        };
+        let pa = match translated {
+            Ok(pa) => pa,
+            Err(e) => {
+                self.cpu.raise_at(e, pc, false);
+                return None;
+            }
+        };
+        let key = self.key(pc, pa);
         if let Some(&idx) = self.map.get(&key) {
             return Some(idx);
         }
         let cpu = &mut *self.cpu;
-        let guest = match scan_block(pc, |a| cpu.fetch(a)) {
+        // The block stays within the page of `pc`, so `pa` locates all of it.
+        let page_pa = pa & !0xfff;
+        let guest = match scan_block(pc, |a| cpu.fetch_phys(page_pa | (a & 0xfff) as u64)) {
             Ok(b) => b,
             Err(e) => {
                 cpu.raise_at(e, pc, false);
@@ -294,6 +358,11 @@ impl Machine {
         };
         for p in [first, second].into_iter().flatten() {
             self.by_page.entry(p).or_default().push(idx);
+        }
+        if let Some(b) = self.blocks[idx].as_ref() {
+            for s in b.slots.iter() {
+                self.slot_owner.insert(s as *const usize as usize, pc);
+            }
         }
         self.map.insert(key, idx);
         self.stats.blocks_decoded += 1;
@@ -374,6 +443,9 @@ impl Machine {
             for idx in self.by_page.remove(&page).unwrap_or_default() {
                 let Some(b) = self.blocks[idx].take() else { continue };
                 self.map.remove(&b.key);
+                for s in b.slots.iter() {
+                    self.slot_owner.remove(&(s as *const usize as usize));
+                }
                 for p in b.pages.into_iter().flatten() {
                     if p != page
                         && let Some(v) = self.by_page.get_mut(&p)
@@ -399,6 +471,11 @@ impl Machine {
             }
         }
     }
+}
+
+/// Whether `pc` is in kseg0 or kseg1, whose mapping never changes.
+fn unmapped(pc: u32) -> bool {
+    pc >> 30 == 2
 }
 
 /// Runs one decoded block in the interpreter, with the budget rules of the

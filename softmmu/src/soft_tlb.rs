@@ -99,6 +99,19 @@ impl SoftTlb {
         self.entries.fill(EMPTY);
     }
 
+    /// Forgets entry `i`.
+    pub fn invalidate_index(&mut self, i: usize) {
+        self.entries[i & (SOFT_TLB_SIZE - 1)] = EMPTY;
+    }
+
+    /// Forgets the entry for the guest page holding `addr`, if it maps that page.
+    pub fn invalidate_page(&mut self, addr: u32) {
+        let e = &mut self.entries[index(addr)];
+        if e.read_tag == addr & !0xfff {
+            *e = EMPTY;
+        }
+    }
+
     /// Stops stores through any entry that maps host page `host_page`:
     /// translated code now lives there.
     pub fn protect_host_page(&mut self, host_page: usize) {

@@ -692,7 +692,8 @@ fn a_timer_interrupt_arrives_at_the_same_instruction_in_both_tiers() {
                 g::bne(T2, ZERO, -7),     // 11 -> 5
                 g::NOP,                   // 12
             ];
-            let s = run_both(&words, base_gpr(), 3000, be);
+            // Count ticks every 6 instructions: delay 500 needs 3000.
+            let s = run_both(&words, base_gpr(), 4000, be);
             let n = word_at(&s, g::EXC_COUNT, be);
             assert!(n > 0, "delay {delay}: no interrupt");
             let (_, cause, _) = exc_record(&s, 1, be);
