@@ -1,10 +1,15 @@
 //! `mipsjit`: the command-line program, a thin client of the `runtime` API.
 
+mod console;
+
 use clap::{Parser, Subcommand, ValueEnum};
+use runtime::boot::{BootImages, boot_linux, rng_seed};
+use runtime::clock::TimeMode;
 use runtime::devices::malta;
 use runtime::loader::{elf_big_endian, load_elf};
+use runtime::vm::VcpuConfig;
 use runtime::{Cpu, Exit, JitMode, Machine};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -43,6 +48,40 @@ enum Command {
         #[arg(long)]
         stats: bool,
     },
+    /// Boot a Linux kernel on a Malta board, as `qemu-system-mipsel -M malta
+    /// -kernel`; the console is this terminal (Ctrl-A X quits).
+    Boot(BootArgs),
+}
+
+#[derive(clap::Args)]
+struct BootArgs {
+    /// The kernel (an ELF vmlinux or vmlinuz for the Malta board).
+    #[arg(long)]
+    kernel: PathBuf,
+    /// An initrd or initramfs image.
+    #[arg(long)]
+    initrd: Option<PathBuf>,
+    /// The kernel command line.
+    #[arg(long, default_value = "console=ttyS0")]
+    append: String,
+    /// Guest RAM in MiB.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=256))]
+    memory: u32,
+    /// Time advances with executed instructions: two runs print the same.
+    #[arg(long)]
+    deterministic: bool,
+    /// Which execution tier runs guest code.
+    #[arg(long, value_enum, default_value = "auto")]
+    jit: Jit,
+    /// Exit (status 1) instead of resetting when the guest reboots.
+    #[arg(long)]
+    no_reboot: bool,
+    /// Stop after this many guest instructions (exit status 3).
+    #[arg(long)]
+    max_insns: Option<u64>,
+    /// Print execution counters to stderr at the end.
+    #[arg(long)]
+    stats: bool,
 }
 
 fn main() -> ExitCode {
@@ -55,6 +94,92 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Boot(args) => {
+            let r = boot(&args);
+            console::restore_terminal();
+            r.unwrap_or_else(|msg| {
+                eprintln!("mipsjit: {msg}");
+                ExitCode::from(2)
+            })
+        }
+    }
+}
+
+fn tier(jit: Jit) -> JitMode {
+    match jit {
+        Jit::Never => JitMode::Never,
+        Jit::Always => JitMode::Always,
+        Jit::Auto => JitMode::Auto,
+    }
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// `mipsjit boot`: builds the board, boots, and resets it as often as the
+/// guest asks (unless `--no-reboot`).
+fn boot(a: &BootArgs) -> Result<ExitCode, String> {
+    let kernel = read_file(&a.kernel)?;
+    let initrd = a.initrd.as_deref().map(read_file).transpose()?;
+    let kernel_name = a.kernel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let time = if a.deterministic { TimeMode::Deterministic } else { TimeMode::RealTime };
+    let cfg = VcpuConfig { jit: tier(a.jit), time };
+    let images = BootImages { kernel: &kernel, kernel_name: &kernel_name, initrd: initrd.as_deref(), cmdline: &a.append };
+    let big_endian = elf_big_endian(&kernel).map_err(|e| format!("{}: {e}", a.kernel.display()))?;
+    let ram = a.memory as u64 * 1024 * 1024;
+    let input = console::start_input();
+    let mut budget = a.max_insns;
+    loop {
+        let console = Box::new(std::io::stdout());
+        let rtc_base = match time {
+            TimeMode::Deterministic => 0,
+            TimeMode::RealTime => {
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+            }
+        };
+        let board = malta::BoardConfig {
+            ram_bytes: ram as usize,
+            big_endian,
+            console,
+            input: Some(input.receiver()),
+            rtc_base_unix_secs: rtc_base,
+        };
+        let phys = malta::build_board(board).map_err(|e| format!("cannot build the Malta board: {e}"))?;
+        let mut vcpu = boot_linux(phys, ram, &images, cfg, rng_seed(time)).map_err(|e| match e {
+            runtime::boot::BootError::Kernel(e) => format!("{}: {e}", a.kernel.display()),
+            e => e.to_string(),
+        })?;
+        let start = vcpu.icount();
+        let exit = vcpu.run(budget);
+        budget = budget.map(|b| b.saturating_sub(vcpu.icount() - start));
+        if a.stats {
+            eprintln!("mipsjit: {} instructions, {:?}", vcpu.icount(), vcpu.stats());
+        }
+        let pc = vcpu.pc();
+        drop(vcpu); // flushes the console
+        match exit {
+            Exit::PowerOff => return Ok(ExitCode::SUCCESS),
+            Exit::Reset if a.no_reboot => {
+                // Not QEMU's 0: a reboot here is usually `panic=-1` at work,
+                // and a script should see that it was not a clean power-off.
+                eprintln!("mipsjit: guest requested a reset at pc {pc:#010x} (--no-reboot)");
+                return Ok(ExitCode::from(1));
+            }
+            Exit::Reset => eprintln!("mipsjit: guest reset; booting again"),
+            Exit::Halted => {
+                eprintln!("mipsjit: guest halted at pc {pc:#010x} (wait with interrupts disabled)");
+                return Ok(ExitCode::from(1));
+            }
+            Exit::DebugBreakpoint(pc) => {
+                eprintln!("mipsjit: guest hit sdbbp at {pc:#010x}");
+                return Ok(ExitCode::from(1));
+            }
+            Exit::InstructionLimit => {
+                eprintln!("mipsjit: instruction limit reached at pc {pc:#010x}");
+                return Ok(ExitCode::from(3));
+            }
+        }
     }
 }
 
@@ -69,12 +194,7 @@ fn run(program: &PathBuf, jit: Jit, memory: u32, max_insns: Option<u64>, stats: 
     let image = load_elf(&bytes, &mut phys, ram as u64).map_err(|e| format!("{name}: {e}"))?;
     let mut cpu = Cpu::new(phys, big_endian);
     boot_registers(&mut cpu, image.entry, memory);
-    let mode = match jit {
-        Jit::Never => JitMode::Never,
-        Jit::Always => JitMode::Always,
-        Jit::Auto => JitMode::Auto,
-    };
-    let mut m = Machine::new(cpu, mode).map_err(|e| e.to_string())?;
+    let mut m = Machine::new(cpu, tier(jit)).map_err(|e| e.to_string())?;
     let exit = m.run(max_insns);
     if stats {
         eprintln!("mipsjit: {} instructions, {:?}", m.cpu.icount(), m.stats);

@@ -202,6 +202,16 @@ impl Cpu {
     /// slot). `pc` may be misaligned: an instruction fetch from a bad
     /// address reports that address in EPC, as QEMU and the 24K do.
     pub fn raise_at(&mut self, e: Exception, pc: u32, bd: bool) {
+        if trace_exceptions() {
+            eprintln!(
+                "mipsjit: exception {:?} at pc {pc:#010x}{} badvaddr {:x?} status {:#010x} icount {}",
+                e.code,
+                if bd { " (delay slot)" } else { "" },
+                e.bad_vaddr,
+                self.cp0.status,
+                self.icount()
+            );
+        }
         let exl = self.cp0.status & status::EXL != 0;
         let was_user = self.cp0.user_mode();
         if !exl {
@@ -722,6 +732,12 @@ impl Cpu {
         }
         pages
     }
+}
+
+/// Whether `MIPSJIT_TRACE_EXCEPTIONS` asks for every exception on stderr.
+fn trace_exceptions() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("MIPSJIT_TRACE_EXCEPTIONS").is_some())
 }
 
 /// Bytes per bit of a code page's chunk map.

@@ -5,6 +5,7 @@
 //! crate runs guest code in one of two tiers and keeps them honest.
 #![deny(missing_docs)]
 
+pub mod boot;
 pub mod clock;
 pub mod cp0;
 pub mod cpu;
@@ -14,6 +15,7 @@ mod helpers;
 pub mod interp;
 pub mod loader;
 pub mod machine;
+pub mod vm;
 
 pub use cpu::Cpu;
 pub use machine::{Exit, JitMode, Machine, Stats};

@@ -65,3 +65,22 @@ pub fn build(ram_bytes: usize, big_endian: bool, console: Box<dyn Write + Send>)
     m.write_bytes(BOOT_ROM_BASE + 0x10, &if big_endian { id.to_be_bytes() } else { id.to_le_bytes() })?;
     Ok(m)
 }
+
+/// Board options (temporary shim until the full device set lands).
+pub struct BoardConfig {
+    /// RAM bytes at physical 0.
+    pub ram_bytes: usize,
+    /// Guest byte order.
+    pub big_endian: bool,
+    /// Where the console UART writes.
+    pub console: Box<dyn Write + Send>,
+    /// Host input for the console UART.
+    pub input: Option<std::sync::mpsc::Receiver<u8>>,
+    /// Wall-clock seconds at power-on for the RTC.
+    pub rtc_base_unix_secs: u64,
+}
+
+/// Builds the board from `cfg`.
+pub fn build_board(cfg: BoardConfig) -> Result<PhysMap, PhysMapError> {
+    build(cfg.ram_bytes, cfg.big_endian, cfg.console)
+}
