@@ -125,7 +125,8 @@ fn boot(a: &BootArgs) -> Result<ExitCode, String> {
     let kernel_name = a.kernel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let time = if a.deterministic { TimeMode::Deterministic } else { TimeMode::RealTime };
     let cfg = VcpuConfig { jit: tier(a.jit), time };
-    let images = BootImages { kernel: &kernel, kernel_name: &kernel_name, initrd: initrd.as_deref(), cmdline: &a.append };
+    let images =
+        BootImages { kernel: &kernel, kernel_name: &kernel_name, initrd: initrd.as_deref(), cmdline: &a.append };
     let big_endian = elf_big_endian(&kernel).map_err(|e| format!("{}: {e}", a.kernel.display()))?;
     let ram = a.memory as u64 * 1024 * 1024;
     let input = console::start_input();

@@ -388,8 +388,9 @@ impl Insn {
     /// Whether a translated block must end after this instruction (and its
     /// delay slot, if it has one): control flow, or a change of mode or
     /// translation state that the next instruction must observe.
-    pub const fn ends_block(self) -> bool {
+    pub fn ends_block(self) -> bool {
         self.has_delay_slot()
+            || (self.op == Op::Mtc0 && crate::cp0::mtc0_ends_block(self.rd() as u32, self.sel()))
             || matches!(
                 self.op,
                 Op::Syscall
@@ -398,7 +399,6 @@ impl Insn {
                     | Op::Eret
                     | Op::Deret
                     | Op::Wait
-                    | Op::Mtc0
                     | Op::Di
                     | Op::Ei
                     | Op::Tlbwi

@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 
 mod block;
+pub mod cp0;
 mod decode;
 mod disasm;
 mod insn;

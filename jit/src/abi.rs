@@ -187,6 +187,24 @@ pub struct Helpers {
     pub exec: unsafe extern "C" fn(*mut JitState, u32, u32) -> u32,
     /// Raises exception `exccode` for the instruction at `pc_bd`: `(state, exccode, pc_bd) -> status`.
     pub raise: unsafe extern "C" fn(*mut JitState, u32, u32) -> u32,
+    /// CP0 registers that kernel-mode code reads and writes inline (see
+    /// `frontend::cp0` for which and why).
+    pub cp0: &'static [Cp0Slot],
+}
+
+/// Where a CP0 register lives in the runtime's CPU state, for inline
+/// `mfc0`/`mtc0`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cp0Slot {
+    /// Register number.
+    pub reg: u8,
+    /// Select.
+    pub sel: u8,
+    /// Byte offset from the `*mut JitState` (the runtime's CPU struct
+    /// starts with it, and the register lives further on).
+    pub offset: i32,
+    /// Bits a `mtc0` changes; the rest keep their value.
+    pub write_mask: u32,
 }
 
 #[cfg(test)]

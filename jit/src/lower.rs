@@ -49,6 +49,7 @@ pub(crate) struct Shims {
     pub(crate) store: usize,
     pub(crate) exec: usize,
     pub(crate) raise: usize,
+    pub(crate) cp0: &'static [crate::abi::Cp0Slot],
 }
 
 /// The parameter types of each helper (all return through `helper_ret`).
@@ -649,6 +650,23 @@ impl<'b> Lower<'_, 'b> {
     }
     pub(crate) fn exec_helper(&mut self, i: Insn, pcbd: u32, idx: usize) {
         self.call_exec(i, pcbd, idx)
+    }
+    /// Where CP0 register `reg`/`sel` can be accessed inline, if it can
+    /// here: only blocks in kseg0 and above, which run only in kernel
+    /// mode, where CP0 is always usable.
+    pub(crate) fn cp0_slot(&self, reg: u32, sel: u32) -> Option<crate::abi::Cp0Slot> {
+        if self.start < 0x8000_0000 {
+            return None;
+        }
+        self.helpers.cp0.iter().copied().find(|s| s.reg as u32 == reg && s.sel as u32 == sel)
+    }
+    pub(crate) fn load_state(&mut self, offset: i32) -> Value {
+        let state = st(self.b);
+        self.b.ins().load(I32, flags(), state, offset)
+    }
+    pub(crate) fn store_state(&mut self, v: Value, offset: i32) {
+        let state = st(self.b);
+        self.b.ins().store(flags(), v, state, offset);
     }
 
     /// A `size`-byte load at `addr`: the soft-TLB probe inline, the helper on a miss.

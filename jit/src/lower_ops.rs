@@ -8,6 +8,7 @@
 use crate::lower::Lower;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, Value, types};
+use frontend::cp0::Cp0Path;
 use frontend::{Insn, Op};
 
 const I32: types::Type = types::I32;
@@ -42,13 +43,47 @@ pub(crate) fn lower(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
         J | Jal | Jr | Jalr | Beq | Bne | Blez | Bgtz | Beql | Bnel | Blezl | Bgtzl | Bltz | Bgez | Bltzl | Bgezl
         | Bltzal | Bgezal | Bltzall | Bgezall | Bc1f | Bc1t | Bc1fl | Bc1tl => l.exec_helper(i, pcbd, idx),
         // Rare, privileged or always-faulting: the interpreter's semantics.
-        Ll | Sc | Lwl | Lwr | Swl | Swr | Syscall | Break | Sdbbp | Rdhwr | Mfc0 | Mtc0 | Rdpgpr | Wrpgpr | Di | Ei
-        | Tlbr | Tlbwi | Tlbwr | Tlbp | Eret | Deret | Wait | Cache | Movci | Mfc1 | Mfhc1 | Cfc1 | Mtc1 | Mthc1
-        | Ctc1 | FAdd | FSub | FMul | FDiv | FSqrt | FAbs | FMov | FNeg | FRoundL | FTruncL | FCeilL | FFloorL
-        | FRoundW | FTruncW | FCeilW | FFloorW | FMovcf | FMovz | FMovn | FRecip | FRsqrt | FCvtS | FCvtD | FCvtW
-        | FCvtL | FCvtPsS | FCvtSPl | FCvtSPu | FPll | FPlu | FPul | FPuu | FCmp | Lwc1 | Ldc1 | Swc1 | Sdc1
-        | Lwxc1 | Ldxc1 | Luxc1 | Swxc1 | Sdxc1 | Suxc1 | Prefx | FMadd | FMsub | FNmadd | FNmsub | FAlnvPs | Cop2
-        | Lwc2 | Ldc2 | Swc2 | Sdc2 | Reserved => l.exec_helper(i, pcbd, idx),
+        Mfc0 => mfc0(l, i, pcbd, idx),
+        Mtc0 => mtc0(l, i, pcbd, idx),
+        Ll | Sc | Lwl | Lwr | Swl | Swr | Syscall | Break | Sdbbp | Rdhwr | Rdpgpr | Wrpgpr | Di | Ei | Tlbr
+        | Tlbwi | Tlbwr | Tlbp | Eret | Deret | Wait | Cache | Movci | Mfc1 | Mfhc1 | Cfc1 | Mtc1 | Mthc1 | Ctc1
+        | FAdd | FSub | FMul | FDiv | FSqrt | FAbs | FMov | FNeg | FRoundL | FTruncL | FCeilL | FFloorL | FRoundW
+        | FTruncW | FCeilW | FFloorW | FMovcf | FMovz | FMovn | FRecip | FRsqrt | FCvtS | FCvtD | FCvtW | FCvtL
+        | FCvtPsS | FCvtSPl | FCvtSPu | FPll | FPlu | FPul | FPuu | FCmp | Lwc1 | Ldc1 | Swc1 | Sdc1 | Lwxc1
+        | Ldxc1 | Luxc1 | Swxc1 | Sdxc1 | Suxc1 | Prefx | FMadd | FMsub | FNmadd | FNmsub | FAlnvPs | Cop2 | Lwc2
+        | Ldc2 | Swc2 | Sdc2 | Reserved => l.exec_helper(i, pcbd, idx),
+    }
+}
+
+// MFC0 rt, rd, sel: a load from the CPU state where `frontend::cp0` allows.
+fn mfc0(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
+    let inline = frontend::cp0::cp0_reg(i.rd() as u32, i.sel()).is_some_and(|r| r.read == Cp0Path::Inline);
+    match l.cp0_slot(i.rd() as u32, i.sel()).filter(|_| inline) {
+        Some(slot) => {
+            let v = l.load_state(slot.offset);
+            l.set_reg(i.rt(), v);
+        }
+        None => l.exec_helper(i, pcbd, idx),
+    }
+}
+
+// MTC0 rt, rd, sel: a masked store into the CPU state where allowed.
+fn mtc0(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
+    let inline = frontend::cp0::cp0_reg(i.rd() as u32, i.sel()).is_some_and(|r| r.write == Cp0Path::Inline);
+    match l.cp0_slot(i.rd() as u32, i.sel()).filter(|_| inline) {
+        Some(slot) => {
+            let rt = l.rt(i);
+            let v = if slot.write_mask == u32::MAX {
+                rt
+            } else {
+                let old = l.load_state(slot.offset);
+                let keep = l.ins().band_imm_s(old, !slot.write_mask as i32 as i64);
+                let new = l.ins().band_imm_s(rt, slot.write_mask as i32 as i64);
+                l.ins().bor(keep, new)
+            };
+            l.store_state(v, slot.offset);
+        }
+        None => l.exec_helper(i, pcbd, idx),
     }
 }
 

@@ -5,12 +5,50 @@ use crate::clock::{Clock, NS_PER_COUNT, TimeMode};
 use crate::cp0::{Cp0, cause, status};
 use crate::exception::{ExcCode, Exception};
 use hashbrown::HashMap;
-use jit::abi::{JUMP_CACHE_BITS, JitState, JumpCacheEntry, jump_cache_index};
+use jit::abi::{Cp0Slot, JUMP_CACHE_BITS, JitState, JumpCacheEntry, jump_cache_index};
 use softmmu::segment::{Segment, classify};
 use softmmu::{Access, BusCtx, DeviceAction, GuestTlb, PhysMap, SoftTlb, Target, TlbEntry};
 
 /// Entries in the guest TLB of the 24Kc (Config1.MMUSize + 1).
 pub const TLB_ENTRIES: usize = 16;
+
+/// CP0 registers that translated kernel code reads and writes inline, with
+/// their places in [`Cpu`] and the masks [`Cpu::mtc0`] applies (a unit test
+/// holds the two to the same behaviour). Which registers, and why: the
+/// table in `frontend::cp0`.
+pub const CP0_INLINE: &[Cp0Slot] = {
+    const fn slot(reg: u8, sel: u8, offset: usize, write_mask: u32) -> Cp0Slot {
+        Cp0Slot { reg, sel, offset: offset as i32, write_mask }
+    }
+    const INDEX: u32 = TLB_ENTRIES.next_power_of_two() as u32 - 1;
+    use std::mem::offset_of as at;
+    &[
+        slot(0, 0, at!(Cpu, cp0.index), INDEX),
+        slot(2, 0, at!(Cpu, cp0.entry_lo0), 0x3fff_ffff),
+        slot(3, 0, at!(Cpu, cp0.entry_lo1), 0x3fff_ffff),
+        slot(4, 0, at!(Cpu, cp0.context), 0xff80_0000),
+        slot(5, 0, at!(Cpu, cp0.page_mask), 0x1fff_e000),
+        slot(6, 0, at!(Cpu, cp0.wired), INDEX),
+        slot(7, 0, at!(Cpu, cp0.hwrena), 0xf),
+        slot(8, 0, at!(Cpu, cp0.bad_vaddr), 0),
+        slot(10, 0, at!(Cpu, cp0.entry_hi), 0),
+        slot(11, 0, at!(Cpu, cp0.compare), 0),
+        slot(12, 0, at!(Cpu, cp0.status), 0),
+        slot(12, 1, at!(Cpu, cp0.int_ctl), 0x3e0),
+        slot(12, 2, at!(Cpu, cp0.srs_ctl), 0),
+        slot(14, 0, at!(Cpu, cp0.epc), u32::MAX),
+        slot(15, 0, at!(Cpu, cp0.prid), 0),
+        slot(15, 1, at!(Cpu, cp0.ebase), 0x3fff_f000),
+        slot(16, 0, at!(Cpu, cp0.config0), 7),
+        slot(16, 1, at!(Cpu, cp0.config1), 0),
+        slot(16, 2, at!(Cpu, cp0.config2), 0),
+        slot(16, 3, at!(Cpu, cp0.config3), 0),
+        slot(16, 7, at!(Cpu, cp0.config7), 0),
+        slot(26, 0, at!(Cpu, cp0.err_ctl), 0),
+        slot(30, 0, at!(Cpu, cp0.error_epc), u32::MAX),
+        slot(31, 0, at!(Cpu, cp0.desave), u32::MAX),
+    ]
+};
 
 /// Cause.IP bits that devices drive (IP2..IP6); IP7 is the CP0 timer.
 const DEVICE_IP: u32 = 0x7c00;
@@ -395,9 +433,7 @@ impl Cpu {
             Segment::Kseg0(pa) | Segment::Kseg1(pa) => Ok((pa as u64, None)),
             Segment::AddressError => Err(Exception::at(Self::ade(access), addr)),
             // Error level unmaps kuseg (MIPS32 PRA 4.3).
-            Segment::Mapped if addr < 0x8000_0000 && self.cp0.status & status::ERL != 0 => {
-                Ok((addr as u64, None))
-            }
+            Segment::Mapped if addr < 0x8000_0000 && self.cp0.status & status::ERL != 0 => Ok((addr as u64, None)),
             Segment::Mapped => {
                 let store = access == Access::Store;
                 let code = if store { ExcCode::TlbS } else { ExcCode::TlbL };
@@ -747,4 +783,113 @@ const CODE_CHUNK: u32 = 32;
 fn code_chunks(a: u32, b: u32) -> u128 {
     let (lo, hi) = ((a & 0xfff) / CODE_CHUNK, (b & 0xfff) / CODE_CHUNK);
     (u128::MAX >> (127 - hi)) & (u128::MAX << lo)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cpu() -> Cpu {
+        let mut phys = PhysMap::default();
+        phys.add_ram(0, 1 << 16, true).unwrap();
+        Cpu::new(phys, false)
+    }
+
+    /// The word at `offset` bytes into the CPU, as translated code reads it.
+    fn peek(cpu: &Cpu, offset: i32) -> u32 {
+        // SAFETY: the offsets come from offset_of! on Cpu's u32 fields.
+        unsafe { std::ptr::read((cpu as *const Cpu as *const u8).add(offset as usize) as *const u32) }
+    }
+
+    #[test]
+    fn inline_cp0_slots_behave_like_mfc0_and_mtc0() {
+        for slot in CP0_INLINE {
+            let (reg, sel) = (slot.reg as usize, slot.sel as u32);
+            let row = frontend::cp0::cp0_reg(reg as u32, sel).expect("every slot has a table row");
+            for v in [0u32, u32::MAX, 0x5555_5555, 0xaaaa_aaaa, 0x8000_2003] {
+                let mut c = cpu();
+                c.cp0.status &= !status::BEV; // keep Status writes from moving vectors
+                if row.read == frontend::cp0::Cp0Path::Inline {
+                    assert_eq!(peek(&c, slot.offset), c.mfc0(reg, sel), "{} read", row.name);
+                }
+                if row.write == frontend::cp0::Cp0Path::Inline {
+                    let old = peek(&c, slot.offset);
+                    c.mtc0(reg, sel, v);
+                    let want = (old & !slot.write_mask) | (v & slot.write_mask);
+                    assert_eq!(peek(&c, slot.offset), want, "{} write {v:#x}", row.name);
+                    assert_eq!(c.mfc0(reg, sel), want, "{} read back", row.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tlb_refill_sets_context_entryhi_and_uses_offset_zero() {
+        let mut c = cpu();
+        c.cp0.status = 0; // BEV=0, kernel mode
+        c.cp0.entry_hi = 0x0000_0042;
+        c.cp0.context = 0x8080_0000;
+        let e = c.translate(0x0040_3abc, Access::Load).unwrap_err();
+        assert_eq!((e.code, e.refill), (ExcCode::TlbL, true));
+        c.raise(e, 0x8000_1000);
+        assert_eq!(c.s.pc, 0x8000_0000);
+        assert_eq!(c.cp0.bad_vaddr, 0x0040_3abc);
+        assert_eq!(c.cp0.context, 0x8080_0000 | (0x0040_3abc >> 13) << 4);
+        assert_eq!(c.cp0.entry_hi, 0x0040_2042, "VPN2 from the address, ASID kept");
+        // A second miss with EXL set goes to the general vector.
+        let e = c.translate(0x0050_0000, Access::Store).unwrap_err();
+        c.raise(e, 0x8000_0004);
+        assert_eq!(c.s.pc, 0x8000_0180);
+        assert_eq!(c.cp0.epc, 0x8000_1000, "EPC is not overwritten while EXL=1");
+    }
+
+    #[test]
+    fn tlb_entries_translate_and_protect() {
+        let mut c = cpu();
+        c.cp0.status = 0;
+        c.cp0.entry_hi = 0x0040_2005;
+        c.cp0.entry_lo0 = (0x3 << 6) | 0b110; // PFN 3, D, V
+        c.cp0.entry_lo1 = (0x4 << 6) | 0b010; // PFN 4, V, not dirty
+        c.cp0.page_mask = 0;
+        c.cp0.index = 7;
+        c.tlb_write(false);
+        c.store(0x0040_2010, 4, 0xdead_beef).unwrap();
+        assert_eq!(c.load(0x0040_2010, 4).unwrap(), 0xdead_beef);
+        let mut b = [0u8; 4];
+        c.phys.read_bytes(0x3010, &mut b).unwrap();
+        assert_eq!(u32::from_le_bytes(b), 0xdead_beef);
+        assert_eq!(c.store(0x0040_3000, 4, 1).unwrap_err().code, ExcCode::Mod);
+        c.set_entry_hi(0x0040_2006);
+        assert!(c.load(0x0040_2010, 4).unwrap_err().refill, "another ASID misses, even after a soft-TLB fill");
+        c.set_entry_hi(0x0040_2005);
+        assert_eq!(c.load(0x0040_2010, 4).unwrap(), 0xdead_beef);
+        // Overwriting the entry drops the soft-TLB's copy of it.
+        c.cp0.entry_lo0 = 0;
+        c.tlb_write(false);
+        let e = c.load(0x0040_2010, 4).unwrap_err();
+        assert_eq!((e.code, e.refill), (ExcCode::TlbL, false), "invalid, not a refill");
+        c.cp0.entry_hi = 0x0040_3005;
+        c.tlb_probe();
+        assert_eq!(c.cp0.index, 7);
+        c.cp0.entry_hi = 0x0090_0005;
+        c.tlb_probe();
+        assert_eq!(c.cp0.index, 0x8000_0007);
+    }
+
+    #[test]
+    fn tlbwr_stays_between_wired_and_the_last_entry() {
+        let mut c = cpu();
+        c.mtc0(6, 0, 12);
+        let mut seen = std::collections::HashSet::new();
+        let mut last = None;
+        for _ in 0..200 {
+            let r = c.random();
+            assert!((12..16).contains(&r));
+            assert_ne!(Some(r), last, "no repeats");
+            last = Some(r);
+            seen.insert(r);
+            c.tlb_write(true);
+        }
+        assert_eq!(seen.len(), 4);
+    }
 }

@@ -75,5 +75,5 @@ unsafe extern "C" fn raise(state: *mut JitState, code: u32, pc_bd: u32) -> u32 {
 
 /// The helper table handed to the translator.
 pub fn table() -> Helpers {
-    Helpers { load, store, exec: exec_one, raise }
+    Helpers { load, store, exec: exec_one, raise, cp0: crate::cpu::CP0_INLINE }
 }

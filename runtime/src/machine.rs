@@ -308,11 +308,8 @@ impl Machine {
     }
 
     fn lookup_or_decode(&mut self, pc: u32) -> Option<usize> {
-        let translated = if pc & 3 != 0 {
-            Err(Exception::at(ExcCode::AdEL, pc))
-        } else {
-            self.cpu.translate(pc, Access::Fetch)
-        };
+        let translated =
+            if pc & 3 != 0 { Err(Exception::at(ExcCode::AdEL, pc)) } else { self.cpu.translate(pc, Access::Fetch) };
         let pa = match translated {
             Ok(pa) => pa,
             Err(e) => {

@@ -109,8 +109,9 @@ impl Vcpu {
 
     /// Sets general register `r` (writes to `$0` are ignored).
     pub fn set_gpr(&mut self, r: usize, v: u32) {
-        if r % 32 != 0 {
-            self.machine.cpu.s.gpr[r % 32] = v;
+        let r = r % 32;
+        if r != 0 {
+            self.machine.cpu.s.gpr[r] = v;
         }
     }
 

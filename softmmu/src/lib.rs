@@ -16,8 +16,8 @@ mod phys_map;
 pub mod segment;
 pub mod soft_tlb;
 
-pub use phys_map::{BusCtx, DeviceAction, MmioDevice, PhysMap, PhysMapError, Ram, Target};
 pub use guest_tlb::{GuestTlb, TlbEntry, TlbHit};
+pub use phys_map::{BusCtx, DeviceAction, MmioDevice, PhysMap, PhysMapError, Ram, Target};
 pub use soft_tlb::{SOFT_TLB_BITS, SOFT_TLB_SIZE, SoftTlb, SoftTlbEntry};
 
 /// The kind of a memory access, as the exception rules distinguish them.

@@ -67,6 +67,7 @@ pub fn build(ram_bytes: usize, big_endian: bool, console: Box<dyn Write + Send>)
 }
 
 /// Board options (temporary shim until the full device set lands).
+#[allow(missing_debug_implementations)]
 pub struct BoardConfig {
     /// RAM bytes at physical 0.
     pub ram_bytes: usize,
