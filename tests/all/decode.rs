@@ -32,7 +32,7 @@ fn vmlinuz_disassembles_like_objdump() {
 
 /// The guest images: `$MIPSJIT_GUESTS`, else `../shared/guests` beside the
 /// repository, else `build/guests` (where `scripts/fetch-guests.sh` puts them).
-fn guests_dir() -> PathBuf {
+pub(crate) fn guests_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("MIPSJIT_GUESTS") {
         return PathBuf::from(d);
     }

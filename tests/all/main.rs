@@ -1,5 +1,6 @@
 //! Integration tests, one binary (one link) for all: decoder against objdump,
 //! guest programs against QEMU, interpreter against JIT, the CLI.
+mod boot;
 mod cli;
 mod decode;
 mod diff;

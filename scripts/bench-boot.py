@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Linux boot benchmark: mipsjit against qemu-system-mipsel, side by side.
+
+Boots the same kernel, initramfs, memory and command line in both, N times
+each, interleaved, and reports medians of:
+  - time to the first userland line ("mipsjit: userland up", printed by /init),
+  - time to power-off (process exit),
+  - peak memory (max RSS),
+and, with --workload, wall time of busybox md5sum, sha256sum and gzip over
+8 MiB inside the guest (timed on the host between marker lines).
+
+  scripts/bench-boot.py [-n RUNS] [--workload] [--mipsjit-args "..."]
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+APPEND = "console=ttyS0 panic=-1"
+
+WORKLOAD = r"""
+head -c 8388608 /dev/zero > /dev/null
+cat /bin/busybox /bin/busybox /bin/busybox /bin/busybox /bin/busybox | head -c 8388608 > /tmp/data
+for cmd in md5sum sha256sum gzip; do
+    echo "BENCH-START $cmd"
+    if [ $cmd = gzip ]; then gzip -c /tmp/data > /tmp/data.gz; ls -l /tmp/data.gz; else $cmd /tmp/data; fi
+    echo "BENCH-END $cmd"
+done
+"""
+
+
+def guests_dir():
+    d = os.environ.get("MIPSJIT_GUESTS")
+    if d:
+        return d
+    shared = os.path.join(ROOT, "..", "shared", "guests")
+    return shared if os.path.isdir(shared) else os.path.join(ROOT, "build", "guests")
+
+
+def build_initrd(mipsjit, tmp, script):
+    path = os.path.join(tmp, "test.sh")
+    with open(path, "w") as f:
+        f.write(script)
+    out = os.path.join(tmp, "initrd-%d.gz" % abs(hash(script)))
+    busybox = os.path.join(guests_dir(), "busybox-1.35.0-static-mipsel")
+    subprocess.run([mipsjit, "initramfs", "-o", out, "--busybox", busybox, "--add", path + ":/test.sh"], check=True)
+    return out
+
+
+def run(cmd):
+    """Runs cmd; returns (marker times, exit time, max RSS KiB, output)."""
+    start = time.monotonic()
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    marks = {}
+    out = []
+    for raw in p.stdout:
+        t = time.monotonic() - start
+        line = raw.decode(errors="replace").strip()
+        out.append(line)
+        if "mipsjit: userland up" in line and "userland" not in marks:
+            marks["userland"] = t
+        for kind in ("BENCH-START", "BENCH-END"):
+            if line.startswith(kind):
+                marks[line] = t
+    _, status, usage = os.wait4(p.pid, 0)
+    end = time.monotonic() - start
+    if status != 0 or "userland" not in marks:
+        sys.exit("boot failed (%s, status %d):\n%s" % (" ".join(cmd), status, "\n".join(out[-20:])))
+    return marks, end, usage.ru_maxrss, out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-n", type=int, default=3, help="runs of each (median reported)")
+    ap.add_argument("--workload", action="store_true", help="also time md5sum/sha256sum/gzip in the guest")
+    ap.add_argument("--mipsjit-args", default="", help="extra arguments for mipsjit boot")
+    ap.add_argument("--mipsjit", default=os.path.join(ROOT, "target", "release", "mipsjit"))
+    a = ap.parse_args()
+    kernel = os.path.join(guests_dir(), "vmlinuz-6.1.0-50-4kc-malta")
+    with tempfile.TemporaryDirectory() as tmp:
+        initrd = build_initrd(a.mipsjit, tmp, WORKLOAD if a.workload else "true\n")
+        qemu = ["qemu-system-mipsel", "-M", "malta", "-cpu", "24Kc", "-m", "256", "-kernel", kernel,
+                "-initrd", initrd, "-append", APPEND, "-nographic", "-no-reboot"]
+        ours = [a.mipsjit, "boot", "--kernel", kernel, "--initrd", initrd, "--append", APPEND,
+                "--memory", "256", "--no-reboot"] + a.mipsjit_args.split()
+        results = {"qemu": [], "mipsjit": []}
+        for i in range(a.n):
+            for name, cmd in (("qemu", qemu), ("mipsjit", ours)):
+                results[name].append(run(cmd))
+                m, end, rss, _ = results[name][-1]
+                print("run %d %-8s userland %.2f s, power-off %.2f s, max RSS %d MiB" %
+                      (i + 1, name, m["userland"], end, rss // 1024), file=sys.stderr)
+
+    def med(name, f):
+        return statistics.median(f(r) for r in results[name])
+
+    rows = [("boot to userland (s)", lambda r: r[0]["userland"]), ("boot to power-off (s)", lambda r: r[1]),
+            ("max RSS (MiB)", lambda r: r[2] / 1024)]
+    if a.workload:
+        for cmd in ("md5sum", "sha256sum", "gzip"):
+            rows.append(("%s 8 MiB (s)" % cmd,
+                         lambda r, c=cmd: r[0]["BENCH-END " + c] - r[0]["BENCH-START " + c]))
+    print("| %-24s | %8s | %8s | %6s |" % ("median of %d" % a.n, "QEMU", "mipsjit", "ratio"))
+    print("|%s|%s|%s|%s|" % ("-" * 26, "-" * 10, "-" * 10, "-" * 8))
+    for label, f in rows:
+        q, m = med("qemu", f), med("mipsjit", f)
+        print("| %-24s | %8.2f | %8.2f | %6.2f |" % (label, q, m, m / q if q else float("nan")))
+
+
+if __name__ == "__main__":
+    main()
