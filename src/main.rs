@@ -1,6 +1,7 @@
 //! `mipsjit`: the command-line program, a thin client of the `runtime` API.
 
 mod console;
+mod initramfs;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use runtime::boot::{BootImages, boot_linux, rng_seed};
@@ -51,6 +52,26 @@ enum Command {
     /// Boot a Linux kernel on a Malta board, as `qemu-system-mipsel -M malta
     /// -kernel`; the console is this terminal (Ctrl-A X quits).
     Boot(BootArgs),
+    /// Build a gzip'd initramfs: busybox-static, an /init, and your files.
+    Initramfs(InitramfsArgs),
+}
+
+#[derive(clap::Args)]
+struct InitramfsArgs {
+    /// Where to write the image (a gzip'd newc cpio archive).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// A static mipsel busybox [default: busybox-1.35.0-static-mipsel from
+    /// $MIPSJIT_GUESTS, ../shared/guests or build/guests].
+    #[arg(long)]
+    busybox: Option<PathBuf>,
+    /// A script to use as /init instead of the default (which runs /test.sh
+    /// if present, else an interactive shell, then powers off).
+    #[arg(long)]
+    init: Option<PathBuf>,
+    /// Add a host file as HOST:GUEST_PATH (or HOST, to /root/NAME); repeatable.
+    #[arg(long, value_name = "HOST[:GUEST]")]
+    add: Vec<String>,
 }
 
 #[derive(clap::Args)]
@@ -94,6 +115,13 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Initramfs(args) => match make_initramfs(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(msg) => {
+                eprintln!("mipsjit: {msg}");
+                ExitCode::from(2)
+            }
+        },
         Command::Boot(args) => {
             let r = boot(&args);
             console::restore_terminal();
@@ -111,6 +139,47 @@ fn tier(jit: Jit) -> JitMode {
         Jit::Always => JitMode::Always,
         Jit::Auto => JitMode::Auto,
     }
+}
+
+/// Where guest images live: `$MIPSJIT_GUESTS`, `../shared/guests` beside
+/// the working directory, or `build/guests` (scripts/fetch-guests.sh).
+fn default_busybox() -> Result<PathBuf, String> {
+    const NAME: &str = "busybox-1.35.0-static-mipsel";
+    let mut dirs: Vec<PathBuf> = std::env::var_os("MIPSJIT_GUESTS").map(PathBuf::from).into_iter().collect();
+    dirs.extend(["../shared/guests", "build/guests"].map(PathBuf::from));
+    dirs.iter().map(|d| d.join(NAME)).find(|p| p.is_file()).ok_or_else(|| {
+        format!("no {NAME} found (looked in $MIPSJIT_GUESTS, ../shared/guests, build/guests): pass --busybox, or run scripts/fetch-guests.sh")
+    })
+}
+
+/// `mipsjit initramfs`.
+fn make_initramfs(a: &InitramfsArgs) -> Result<(), String> {
+    let busybox = match &a.busybox {
+        Some(p) => p.clone(),
+        None => default_busybox()?,
+    };
+    let bb = read_file(&busybox)?;
+    let init = match &a.init {
+        Some(p) => String::from_utf8(read_file(p)?).map_err(|_| format!("{}: not a text file", p.display()))?,
+        None => initramfs::DEFAULT_INIT.to_string(),
+    };
+    let mut extra = Vec::new();
+    for spec in &a.add {
+        let (host, guest) = match spec.split_once(':') {
+            Some((h, g)) => (PathBuf::from(h), g.to_string()),
+            None => {
+                let name = Path::new(spec).file_name().ok_or_else(|| format!("--add {spec}: not a file name"))?;
+                (PathBuf::from(spec), format!("/root/{}", name.to_string_lossy()))
+            }
+        };
+        let bytes = read_file(&host)?;
+        // Keep the host file's permission bits (scripts stay executable).
+        let mode = std::fs::metadata(&host).map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777);
+        extra.push((guest, bytes, mode.unwrap_or(0o644)));
+    }
+    let image = initramfs::busybox_image(&bb, &init, &extra).map_err(|e| e.to_string())?;
+    let gz = image.to_gzip().map_err(|e| format!("compressing the image: {e}"))?;
+    std::fs::write(&a.output, gz).map_err(|e| format!("{}: {e}", a.output.display()))
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, String> {
