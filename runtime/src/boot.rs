@@ -21,7 +21,7 @@ const ENV_STRING: u32 = 256;
 pub struct BootImages<'a> {
     /// The kernel ELF (a MIPS32 `vmlinux` or `vmlinuz` zboot image).
     pub kernel: &'a [u8],
-    /// The file name the kernel is told it was loaded from (argv[0]).
+    /// The file name the kernel is told it was loaded from (`argv[0]`).
     pub kernel_name: &'a str,
     /// An initrd or initramfs, copied into RAM as is.
     pub initrd: Option<&'a [u8]>,

@@ -165,7 +165,7 @@ mod tests {
     fn big_pages_mask_vpn2_and_offset() {
         let mut t = GuestTlb::new(16);
         // 16 MiB pages: PageMask 0x01ffe000; VPN2 bits below 25 are ignored.
-        t.write(1, 0x01ff_e000, 0x1234_5678, (0x0200_0 << 6) | VD, (0x0300_0 << 6) | entry_lo::V);
+        t.write(1, 0x01ff_e000, 0x1234_5678, (0x2000 << 6) | VD, (0x3000 << 6) | entry_lo::V);
         assert_eq!(t.entry(1).entry_hi, 0x1200_0078);
         let (lo, hi) = t.entry(1).range();
         assert_eq!((lo, hi), (0x1200_0000, 0x13ff_ffff));
