@@ -20,6 +20,8 @@ use cranelift_jit::{ArenaMemoryProvider, JITBuilder, JITModule};
 use cranelift_module::{Module, default_libcall_names};
 use frontend::GuestBlock;
 use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
@@ -74,6 +76,9 @@ pub struct Jit {
     trampoline: unsafe extern "C" fn(*mut JitState, usize) -> u32,
     next_id: u64,
     worker: Option<JoinHandle<()>>,
+    /// Replies the worker has sent, and replies taken off the channel.
+    done: Arc<AtomicU64>,
+    taken: u64,
 }
 
 impl std::fmt::Debug for Jit {
@@ -87,7 +92,7 @@ impl std::fmt::Debug for Jit {
 fn isa() -> Result<OwnedTargetIsa, JitError> {
     let mut flags = settings::builder();
     let host = |e: &dyn std::fmt::Display| JitError::Host(e.to_string());
-    let opt = std::env::var("MIPSJIT_CRANELIFT_OPT").unwrap_or_else(|_| "speed".into());
+    let opt = std::env::var("MIPSJIT_CRANELIFT_OPT").unwrap_or_else(|_| "none".into());
     let regalloc = std::env::var("MIPSJIT_CRANELIFT_REGALLOC").unwrap_or_else(|_| "backtracking".into());
     let settings = [
         ("opt_level", opt.as_str()),
@@ -243,6 +248,8 @@ impl Jit {
         let (tx, requests) = channel::<Request>();
         let (replies, rx) = channel::<Reply>();
         let (ready_tx, ready) = channel();
+        let done = Arc::new(AtomicU64::new(0));
+        let done_worker = done.clone();
         let worker = std::thread::Builder::new()
             .name("mipsjit-compiler".into())
             .spawn(move || {
@@ -257,6 +264,7 @@ impl Jit {
                     if replies.send((r.id, c.compile(&r.block, r.slots))).is_err() {
                         return;
                     }
+                    done_worker.fetch_add(1, Ordering::Release);
                 }
             })
             .map_err(|e| JitError::Host(e.to_string()))?;
@@ -265,7 +273,7 @@ impl Jit {
         // Cranelift signature is system_v (i64, i64) -> i32, matching this type.
         let trampoline =
             unsafe { std::mem::transmute::<usize, unsafe extern "C" fn(*mut JitState, usize) -> u32>(addr) };
-        Ok(Self { tx: Some(tx), rx, early: Vec::new(), trampoline, next_id: 0, worker: Some(worker) })
+        Ok(Self { tx: Some(tx), rx, early: Vec::new(), trampoline, next_id: 0, worker: Some(worker), done, taken: 0 })
     }
 
     /// Queues `block` for compilation; its exit slots are the two words at
@@ -279,9 +287,20 @@ impl Jit {
         Ok(id)
     }
 
+    /// Whether a finished compilation may be waiting: one atomic load, so
+    /// the dispatcher can ask before every block.
+    pub fn has_results(&self) -> bool {
+        !self.early.is_empty() || self.done.load(Ordering::Acquire) != self.taken
+    }
+
     /// A finished compilation, if one is ready.
     pub fn try_recv(&mut self) -> Option<Reply> {
-        self.early.pop().or_else(|| self.rx.try_recv().ok())
+        if let Some(r) = self.early.pop() {
+            return Some(r);
+        }
+        let r = self.rx.try_recv().ok();
+        self.taken += r.is_some() as u64;
+        r
     }
 
     /// Compiles `block` and waits for the result.
@@ -289,6 +308,7 @@ impl Jit {
         let id = self.submit(block, slots)?;
         loop {
             let (rid, r) = self.rx.recv().map_err(|_| JitError::ThreadGone)?;
+            self.taken += 1;
             if rid == id {
                 return r;
             }

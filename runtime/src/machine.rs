@@ -40,8 +40,16 @@ pub enum Exit {
     InstructionLimit,
 }
 
-/// Executions after which `auto` mode compiles a block.
-pub const HOT_THRESHOLD: u32 = 50;
+/// Executions after which `auto` mode compiles a block (the environment
+/// variable `MIPSJIT_HOT_THRESHOLD` overrides it, for tuning).
+pub const HOT_THRESHOLD: u32 = 1000;
+
+fn hot_threshold() -> u32 {
+    static T: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *T.get_or_init(|| {
+        std::env::var("MIPSJIT_HOT_THRESHOLD").ok().and_then(|v| v.parse().ok()).unwrap_or(HOT_THRESHOLD)
+    })
+}
 /// Longest slice between dispatcher checks (interrupts, timer, limits,
 /// device polling): about 0.1-1 ms of guest time.
 const MAX_SLICE: i32 = 1 << 18;
@@ -89,6 +97,8 @@ pub struct Machine {
     pub cpu: Box<Cpu>,
     mode: JitMode,
     jit: Option<Jit>,
+    /// When `auto` mode compiles a block.
+    hot_threshold: u32,
     blocks: Vec<Option<Block>>,
     free: Vec<usize>,
     map: HashMap<u64, usize>,
@@ -121,6 +131,7 @@ impl Machine {
             cpu,
             mode,
             jit,
+            hot_threshold: hot_threshold(),
             blocks: Vec::new(),
             free: Vec::new(),
             map: HashMap::new(),
@@ -236,7 +247,7 @@ impl Machine {
 
     fn run_slice(&mut self) {
         while self.cpu.s.budget > 0 && self.cpu.stop.is_none() && self.cpu.dirty_code_pages.is_empty() {
-            if !self.pending.is_empty() {
+            if !self.pending.is_empty() && self.jit.as_ref().is_some_and(|j| j.has_results()) {
                 self.install_compiled();
             }
             let pc = self.cpu.s.pc;
@@ -421,7 +432,7 @@ impl Machine {
         self.stats.interp_blocks += 1;
         let Some(b) = self.blocks[idx].as_mut() else { return ExitReason::Jump };
         b.runs += 1;
-        let hot = self.mode == JitMode::Auto && b.runs >= HOT_THRESHOLD && !b.compile_pending;
+        let hot = self.mode == JitMode::Auto && b.runs >= self.hot_threshold && !b.compile_pending;
         let reason = interpret_block(&mut self.cpu, &b.guest);
         if hot {
             self.compile_in_background(idx);
