@@ -55,6 +55,11 @@ pub struct JitState {
     /// called through shims that preserve every register, and such calls
     /// have no return values).
     pub helper_ret: u64,
+    /// Instructions of the running block that were charged to the budget
+    /// but have not retired yet, valid during a helper call: what keeps
+    /// the instruction count (and so the virtual clock) exact inside a
+    /// long block. Written before each helper call.
+    pub pending: i32,
 }
 
 /// log2 of the number of [`JumpCacheEntry`]s in a jump cache.
@@ -88,6 +93,7 @@ impl Default for JitState {
             exit_slot: std::ptr::null_mut(),
             jump_cache: std::ptr::null(),
             helper_ret: 0,
+            pending: 0,
         }
     }
 }
@@ -115,6 +121,8 @@ pub mod offsets {
     pub const JUMP_CACHE: i32 = offset_of!(JitState, jump_cache) as i32;
     /// Offset of `helper_ret`.
     pub const HELPER_RET: i32 = offset_of!(JitState, helper_ret) as i32;
+    /// Offset of `pending`.
+    pub const PENDING: i32 = offset_of!(JitState, pending) as i32;
     /// Offset of [`JumpCacheEntry::pc`].
     pub const JUMP_PC: i32 = offset_of!(JumpCacheEntry, pc) as i32;
     /// Offset of [`JumpCacheEntry::code`].
@@ -216,7 +224,7 @@ mod tests {
         assert_eq!(offsets::gpr(5), 20);
         assert_eq!((offsets::HI, offsets::LO, offsets::PC, offsets::BUDGET), (128, 132, 136, 140));
         assert_eq!((offsets::SOFT_TLB, offsets::EXIT_SLOT, offsets::JUMP_CACHE), (144, 152, 160));
-        assert_eq!(offsets::HELPER_RET, 168);
+        assert_eq!((offsets::HELPER_RET, offsets::PENDING), (168, 176));
         assert_eq!((offsets::JUMP_PC, offsets::JUMP_CODE, offsets::JUMP_ENTRY_SHIFT), (0, 8, 4));
     }
 

@@ -111,6 +111,9 @@ pub(crate) struct Lower<'a, 'b> {
     slots: usize,
     /// Guest address of the block.
     start: u32,
+    /// Instructions from the one being lowered to the block's end: what a
+    /// helper call stores in `JitState::pending`.
+    pending: i32,
     /// The IR block after the entry's budget charge: where a loop back to
     /// `start` goes, without leaving the function.
     body: Block,
@@ -189,6 +192,7 @@ pub(crate) fn lower_block(
         slots,
         start: g.start,
         body,
+        pending: n,
     };
     l.lower_insns(g);
     l.finish();
@@ -476,6 +480,9 @@ impl<'b> Lower<'_, 'b> {
 
     /// Calls the shim at `shim` and reads the helper's result (of type `ty`).
     fn call_helper(&mut self, shim: usize, sig: SigRef, args: &[Value], ty: Type) -> Value {
+        let pending = self.iconst(self.pending as u32);
+        let state = st(self.b);
+        self.b.ins().store(flags(), pending, state, offsets::PENDING);
         let f = self.b.ins().iconst(I64, shim as i64);
         self.b.ins().call_indirect(sig, f, args);
         let state = st(self.b);
@@ -485,6 +492,7 @@ impl<'b> Lower<'_, 'b> {
     fn call_exec(&mut self, insn: Insn, pcbd: u32, idx: usize) {
         // The interpreter reads and writes registers in the state.
         self.exec_seen = true;
+        self.pending = self.n - idx as i32;
         self.flush(self.dirty);
         let args = [st(self.b), self.iconst(insn.word), self.iconst(pcbd)];
         let status = self.call_helper(self.helpers.exec, self.sigs.exec, &args, I32);
@@ -608,6 +616,7 @@ impl<'b> Lower<'_, 'b> {
 
     /// Lowers a non-branch instruction at `pc`, index `idx` in the block.
     fn lower_insn(&mut self, i: Insn, pc: u32, bd: bool, idx: usize) {
+        self.pending = self.n - idx as i32;
         let pcbd = pc_bd(pc, bd);
         crate::lower_ops::lower(self, i, pcbd, idx);
     }

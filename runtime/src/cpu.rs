@@ -167,10 +167,11 @@ impl Cpu {
     }
 
     /// Instructions retired so far, plus instruction fetches that faulted
-    /// (each costs one step). Exact at block boundaries; inside a block, a
-    /// block counts as retired when it starts.
+    /// (each costs one step). Exact at every instruction: a block is
+    /// charged when it starts, and `s.pending` says how much of it has not
+    /// retired yet.
     pub fn icount(&self) -> u64 {
-        self.retired + (self.slice - self.s.budget - self.deferred_budget) as u64
+        self.retired + (self.slice - self.s.budget - self.deferred_budget - self.s.pending) as u64
     }
 
     /// Makes the current block chain return to the dispatcher at the next

@@ -46,9 +46,7 @@ pub const HOT_THRESHOLD: u32 = 1000;
 
 fn hot_threshold() -> u32 {
     static T: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
-    *T.get_or_init(|| {
-        std::env::var("MIPSJIT_HOT_THRESHOLD").ok().and_then(|v| v.parse().ok()).unwrap_or(HOT_THRESHOLD)
-    })
+    *T.get_or_init(|| std::env::var("MIPSJIT_HOT_THRESHOLD").ok().and_then(|v| v.parse().ok()).unwrap_or(HOT_THRESHOLD))
 }
 /// Longest slice between dispatcher checks (interrupts, timer, limits,
 /// device polling): about 0.1-1 ms of guest time.
@@ -286,6 +284,7 @@ impl Machine {
         // the state pointer is the live CPU (JitState first in repr(C)
         // Cpu), and its soft_tlb pointer is the CPU's own soft-TLB.
         let raw = unsafe { jit.enter(&mut self.cpu.s, code) };
+        self.cpu.s.pending = 0;
         let reason = ExitReason::try_from(raw).unwrap_or(ExitReason::Stop);
         if reason == ExitReason::ChainMiss {
             self.fill_slot();
@@ -490,6 +489,12 @@ fn unmapped(pc: u32) -> bool {
 /// JIT ABI (see `jit::abi`): the whole block is charged on entry and what
 /// did not retire is refunded on an early exit.
 pub fn interpret_block(cpu: &mut Cpu, b: &GuestBlock) -> ExitReason {
+    let r = run_block(cpu, b);
+    cpu.s.pending = 0;
+    r
+}
+
+fn run_block(cpu: &mut Cpu, b: &GuestBlock) -> ExitReason {
     let n = b.insns.len() as i32;
     if cpu.s.budget < n {
         return ExitReason::Budget;
@@ -499,6 +504,7 @@ pub fn interpret_block(cpu: &mut Cpu, b: &GuestBlock) -> ExitReason {
     while idx < b.insns.len() {
         let pc = b.start.wrapping_add(4 * idx as u32);
         let insn = b.insns[idx];
+        cpu.s.pending = n - idx as i32;
         match exec(cpu, insn, pc, false) {
             Flow::Next => idx += 1,
             Flow::Exit(r) => {
@@ -530,6 +536,7 @@ pub fn interpret_block(cpu: &mut Cpu, b: &GuestBlock) -> ExitReason {
                     cpu.s.pc = after;
                     return ExitReason::Jump;
                 }
+                cpu.s.pending = if in_block { n - idx as i32 - 1 } else { 1 };
                 return match exec(cpu, slot, slot_pc, true) {
                     Flow::Exit(r) => {
                         cpu.s.budget += rest + (r != ExitReason::Jump) as i32;

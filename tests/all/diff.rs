@@ -701,3 +701,21 @@ fn a_timer_interrupt_arrives_at_the_same_instruction_in_both_tiers() {
         }
     }
 }
+
+#[test]
+fn count_is_exact_inside_a_block_in_both_tiers() {
+    // Count ticks once per 6 instructions of virtual time. Two reads 60
+    // instructions apart in one block differ by exactly 10, in both tiers:
+    // a block is charged when it starts, and the instructions not yet run
+    // must not count (a long block once made Count run backwards between
+    // blocks, and Linux's timer probe gave up).
+    use g::T1;
+    for be in [false, true] {
+        let mut words = vec![g::mfc0(T0, 9)];
+        words.extend(std::iter::repeat_n(g::NOP, 59));
+        words.push(g::mfc0(T1, 9));
+        let s = run_both(&words, base_gpr(), 10_000, be);
+        let (a, b) = (s.regs.gpr[T0 as usize], s.regs.gpr[T1 as usize]);
+        assert_eq!(b.wrapping_sub(a), 10, "Count {a:#x} then {b:#x}");
+    }
+}
