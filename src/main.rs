@@ -225,6 +225,10 @@ fn boot(a: &BootArgs) -> Result<ExitCode, String> {
         budget = budget.map(|b| b.saturating_sub(vcpu.icount() - start));
         if a.stats {
             eprintln!("mipsjit: {} instructions, {:?}", vcpu.icount(), vcpu.stats());
+            let cpu = &vcpu.machine().cpu;
+            let taken: Vec<String> =
+                cpu.exceptions.iter().enumerate().filter(|(_, n)| **n > 0).map(|(c, n)| format!("{c}:{n}")).collect();
+            eprintln!("mipsjit: TLB refills {}, other exceptions by ExcCode {}", cpu.tlb_refills, taken.join(" "));
         }
         let pc = vcpu.pc();
         drop(vcpu); // flushes the console

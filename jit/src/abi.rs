@@ -60,6 +60,11 @@ pub struct JitState {
     /// the instruction count (and so the virtual clock) exact inside a
     /// long block. Written before each helper call.
     pub pending: i32,
+    /// The generation of the current jump cache, in bits 63:32: an entry
+    /// matches only if its tag is `jump_generation | pc`. Bumping the
+    /// generation empties the cache at once (a TLB write or an ASID change
+    /// remaps user code).
+    pub jump_generation: u64,
 }
 
 /// log2 of the number of [`JumpCacheEntry`]s in a jump cache.
@@ -70,8 +75,8 @@ pub const JUMP_CACHE_BITS: u32 = 12;
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct JumpCacheEntry {
-    /// Guest PC of the block.
-    pub pc: u32,
+    /// The cache's generation (bits 63:32) and the guest PC of the block.
+    pub tag: u64,
     /// Its code address, or 0.
     pub code: usize,
 }
@@ -94,6 +99,7 @@ impl Default for JitState {
             jump_cache: std::ptr::null(),
             helper_ret: 0,
             pending: 0,
+            jump_generation: 0,
         }
     }
 }
@@ -123,8 +129,10 @@ pub mod offsets {
     pub const HELPER_RET: i32 = offset_of!(JitState, helper_ret) as i32;
     /// Offset of `pending`.
     pub const PENDING: i32 = offset_of!(JitState, pending) as i32;
-    /// Offset of [`JumpCacheEntry::pc`].
-    pub const JUMP_PC: i32 = offset_of!(JumpCacheEntry, pc) as i32;
+    /// Offset of `jump_generation`.
+    pub const JUMP_GENERATION: i32 = offset_of!(JitState, jump_generation) as i32;
+    /// Offset of [`JumpCacheEntry::tag`].
+    pub const JUMP_TAG: i32 = offset_of!(JumpCacheEntry, tag) as i32;
     /// Offset of [`JumpCacheEntry::code`].
     pub const JUMP_CODE: i32 = offset_of!(JumpCacheEntry, code) as i32;
     /// log2 of the size of a [`JumpCacheEntry`].
@@ -225,7 +233,8 @@ mod tests {
         assert_eq!((offsets::HI, offsets::LO, offsets::PC, offsets::BUDGET), (128, 132, 136, 140));
         assert_eq!((offsets::SOFT_TLB, offsets::EXIT_SLOT, offsets::JUMP_CACHE), (144, 152, 160));
         assert_eq!((offsets::HELPER_RET, offsets::PENDING), (168, 176));
-        assert_eq!((offsets::JUMP_PC, offsets::JUMP_CODE, offsets::JUMP_ENTRY_SHIFT), (0, 8, 4));
+        assert_eq!((offsets::JUMP_TAG, offsets::JUMP_CODE, offsets::JUMP_ENTRY_SHIFT), (0, 8, 4));
+        assert_eq!(offsets::JUMP_GENERATION, 184);
     }
 
     #[test]

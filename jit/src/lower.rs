@@ -421,9 +421,13 @@ impl<'b> Lower<'_, 'b> {
         let off = self.b.ins().band_imm_s(off, ((1i64 << JUMP_CACHE_BITS) - 1) << offsets::JUMP_ENTRY_SHIFT);
         let off = self.b.ins().uextend(I64, off);
         let entry = self.b.ins().iadd(cache, off);
-        let tag = self.b.ins().load(I32, flags(), entry, offsets::JUMP_PC);
+        let tag = self.b.ins().load(I64, flags(), entry, offsets::JUMP_TAG);
         let code = self.b.ins().load(I64, flags(), entry, offsets::JUMP_CODE);
-        let same = self.b.ins().icmp(IntCC::Equal, tag, pc);
+        let state = st(self.b);
+        let generation = self.b.ins().load(I64, flags(), state, offsets::JUMP_GENERATION);
+        let pc64 = self.b.ins().uextend(I64, pc);
+        let want = self.b.ins().bor(generation, pc64);
+        let same = self.b.ins().icmp(IntCC::Equal, tag, want);
         let known = self.b.ins().icmp_imm_s(IntCC::NotEqual, code, 0);
         let hit = self.b.ins().band(same, known);
         let (chain, miss) = self.split(hit);
@@ -439,6 +443,15 @@ impl<'b> Lower<'_, 'b> {
     fn exit_direct(&mut self, target: u32, slot: usize, refund: i32) {
         if target == self.start && refund == 0 && !self.exec_seen {
             return self.loop_to_start();
+        }
+        let mapped = |a: u32| a >> 30 != 2;
+        if mapped(target) && target >> 12 != self.start >> 12 {
+            // The runtime chains slots only where the mapping cannot
+            // change under them (unmapped code, or the same page); for mapped
+            // code elsewhere, the jump cache, whose generation changes with
+            // the guest TLB, is the fast way.
+            let pc = self.iconst(target);
+            return self.exit_indirect(pc, refund);
         }
         self.refund_now(refund);
         let slot_addr = self.b.ins().iconst(I64, (self.slots + 8 * slot) as i64);

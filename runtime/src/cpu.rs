@@ -91,8 +91,18 @@ pub struct Cpu {
     pub timer_count: u32,
     /// The guest executed `wait` and sleeps until an interrupt.
     pub waiting: bool,
+    /// Exceptions taken, by ExcCode (TLB refills are counted apart: 2 and
+    /// 3 count only TLB Invalid exceptions).
+    pub exceptions: [u64; 32],
+    /// TLB refill exceptions taken.
+    pub tlb_refills: u64,
     /// The guest TLB.
     pub tlb: GuestTlb,
+    /// Generation of the user-mode jump cache: bumped by everything that
+    /// may remap user code (TLB writes, ASID changes), which empties it.
+    /// The kernel's jump cache holds only unmapped code, so it never needs
+    /// this.
+    pub user_jump_generation: u64,
     /// State of the generator behind `tlbwr`'s random index.
     pub random_seed: u32,
     /// Count's value while Cause.DC stops it.
@@ -136,7 +146,10 @@ impl Cpu {
             count_base: 0,
             timer_count: 0,
             waiting: false,
+            exceptions: [0; 32],
+            tlb_refills: 0,
             tlb: GuestTlb::new(TLB_ENTRIES),
+            user_jump_generation: 1,
             random_seed: 1,
             count_frozen: None,
             slice: 0,
@@ -159,6 +172,7 @@ impl Cpu {
     pub fn attach_pointers(&mut self) {
         self.s.soft_tlb = self.soft_tlbs[self.mode()].as_ptr();
         self.s.jump_cache = self.jump_caches[self.cp0.user_mode() as usize].as_ptr();
+        self.s.jump_generation = if self.cp0.user_mode() { self.user_jump_generation << 32 } else { 0 };
     }
 
     /// Index of the current mode's soft-TLB and jump cache: 0 kernel, 1 user.
@@ -250,6 +264,11 @@ impl Cpu {
                 self.cp0.status,
                 self.icount()
             );
+        }
+        if e.refill {
+            self.tlb_refills += 1;
+        } else {
+            self.exceptions[e.code as usize & 31] += 1;
         }
         let exl = self.cp0.status & status::EXL != 0;
         let was_user = self.cp0.user_mode();
@@ -457,6 +476,17 @@ impl Cpu {
         }
     }
 
+    /// User code may be mapped differently now: empty the user jump cache.
+    fn remapped(&mut self) {
+        self.user_jump_generation = (self.user_jump_generation + 1) & 0xffff_ffff;
+        if self.user_jump_generation == 0 {
+            // After 2^32 generations, old tags could match again.
+            self.jump_caches[1].fill(JumpCacheEntry::default());
+            self.user_jump_generation = 1;
+        }
+        self.attach_pointers();
+    }
+
     /// Drops every soft-TLB entry that came from the guest TLB (an ASID
     /// change, or a TLB write too big to track page by page).
     pub fn flush_mapped(&mut self) {
@@ -474,6 +504,7 @@ impl Cpu {
 
     /// Drops soft-TLB entries for the pages a guest TLB entry covers.
     fn forget_tlb_entry(&mut self, e: TlbEntry) {
+        self.remapped();
         let (lo, hi) = e.range();
         if hi - lo >= 64 * 4096 {
             self.flush_mapped();
@@ -492,6 +523,7 @@ impl Cpu {
         self.cp0.entry_hi = v & 0xffff_e0ff;
         if old as u8 != v as u8 {
             self.flush_mapped();
+            self.remapped();
         }
     }
 
@@ -517,8 +549,20 @@ impl Cpu {
             self.cp0.index & 0x7fff_ffff
         };
         let c = &self.cp0;
-        let old = self.tlb.write(i as usize, c.page_mask, c.entry_hi, c.entry_lo0, c.entry_lo1);
-        self.forget_tlb_entry(old);
+        let (pm, hi, lo0, lo1) = (c.page_mask, c.entry_hi, c.entry_lo0, c.entry_lo1);
+        if random {
+            // The evicted entry usually lives on as a shadow: its
+            // translations stay valid (see `softmmu::guest_tlb`).
+            if let Some(old) = self.tlb.write_random(i as usize, pm, hi, lo0, lo1) {
+                self.forget_tlb_entry(old);
+            }
+        } else {
+            let old = self.tlb.write(i as usize, pm, hi, lo0, lo1);
+            self.forget_tlb_entry(old);
+            if self.tlb.drop_shadows() {
+                self.flush_mapped();
+            }
+        }
         let new = self.tlb.entry(i as usize);
         self.forget_tlb_entry(new);
     }
@@ -726,8 +770,9 @@ impl Cpu {
     /// Remembers that the block at `pc` (current mode) has code `code`, for
     /// indirect jumps from translated code.
     pub fn cache_jump_target(&mut self, pc: u32, code: usize) {
+        let tag = self.s.jump_generation | pc as u64;
         let cache = &mut self.jump_caches[self.cp0.user_mode() as usize];
-        cache[jump_cache_index(pc)] = JumpCacheEntry { pc, code };
+        cache[jump_cache_index(pc)] = JumpCacheEntry { tag, code };
     }
 
     /// Forgets jump-cache entries that lead to any of `dropped` code addresses.

@@ -87,6 +87,23 @@ pub struct Stats {
     pub invalidations: u64,
     /// Blocks the translator failed on (they stay interpreted); not 0 means a bug.
     pub compile_failures: u64,
+    /// Returns from translated code, by reason: jumps the code could not
+    /// follow itself (mode changes, jump-cache misses), exceptions, empty
+    /// exit slots, and budget (end of a time slice).
+    pub exits: ExitCounts,
+}
+
+/// Returns from translated code to the dispatcher, by [`ExitReason`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExitCounts {
+    /// [`ExitReason::Jump`].
+    pub jump: u64,
+    /// [`ExitReason::Exception`].
+    pub exception: u64,
+    /// [`ExitReason::ChainMiss`].
+    pub chain_miss: u64,
+    /// [`ExitReason::Budget`] and [`ExitReason::Stop`].
+    pub budget_or_stop: u64,
 }
 
 /// A CPU, its memory and devices, and the two execution tiers.
@@ -258,10 +275,10 @@ impl Machine {
             };
             let reason = match self.blocks[idx].as_ref().and_then(|b| b.code) {
                 Some(code) => {
-                    // Only unmapped code goes in the jump cache: it is
-                    // keyed by virtual address alone, and the mapping of
-                    // kseg0/kseg1 never changes.
-                    if unmapped(pc) {
+                    // The kernel's jump cache holds unmapped code only (kseg0
+                    // and kseg1 never remap); the user one is emptied by a
+                    // new generation whenever the guest TLB or ASID changes.
+                    if unmapped(pc) || self.cpu.cp0.user_mode() {
                         self.cpu.cache_jump_target(pc, code.addr());
                     }
                     self.run_compiled(code)
@@ -286,8 +303,15 @@ impl Machine {
         let raw = unsafe { jit.enter(&mut self.cpu.s, code) };
         self.cpu.s.pending = 0;
         let reason = ExitReason::try_from(raw).unwrap_or(ExitReason::Stop);
-        if reason == ExitReason::ChainMiss {
-            self.fill_slot();
+        let e = &mut self.stats.exits;
+        match reason {
+            ExitReason::Jump => e.jump += 1,
+            ExitReason::Exception => e.exception += 1,
+            ExitReason::ChainMiss => {
+                e.chain_miss += 1;
+                self.fill_slot();
+            }
+            ExitReason::Budget | ExitReason::Stop => e.budget_or_stop += 1,
         }
         reason
     }
