@@ -46,9 +46,7 @@ pub const HOT_THRESHOLD: u32 = 1000;
 
 fn hot_threshold() -> u32 {
     static T: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
-    *T.get_or_init(|| {
-        std::env::var("MIPSJIT_HOT_THRESHOLD").ok().and_then(|v| v.parse().ok()).unwrap_or(HOT_THRESHOLD)
-    })
+    *T.get_or_init(|| std::env::var("MIPSJIT_HOT_THRESHOLD").ok().and_then(|v| v.parse().ok()).unwrap_or(HOT_THRESHOLD))
 }
 /// Longest slice between dispatcher checks (interrupts, timer, limits,
 /// device polling): about 0.1-1 ms of guest time.
