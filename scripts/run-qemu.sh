@@ -16,7 +16,7 @@
 # Notes:
 #  * -cpu 24Kc: QEMU 7.2's default Malta CPU is the 24Kf (FPU: Config1.FP=1,
 #    Status.CU1/FR writable), mipsjit models the FPU-less 24Kc (same PRId).
-#    Override with QEMU_CPU=... if needed.
+#    Override with QEMU_CPU=... (the FPU test program runs with QEMU_CPU=24Kf).
 #  * -monitor none: with plain -nographic the monitor is multiplexed on stdio
 #    (mon:stdio, Ctrl-A escapes); we want the serial port alone.
 #  * -nodefaults must NOT be combined with -nographic alone: the UART then

@@ -9,7 +9,7 @@ use runtime::clock::TimeMode;
 use runtime::devices::malta;
 use runtime::loader::{elf_big_endian, load_elf};
 use runtime::vm::VcpuConfig;
-use runtime::{Cpu, Exit, JitMode, Machine};
+use runtime::{Cpu, CpuModel, Exit, JitMode, Machine};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -30,6 +30,17 @@ enum Jit {
     Auto,
 }
 
+/// The emulated core, named as QEMU's `-cpu` names it.
+#[derive(Clone, Copy, ValueEnum)]
+enum CpuArg {
+    /// MIPS 24Kc: no FPU (floating point traps to the kernel's emulator).
+    #[value(name = "24Kc")]
+    Kc24,
+    /// MIPS 24Kf: the 24Kc with an FPU.
+    #[value(name = "24Kf")]
+    Kf24,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run a bare-metal ELF on a Malta board; the guest's UART goes to stdout.
@@ -48,6 +59,9 @@ enum Command {
         /// Print execution counters to stderr at the end.
         #[arg(long)]
         stats: bool,
+        /// The emulated core.
+        #[arg(long, value_enum, default_value = "24Kc", ignore_case = true)]
+        cpu: CpuArg,
     },
     /// Boot a Linux kernel on a Malta board, as `qemu-system-mipsel -M malta
     /// -kernel`; the console is this terminal (Ctrl-A X quits).
@@ -103,18 +117,23 @@ struct BootArgs {
     /// Print execution counters to stderr at the end.
     #[arg(long)]
     stats: bool,
+    /// The emulated core.
+    #[arg(long, value_enum, default_value = "24Kc", ignore_case = true)]
+    cpu: CpuArg,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { program, jit, memory, max_insns, stats } => match run(&program, jit, memory, max_insns, stats) {
-            Ok(code) => code,
-            Err(msg) => {
-                eprintln!("mipsjit: {msg}");
-                ExitCode::from(2)
+        Command::Run { program, jit, memory, max_insns, stats, cpu } => {
+            match run(&program, jit, memory, max_insns, stats, model(cpu)) {
+                Ok(code) => code,
+                Err(msg) => {
+                    eprintln!("mipsjit: {msg}");
+                    ExitCode::from(2)
+                }
             }
-        },
+        }
         Command::Initramfs(args) => match make_initramfs(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(msg) => {
@@ -130,6 +149,13 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             })
         }
+    }
+}
+
+fn model(cpu: CpuArg) -> CpuModel {
+    match cpu {
+        CpuArg::Kc24 => CpuModel::Mips24Kc,
+        CpuArg::Kf24 => CpuModel::Mips24Kf,
     }
 }
 
@@ -193,7 +219,7 @@ fn boot(a: &BootArgs) -> Result<ExitCode, String> {
     let initrd = a.initrd.as_deref().map(read_file).transpose()?;
     let kernel_name = a.kernel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let time = if a.deterministic { TimeMode::Deterministic } else { TimeMode::RealTime };
-    let cfg = VcpuConfig { jit: tier(a.jit), time };
+    let cfg = VcpuConfig { jit: tier(a.jit), time, model: model(a.cpu) };
     let images =
         BootImages { kernel: &kernel, kernel_name: &kernel_name, initrd: initrd.as_deref(), cmdline: &a.append };
     let big_endian = elf_big_endian(&kernel).map_err(|e| format!("{}: {e}", a.kernel.display()))?;
@@ -257,7 +283,14 @@ fn boot(a: &BootArgs) -> Result<ExitCode, String> {
     }
 }
 
-fn run(program: &PathBuf, jit: Jit, memory: u32, max_insns: Option<u64>, stats: bool) -> Result<ExitCode, String> {
+fn run(
+    program: &PathBuf,
+    jit: Jit,
+    memory: u32,
+    max_insns: Option<u64>,
+    stats: bool,
+    model: CpuModel,
+) -> Result<ExitCode, String> {
     let name = program.display();
     let bytes = std::fs::read(program).map_err(|e| format!("{name}: {e}"))?;
     let big_endian = elf_big_endian(&bytes).map_err(|e| format!("{name}: {e}"))?;
@@ -266,7 +299,7 @@ fn run(program: &PathBuf, jit: Jit, memory: u32, max_insns: Option<u64>, stats: 
     let mut phys = malta::build(ram, big_endian, console)
         .map_err(|e| format!("cannot build a Malta board with {memory} MiB of RAM: {e}"))?;
     let image = load_elf(&bytes, &mut phys, ram as u64).map_err(|e| format!("{name}: {e}"))?;
-    let mut cpu = Cpu::new(phys, big_endian);
+    let mut cpu = Cpu::with_model(phys, big_endian, model);
     boot_registers(&mut cpu, image.entry, memory);
     let mut m = Machine::new(cpu, tier(jit)).map_err(|e| e.to_string())?;
     let exit = m.run(max_insns);

@@ -7,8 +7,8 @@
 //! rustation does it. Executors match on `op` and read only the fields the
 //! operation has.
 
-/// One MIPS32 Release 2 operation (FPU operations included: decoded now,
-/// executed by the FPU work later). Names follow the manual's mnemonics.
+/// One MIPS32 Release 2 operation (FPU operations included: the runtime's
+/// `fpu` module executes them). Names follow the manual's mnemonics.
 #[allow(missing_docs, reason = "each variant is the manual mnemonic of the same name")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]

@@ -176,6 +176,12 @@ impl TryFrom<u32> for ExitReason {
 /// [`ExitReason`] to return).
 pub const CONTINUE: u32 = 0;
 
+/// Status the `exec` helper returns for a taken FPU branch (`bc1t`,
+/// `bc1f`, ...: their condition lives in the runtime's FPU state, so the
+/// interpreter evaluates it). The block goes on with the delay slot either
+/// way; [`CONTINUE`] means not taken.
+pub const BRANCH_TAKEN: u32 = 0x100;
+
 /// `kind` argument of [`Helpers::load`]: size in bytes, plus this flag to
 /// sign-extend.
 pub const LOAD_SIGNED: u32 = 0x100;
@@ -200,6 +206,8 @@ pub struct Helpers {
     /// Interprets one instruction: `(state, word, pc_bd) -> status`. Used for
     /// the rare and privileged ones. On [`CONTINUE`] the block goes on with the
     /// next instruction (the helper leaves `pc` alone); otherwise it has set `pc`.
+    /// For an FPU branch outside a delay slot, [`BRANCH_TAKEN`] and
+    /// [`CONTINUE`] give its outcome.
     pub exec: unsafe extern "C" fn(*mut JitState, u32, u32) -> u32,
     /// Raises exception `exccode` for the instruction at `pc_bd`: `(state, exccode, pc_bd) -> status`.
     pub raise: unsafe extern "C" fn(*mut JitState, u32, u32) -> u32,

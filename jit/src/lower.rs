@@ -14,7 +14,7 @@
 //! the state pointer lives in the pinned register, so a slow-path call in
 //! the middle of a block does not push the block's values to the stack.
 
-use crate::abi::{ExitReason, JUMP_CACHE_BITS, LOAD_SIGNED, offsets, pc_bd};
+use crate::abi::{BRANCH_TAKEN, ExitReason, JUMP_CACHE_BITS, LOAD_SIGNED, offsets, pc_bd};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{AbiParam, Block, InstBuilder, MemFlagsData, SigRef, Signature, Type, Value, types};
 use cranelift_codegen::isa::CallConv;
@@ -544,9 +544,11 @@ impl<'b> Lower<'_, 'b> {
         let slot_pc = pc.wrapping_add(4);
         let fall = pc.wrapping_add(8);
         let zero = self.iconst(0);
+        let fpu_branch = matches!(insn.op, Op::Bc1f | Op::Bc1t | Op::Bc1fl | Op::Bc1tl);
         // Only read the fields that are registers: in j/jal they are target
-        // bits, in REGIMM `rt` is the operation (and neither is loaded on entry).
-        let rs = if matches!(insn.op, Op::J | Op::Jal) { zero } else { self.get(insn.rs()) };
+        // bits, in REGIMM `rt` is the operation, in bc1x `rs` is the
+        // operation (and none of them is loaded on entry).
+        let rs = if matches!(insn.op, Op::J | Op::Jal) || fpu_branch { zero } else { self.get(insn.rs()) };
         let rt = if matches!(insn.op, Op::Beq | Op::Beql | Op::Bne | Op::Bnel) { self.get(insn.rt()) } else { zero };
         let link = |l: &mut Self, r: usize| {
             let v = l.iconst(fall);
@@ -580,7 +582,10 @@ impl<'b> Lower<'_, 'b> {
                 link(self, 31);
                 (Some(c), None)
             }
-            // bc1f/bc1t and friends: the FPU is absent, so they raise CpU.
+            // bc1f/bc1t and friends: the interpreter tests the condition
+            // code (or raises Coprocessor Unusable).
+            Op::Bc1f | Op::Bc1t | Op::Bc1fl | Op::Bc1tl => (Some(self.fpu_branch_condition(insn, pc, idx)), None),
+            // Not reached: `has_delay_slot` holds only for the ops above.
             _ => {
                 self.call_exec(insn, pc_bd(pc, false), idx);
                 let r = self.iconst(pc);
@@ -616,6 +621,23 @@ impl<'b> Lower<'_, 'b> {
                 self.exit_direct(fall, 1, rest);
             }
         }
+    }
+
+    /// The condition of an FPU branch at index `idx`: the `exec` helper
+    /// evaluates it (the FPU state is the runtime's) and answers
+    /// [`BRANCH_TAKEN`] or [`CONTINUE`](crate::abi::CONTINUE); anything
+    /// else is an exception (Coprocessor Unusable), and the block leaves
+    /// with the branch not retired.
+    fn fpu_branch_condition(&mut self, insn: Insn, pc: u32, idx: usize) -> Value {
+        self.exec_seen = true;
+        self.flush(self.dirty);
+        let args = [st(self.b), self.iconst(insn.word), self.iconst(pc_bd(pc, false))];
+        let status = self.call_helper(self.helpers.exec, self.sigs.exec, &args, I32);
+        let taken = self.b.ins().icmp_imm_s(IntCC::Equal, status, BRANCH_TAKEN as i64);
+        let zero = self.iconst(0);
+        let exit_status = self.b.ins().select(taken, zero, status);
+        self.exit_unless_continue(exit_status, self.n - idx as i32 - 1);
+        taken
     }
 
     fn lower_slot(&mut self, slot: Insn, slot_pc: u32, idx: usize) {

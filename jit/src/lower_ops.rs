@@ -42,7 +42,8 @@ pub(crate) fn lower(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
         // a branch sits in a delay slot, which `exec` reports.
         J | Jal | Jr | Jalr | Beq | Bne | Blez | Bgtz | Beql | Bnel | Blezl | Bgtzl | Bltz | Bgez | Bltzl | Bgezl
         | Bltzal | Bgezal | Bltzall | Bgezall | Bc1f | Bc1t | Bc1fl | Bc1tl => l.exec_helper(i, pcbd, idx),
-        // Rare, privileged or always-faulting: the interpreter's semantics.
+        // Rare, privileged or always-faulting, and the FPU (its state and
+        // rounding are the runtime's): the interpreter's semantics.
         Mfc0 => mfc0(l, i, pcbd, idx),
         Mtc0 => mtc0(l, i, pcbd, idx),
         Ll | Sc | Lwl | Lwr | Swl | Swr | Syscall | Break | Sdbbp | Rdhwr | Rdpgpr | Wrpgpr | Di | Ei | Tlbr

@@ -1,5 +1,8 @@
 //! Coprocessor 0: the registers of the 24Kc as QEMU models it, with their
-//! reset values and writable masks (see ../shared/reference/malta-boot.md §1).
+//! reset values and writable masks (see ../shared/reference/malta-boot.md §1),
+//! and of the 24Kf, which adds an FPU.
+
+use crate::cpu::CpuModel;
 
 /// Status register bits.
 pub mod status {
@@ -21,8 +24,12 @@ pub mod status {
     pub const CU0: u32 = 1 << 28;
     /// Coprocessor 1 usable.
     pub const CU1: u32 = 1 << 29;
+    /// FPU registers are 64 bits wide (else doubles are even/odd pairs).
+    pub const FR: u32 = 1 << 26;
     /// Bits a `mtc0` may change on the 24Kc (CU1, FR, MX, KX/SX/UX are fixed).
     pub const WRITABLE: u32 = 0x1278_ff1f;
+    /// Bits a `mtc0` may change on the 24Kf: the 24Kc's, CU1 and FR.
+    pub const WRITABLE_24KF: u32 = WRITABLE | CU1 | FR;
 }
 
 /// Cause register bits.
@@ -82,9 +89,18 @@ pub struct Cp0 {
     pub desave: u32,
 }
 
+/// Config1.FP: an FPU is attached.
+const CONFIG1_FP: u32 = 1;
+
 impl Cp0 {
     /// Reset values of a 24Kc (QEMU's `-cpu 24Kc`), little- or big-endian.
     pub fn reset_24kc(big_endian: bool) -> Self {
+        Self::reset(CpuModel::Mips24Kc, big_endian)
+    }
+
+    /// Reset values of `model` (QEMU's `-cpu 24Kc` or `-cpu 24Kf`, which
+    /// differ only in Config1.FP), little- or big-endian.
+    pub fn reset(model: CpuModel, big_endian: bool) -> Self {
         let mut watch_hi = [0x8000_0000; 8];
         watch_hi[7] = 0;
         Self {
@@ -107,7 +123,7 @@ impl Cp0 {
             prid: 0x0001_9300,
             ebase: 0x8000_0000,
             config0: 0x8000_0482 | if big_endian { 1 << 15 } else { 0 },
-            config1: 0x9e19_0c8e,
+            config1: 0x9e19_0c8e | if model.has_fpu() { CONFIG1_FP } else { 0 },
             config2: 0x8000_0000,
             config3: 0,
             config7: 0,

@@ -4,6 +4,7 @@
 use crate::clock::{Clock, NS_PER_COUNT, TimeMode};
 use crate::cp0::{Cp0, cause, status};
 use crate::exception::{ExcCode, Exception};
+use crate::fpu::{FIR_24KF, Fpu};
 use hashbrown::HashMap;
 use jit::abi::{Cp0Slot, JUMP_CACHE_BITS, JitState, JumpCacheEntry, jump_cache_index};
 use softmmu::segment::{Segment, classify};
@@ -52,6 +53,31 @@ pub const CP0_INLINE: &[Cp0Slot] = {
 
 /// Cause.IP bits that devices drive (IP2..IP6); IP7 is the CP0 timer.
 const DEVICE_IP: u32 = 0x7c00;
+
+/// Which MIPS32r2 core the CPU is: QEMU's `-cpu 24Kc` or `-cpu 24Kf`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum CpuModel {
+    /// The 24Kc: no FPU (Config1.FP=0, Status.CU1 fixed at 0), so every
+    /// floating-point instruction is Coprocessor Unusable and the kernel
+    /// emulates it.
+    #[default]
+    Mips24Kc,
+    /// The 24Kf: the 24Kc with an FPU (single, double, word and long
+    /// formats; no paired single), usable once software sets Status.CU1.
+    Mips24Kf,
+}
+
+impl CpuModel {
+    /// Whether the core has an FPU.
+    pub const fn has_fpu(self) -> bool {
+        matches!(self, Self::Mips24Kf)
+    }
+
+    /// Status bits `mtc0` may change.
+    pub const fn status_writable(self) -> u32 {
+        if self.has_fpu() { status::WRITABLE_24KF } else { status::WRITABLE }
+    }
+}
 
 /// Why the CPU wants the run loop to stop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,14 +157,23 @@ pub struct Cpu {
     pub dirty_code_pages: Vec<u32>,
     /// Set when the run loop must stop.
     pub stop: Option<StopRequest>,
+    /// Which core this is (24Kc or 24Kf).
+    pub model: CpuModel,
+    /// The FPU registers (used only when `model` has an FPU).
+    pub fpu: Fpu,
 }
 
 impl Cpu {
     /// A 24Kc at reset with the given memory.
     pub fn new(phys: PhysMap, big_endian: bool) -> Self {
+        Self::with_model(phys, big_endian, CpuModel::default())
+    }
+
+    /// A CPU of the given model at reset with the given memory.
+    pub fn with_model(phys: PhysMap, big_endian: bool, model: CpuModel) -> Self {
         let mut cpu = Self {
             s: JitState::default(),
-            cp0: Cp0::reset_24kc(big_endian),
+            cp0: Cp0::reset(model, big_endian),
             llbit: false,
             big_endian,
             retired: 0,
@@ -161,6 +196,8 @@ impl Cpu {
             code_pages: HashMap::new(),
             dirty_code_pages: Vec::new(),
             stop: None,
+            model,
+            fpu: Fpu::new(if model.has_fpu() { FIR_24KF } else { 0 }),
         };
         cpu.s.pc = 0xbfc0_0000;
         cpu.attach_pointers();
@@ -343,7 +380,8 @@ impl Cpu {
     /// Writes Status (mtc0, di, ei), honouring its writable mask.
     pub fn set_status(&mut self, value: u32) {
         self.check_user_mode_change(|cpu| {
-            cpu.cp0.status = (cpu.cp0.status & !status::WRITABLE) | (value & status::WRITABLE);
+            let mask = cpu.model.status_writable();
+            cpu.cp0.status = (cpu.cp0.status & !mask) | (value & mask);
         });
         self.request_exit();
     }

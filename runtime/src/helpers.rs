@@ -10,8 +10,8 @@
 use crate::cpu::Cpu;
 use crate::exception::{ExcCode, Exception};
 use crate::interp::{Flow, exec};
-use frontend::decode;
-use jit::abi::{CONTINUE, ExitReason, Helpers, JitState, LOAD_SIGNED};
+use frontend::{Op, decode};
+use jit::abi::{BRANCH_TAKEN, CONTINUE, ExitReason, Helpers, JitState, LOAD_SIGNED};
 
 /// # Safety
 /// `state` must be the `s` field of a live `Cpu` with no other borrow.
@@ -53,10 +53,20 @@ unsafe extern "C" fn store(state: *mut JitState, addr: u32, value: u32, pc_bd: u
 unsafe extern "C" fn exec_one(state: *mut JitState, word: u32, pc_bd: u32) -> u32 {
     // SAFETY: translated code passes its state pointer, per the ABI.
     let cpu = unsafe { cpu(state) };
-    match exec(cpu, decode(word), pc_bd & !3, pc_bd & 1 != 0) {
+    let insn = decode(word);
+    match exec(cpu, insn, pc_bd & !3, pc_bd & 1 != 0) {
         Flow::Next => CONTINUE,
         Flow::Exit(r) => r as u32,
-        // Branches are always lowered inline; a branch reaching here is in a
+        // The translator evaluates FPU branch conditions here (the FPU
+        // state is the runtime's); it lowers the jump itself.
+        Flow::Branch { taken, .. } if matches!(insn.op, Op::Bc1f | Op::Bc1t | Op::Bc1fl | Op::Bc1tl) => {
+            if taken {
+                BRANCH_TAKEN
+            } else {
+                CONTINUE
+            }
+        }
+        // Other branches are lowered inline; one reaching here is in a
         // delay slot, which `exec` turns into Reserved Instruction.
         Flow::Branch { .. } => {
             cpu.raise(Exception::new(ExcCode::Ri), pc_bd);

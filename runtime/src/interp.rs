@@ -317,20 +317,20 @@ pub fn exec(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
         | Op::FNmadd
         | Op::FNmsub
         | Op::FAlnvPs => {
-            // The 24Kc has no FPU and Status.CU1 cannot be set: the kernel
-            // emulates floating point on this exception.
-            return raise(cpu, Exception::cpu(1), pc, bd);
+            // The FPU; on the 24Kc, and while Status.CU1 is clear, these are
+            // Coprocessor Unusable (the kernel emulates floating point then).
+            return crate::fpu::exec(cpu, i, pc, bd);
         }
         Op::Cop2 | Op::Lwc2 | Op::Ldc2 | Op::Swc2 | Op::Sdc2 => return raise(cpu, Exception::cpu(2), pc, bd),
         Op::Reserved => {
             // Undefined encodings in the COP1/COP1X opcode space trap as
-            // Coprocessor Unusable while CU1 is clear, so the kernel's FPU
-            // emulator sees them (and decides SIGILL itself).
-            let e = match i.word >> 26 {
-                0x11 | 0x13 => Exception::cpu(1),
-                _ => Exception::new(ExcCode::Ri),
-            };
-            return raise(cpu, e, pc, bd);
+            // Coprocessor Unusable while the FPU is unusable, so the
+            // kernel's FPU emulator sees them (and decides SIGILL itself);
+            // with a usable FPU they are Reserved Instruction.
+            if matches!(i.word >> 26, 0x11 | 0x13) {
+                return crate::fpu::exec(cpu, i, pc, bd);
+            }
+            return raise(cpu, Exception::new(ExcCode::Ri), pc, bd);
         }
     }
     Flow::Next

@@ -11,11 +11,12 @@ pub mod cp0;
 pub mod cpu;
 pub mod devices;
 pub mod exception;
+pub mod fpu;
 mod helpers;
 pub mod interp;
 pub mod loader;
 pub mod machine;
 pub mod vm;
 
-pub use cpu::Cpu;
+pub use cpu::{Cpu, CpuModel};
 pub use machine::{Exit, JitMode, Machine, Stats};

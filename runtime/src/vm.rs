@@ -16,7 +16,7 @@
 //! ```
 
 use crate::clock::{Clock, TimeMode};
-use crate::cpu::Cpu;
+use crate::cpu::{Cpu, CpuModel};
 use crate::machine::{Exit, JitMode, Machine, Stats};
 use jit::JitError;
 use softmmu::{MmioDevice, PhysMap, PhysMapError};
@@ -31,6 +31,8 @@ pub struct VcpuConfig {
     pub jit: JitMode,
     /// Deterministic (instruction-driven) or real time.
     pub time: TimeMode,
+    /// The core: the 24Kc (no FPU) or the 24Kf.
+    pub model: CpuModel,
 }
 
 /// A virtual machine under construction: memory and devices.
@@ -83,7 +85,7 @@ impl Vm {
 
     /// Creates the (single) vCPU, at its reset state, taking the memory.
     pub fn create_vcpu(self, cfg: VcpuConfig) -> Result<Vcpu, JitError> {
-        let mut cpu = Cpu::new(self.phys, self.big_endian);
+        let mut cpu = Cpu::with_model(self.phys, self.big_endian, cfg.model);
         cpu.clock = Clock::new(cfg.time);
         Ok(Vcpu { machine: Machine::new(cpu, cfg.jit)? })
     }

@@ -178,3 +178,24 @@ fn a_kernel_panic_is_reported_and_exits_nonzero() {
     assert!(err.contains("guest requested a reset at pc"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// Floating point in userland: busybox awk (hard-float o32) on the 24Kf's
+/// FPU must print what the 24Kc's kernel emulator prints, and what QEMU
+/// `-cpu 24Kf` printed for the same script.
+#[test]
+fn a_24kf_runs_userland_floating_point_on_its_fpu() {
+    const SCRIPT: &str = r#"echo "== fpu"
+grep "cpu model" /proc/cpuinfo
+awk 'BEGIN { printf "%.17g %.17g %.17g\n", 1/3, 2/7*1e-300, 1e300*1e10; s = 0; for (i = 1; i <= 20000; i++) s += 1/i; printf "%.17g %d %.6e\n", s, int(-7.9), 123456789.123456789 }'
+echo "== done"
+"#;
+    const RESULTS: &str = "0.33333333333333331 2.8571428571428571e-301 inf\n10.48072821722932 -7 1.234568e+08\n";
+    let initrd = initramfs("fpu", &[("/test.sh", SCRIPT.as_bytes())], None);
+    for (cpu, model) in [("24Kc", "MIPS 24Kc V0.0\n"), ("24Kf", "MIPS 24Kc V0.0  FPU V0.0\n")] {
+        let o = boot(&initrd, &["--jit", "auto", "--cpu", cpu]);
+        assert_powered_off(&o, cpu);
+        let c = console(&o).replace('\r', "");
+        let out = c.split("== fpu\n").nth(1).and_then(|s| s.split("== done").next()).unwrap_or("");
+        assert_eq!(out, format!("cpu model\t\t: {model}{RESULTS}"), "{cpu}:\n{c}");
+    }
+}

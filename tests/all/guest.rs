@@ -1,7 +1,8 @@
 //! Guest programs (guest/tests/*.{c,S}) against QEMU: each self-checking
 //! program is cross-compiled for both byte orders and run under
 //! `qemu-system-mips{el,}` and under mipsjit in both tiers; all three
-//! consoles must be byte-identical.
+//! consoles must be byte-identical. Programs run on a 24Kc, except those
+//! whose source says `mipsjit-cpu: 24Kf` (QEMU `-cpu 24Kf`, `--cpu 24Kf`).
 //!
 //! Needs Debian's `gcc-mipsel-linux-gnu`, `gcc-mips-linux-gnu` and
 //! `qemu-system-mips` (`.ci/run` installs them).
@@ -47,17 +48,29 @@ fn test_programs() -> Vec<String> {
     names
 }
 
+/// The core a program runs on: 24Kc (QEMU's and mipsjit's `-cpu` name),
+/// unless its source says `mipsjit-cpu: 24Kf` (the FPU tests).
+fn cpu_of(name: &str) -> &'static str {
+    let says_24kf = ["c", "S"].iter().any(|ext| {
+        std::fs::read_to_string(root().join(format!("guest/tests/{name}.{ext}")))
+            .is_ok_and(|src| src.contains("mipsjit-cpu: 24Kf"))
+    });
+    if says_24kf { "24Kf" } else { "24Kc" }
+}
+
 fn run(cmd: &mut Command) -> (String, bool) {
     let out = cmd.output().expect("command runs");
     (String::from_utf8_lossy(&out.stdout).into_owned(), out.status.success())
 }
 
-fn mipsjit(jit: &str, elf: &Path) -> (String, bool) {
-    run(Command::new(env!("CARGO_BIN_EXE_mipsjit")).args(["run", "--jit", jit, "--max-insns", "500000000"]).arg(elf))
+fn mipsjit(jit: &str, cpu: &str, elf: &Path) -> (String, bool) {
+    run(Command::new(env!("CARGO_BIN_EXE_mipsjit"))
+        .args(["run", "--jit", jit, "--cpu", cpu, "--max-insns", "500000000"])
+        .arg(elf))
 }
 
-fn qemu(endian: &str, elf: &Path) -> (String, bool) {
-    run(Command::new(root().join("scripts/run-qemu.sh")).arg(endian).arg(elf).env("TIMEOUT", "60"))
+fn qemu(endian: &str, cpu: &str, elf: &Path) -> (String, bool) {
+    run(Command::new(root().join("scripts/run-qemu.sh")).arg(endian).arg(elf).env("TIMEOUT", "60").env("QEMU_CPU", cpu))
 }
 
 fn check_endian(endian: &str) {
@@ -66,13 +79,16 @@ fn check_endian(endian: &str) {
     let mut failures = Vec::new();
     for name in &programs {
         let elf = built().join(endian).join(format!("{name}.elf"));
-        let (reference, ok) = qemu(endian, &elf);
-        assert!(ok && !reference.is_empty(), "{name} ({endian}) did not run under QEMU:\n{reference}");
+        let cpu = cpu_of(name);
+        let (reference, ok) = qemu(endian, cpu, &elf);
+        assert!(ok && !reference.is_empty(), "{name} ({endian}, {cpu}) did not run under QEMU:\n{reference}");
+        // The programs check themselves too: QEMU must agree with the manual.
+        assert!(reference.ends_with("RESULT: PASS\n"), "{name} ({endian}, {cpu}) fails under QEMU:\n{reference}");
         for jit in ["never", "always"] {
-            let (ours, ok) = mipsjit(jit, &elf);
+            let (ours, ok) = mipsjit(jit, cpu, &elf);
             if !ok || ours != reference {
                 failures.push(format!(
-                    "{name} ({endian}, --jit={jit}): {}\n--- qemu\n{reference}--- mipsjit\n{ours}",
+                    "{name} ({endian}, {cpu}, --jit={jit}): {}\n--- qemu\n{reference}--- mipsjit\n{ours}",
                     if ok { "output differs" } else { "exited non-zero" }
                 ));
             }
