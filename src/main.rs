@@ -93,6 +93,9 @@ struct BootArgs {
     /// The kernel (an ELF vmlinux or vmlinuz for the Malta board).
     #[arg(long)]
     kernel: PathBuf,
+    /// Guest TLB entries (the 24K has 16; Config1.MMUSize allows up to 64).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=64))]
+    tlb_entries: u32,
     /// An initrd or initramfs image.
     #[arg(long)]
     initrd: Option<PathBuf>,
@@ -219,7 +222,7 @@ fn boot(a: &BootArgs) -> Result<ExitCode, String> {
     let initrd = a.initrd.as_deref().map(read_file).transpose()?;
     let kernel_name = a.kernel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let time = if a.deterministic { TimeMode::Deterministic } else { TimeMode::RealTime };
-    let cfg = VcpuConfig { jit: tier(a.jit), time, model: model(a.cpu) };
+    let cfg = VcpuConfig { jit: tier(a.jit), time, model: model(a.cpu), tlb_entries: a.tlb_entries as usize };
     let images =
         BootImages { kernel: &kernel, kernel_name: &kernel_name, initrd: initrd.as_deref(), cmdline: &a.append };
     let big_endian = elf_big_endian(&kernel).map_err(|e| format!("{}: {e}", a.kernel.display()))?;

@@ -50,13 +50,13 @@ const fn r(reg: u8, sel: u8, name: &'static str, read: Cp0Path, write: Cp0Path, 
 /// Every CP0 register of the 24Kc, with its paths. Registers not listed
 /// read as 0 and ignore writes, through the helper.
 pub const CP0_REGS: &[Cp0Reg] = &[
-    r(0, 0, "Index", Inline, Inline, "plain storage until tlbp/tlbr/tlbwi use it (the P bit is kept)"),
+    r(0, 0, "Index", Inline, Helper, "read: storage; a write is masked by the TLB size, a CPU option"),
     r(1, 0, "Random", Helper, Helper, "computed from Wired and the TLB size; read-only"),
     r(2, 0, "EntryLo0", Inline, Inline, "staging for tlbwi/tlbwr; the TLB refill handler writes it"),
     r(3, 0, "EntryLo1", Inline, Inline, "staging for tlbwi/tlbwr; the TLB refill handler writes it"),
     r(4, 0, "Context", Inline, Inline, "PTEBase is storage; BadVPN2 is set by exceptions, not mtc0"),
     r(5, 0, "PageMask", Inline, Inline, "staging for tlbwi/tlbwr"),
-    r(6, 0, "Wired", Inline, Inline, "only bounds the index tlbwr picks, computed when tlbwr runs"),
+    r(6, 0, "Wired", Inline, Helper, "read: storage; a write is masked by the TLB size, a CPU option"),
     r(7, 0, "HWREna", Inline, Inline, "checked by rdhwr when it executes (in the interpreter)"),
     r(8, 0, "BadVAddr", Inline, Helper, "set by exceptions; read-only to software"),
     r(9, 0, "Count", Helper, End, "derived from the virtual clock; a write moves the timer deadline"),

@@ -12,6 +12,8 @@ use softmmu::{Access, BusCtx, DeviceAction, GuestTlb, PhysMap, SoftTlb, Target, 
 
 /// Entries in the guest TLB of the 24Kc (Config1.MMUSize + 1).
 pub const TLB_ENTRIES: usize = 16;
+/// The most TLB entries Config1.MMUSize can describe.
+pub const MAX_TLB_ENTRIES: usize = 64;
 
 /// CP0 registers that translated kernel code reads and writes inline, with
 /// their places in [`Cpu`] and the masks [`Cpu::mtc0`] applies (a unit test
@@ -21,15 +23,14 @@ pub const CP0_INLINE: &[Cp0Slot] = {
     const fn slot(reg: u8, sel: u8, offset: usize, write_mask: u32) -> Cp0Slot {
         Cp0Slot { reg, sel, offset: offset as i32, write_mask }
     }
-    const INDEX: u32 = TLB_ENTRIES.next_power_of_two() as u32 - 1;
     use std::mem::offset_of as at;
     &[
-        slot(0, 0, at!(Cpu, cp0.index), INDEX),
+        slot(0, 0, at!(Cpu, cp0.index), 0),
         slot(2, 0, at!(Cpu, cp0.entry_lo0), 0x3fff_ffff),
         slot(3, 0, at!(Cpu, cp0.entry_lo1), 0x3fff_ffff),
         slot(4, 0, at!(Cpu, cp0.context), 0xff80_0000),
         slot(5, 0, at!(Cpu, cp0.page_mask), 0x1fff_e000),
-        slot(6, 0, at!(Cpu, cp0.wired), INDEX),
+        slot(6, 0, at!(Cpu, cp0.wired), 0),
         slot(7, 0, at!(Cpu, cp0.hwrena), 0xf),
         slot(8, 0, at!(Cpu, cp0.bad_vaddr), 0),
         slot(10, 0, at!(Cpu, cp0.entry_hi), 0),
@@ -167,6 +168,17 @@ impl Cpu {
     /// A 24Kc at reset with the given memory.
     pub fn new(phys: PhysMap, big_endian: bool) -> Self {
         Self::with_model(phys, big_endian, CpuModel::default())
+    }
+
+    /// Gives the TLB `n` entries (1..=64; Config1.MMUSize follows), as a
+    /// CPU option: more entries mean fewer TLB refills for big working sets.
+    pub fn set_tlb_entries(&mut self, n: usize) {
+        let n = n.clamp(1, MAX_TLB_ENTRIES);
+        self.tlb = GuestTlb::new(n);
+        self.cp0.config1 = (self.cp0.config1 & !(0x3f << 25)) | ((n as u32 - 1) << 25);
+        self.cp0.random = n as u32 - 1;
+        self.flush_mapped();
+        self.remapped();
     }
 
     /// A CPU of the given model at reset with the given memory.
@@ -958,6 +970,19 @@ mod tests {
         c.cp0.entry_hi = 0x0090_0005;
         c.tlb_probe();
         assert_eq!(c.cp0.index, 0x8000_0007);
+    }
+
+    #[test]
+    fn the_tlb_size_is_a_cpu_option_seen_in_config1() {
+        let mut c = cpu();
+        assert_eq!((c.cp0.config1 >> 25) & 0x3f, 15);
+        c.set_tlb_entries(64);
+        assert_eq!((c.cp0.config1 >> 25) & 0x3f, 63);
+        c.mtc0(0, 0, 40);
+        assert_eq!(c.mfc0(0, 0), 40);
+        c.set_tlb_entries(16);
+        c.mtc0(0, 0, 40);
+        assert_eq!(c.mfc0(0, 0), 40 & 15, "Index keeps only the bits the TLB size needs");
     }
 
     #[test]

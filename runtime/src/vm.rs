@@ -31,6 +31,8 @@ pub struct VcpuConfig {
     pub jit: JitMode,
     /// Deterministic (instruction-driven) or real time.
     pub time: TimeMode,
+    /// Guest TLB entries (0: the model's 16; at most 64).
+    pub tlb_entries: usize,
     /// The core: the 24Kc (no FPU) or the 24Kf.
     pub model: CpuModel,
 }
@@ -87,6 +89,9 @@ impl Vm {
     pub fn create_vcpu(self, cfg: VcpuConfig) -> Result<Vcpu, JitError> {
         let mut cpu = Cpu::with_model(self.phys, self.big_endian, cfg.model);
         cpu.clock = Clock::new(cfg.time);
+        if cfg.tlb_entries != 0 {
+            cpu.set_tlb_entries(cfg.tlb_entries);
+        }
         Ok(Vcpu { machine: Machine::new(cpu, cfg.jit)? })
     }
 }

@@ -199,3 +199,13 @@ echo "== done"
         assert_eq!(out, format!("cpu model\t\t: {model}{RESULTS}"), "{cpu}:\n{c}");
     }
 }
+
+#[test]
+fn a_bigger_tlb_is_what_the_kernel_sees() {
+    // Config1.MMUSize follows --tlb-entries, and Linux sizes its TLB code
+    // from it (local_flush_tlb_all walks every entry with Index).
+    let initrd = initramfs("tlb64", &[("/test.sh", b"grep tlb_entries /proc/cpuinfo\n")], None);
+    let o = boot(&initrd, &["--jit", "auto", "--tlb-entries", "64"]);
+    assert_powered_off(&o, "64-entry TLB boot");
+    assert!(console(&o).contains("tlb_entries\t\t: 64"), "{}", console(&o));
+}
