@@ -66,6 +66,18 @@ enum Command {
     /// Boot a Linux kernel on a Malta board, as `qemu-system-mipsel -M malta
     /// -kernel`; the console is this terminal (Ctrl-A X quits).
     Boot(BootArgs),
+    /// Run a static o32 mipsel Linux program on this host, translating its
+    /// system calls (like `qemu-mipsel`); exits with the guest's status.
+    User {
+        /// Which execution tier runs guest code.
+        #[arg(long, value_enum, default_value = "auto")]
+        jit: Jit,
+        /// The program (a static MIPS32 o32 little-endian Linux ELF).
+        program: PathBuf,
+        /// Its arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
     /// Build a gzip'd initramfs: busybox-static, an /init, and your files.
     Initramfs(InitramfsArgs),
 }
@@ -136,6 +148,9 @@ fn main() -> ExitCode {
                     ExitCode::from(2)
                 }
             }
+        }
+        Command::User { jit, program, args } => {
+            ExitCode::from(runtime::linux_user::run_program(&program, &args, tier(jit)))
         }
         Command::Initramfs(args) => match make_initramfs(&args) {
             Ok(()) => ExitCode::SUCCESS,
@@ -282,6 +297,10 @@ fn boot(a: &BootArgs) -> Result<ExitCode, String> {
                 eprintln!("mipsjit: instruction limit reached at pc {pc:#010x}");
                 return Ok(ExitCode::from(3));
             }
+            Exit::GuestException => {
+                eprintln!("mipsjit: unexpected user-mode exception at pc {pc:#010x}");
+                return Ok(ExitCode::from(1));
+            }
         }
     }
 }
@@ -323,6 +342,10 @@ fn run(
         Exit::InstructionLimit => {
             eprintln!("mipsjit: instruction limit reached");
             ExitCode::from(3)
+        }
+        Exit::GuestException => {
+            eprintln!("mipsjit: unexpected user-mode exception");
+            ExitCode::from(1)
         }
     })
 }

@@ -91,6 +91,22 @@ pub enum StopRequest {
     Halted,
     /// An `sdbbp` debug breakpoint.
     DebugBreakpoint(u32),
+    /// An exception in user-mode emulation ([`Cpu::linux_user`]): the
+    /// host handles it (see [`Cpu::user_exception`]).
+    GuestException,
+}
+
+/// An exception recorded instead of taken, in user-mode emulation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UserException {
+    /// The exception code.
+    pub code: ExcCode,
+    /// The instruction that raised it.
+    pub pc: u32,
+    /// Whether that instruction is in a branch delay slot.
+    pub bd: bool,
+    /// The faulting address, for address and TLB exceptions.
+    pub bad_vaddr: Option<u32>,
 }
 
 /// A MIPS32 CPU with its memory.
@@ -162,6 +178,15 @@ pub struct Cpu {
     pub model: CpuModel,
     /// The FPU registers (used only when `model` has an FPU).
     pub fpu: Fpu,
+    /// User-mode emulation (`mipsjit user`): kuseg maps 1:1 onto physical
+    /// memory, and exceptions stop the run loop (with
+    /// [`StopRequest::GuestException`]) instead of vectoring.
+    pub linux_user: bool,
+    /// The last exception in user-mode emulation.
+    pub user_exception: Option<UserException>,
+    /// The UserLocal register (`rdhwr $29`), the thread pointer that
+    /// `set_thread_area` sets.
+    pub user_local: u32,
 }
 
 impl Cpu {
@@ -210,6 +235,9 @@ impl Cpu {
             stop: None,
             model,
             fpu: Fpu::new(if model.has_fpu() { FIR_24KF } else { 0 }),
+            linux_user: false,
+            user_exception: None,
+            user_local: 0,
         };
         cpu.s.pc = 0xbfc0_0000;
         cpu.attach_pointers();
@@ -318,6 +346,12 @@ impl Cpu {
             self.tlb_refills += 1;
         } else {
             self.exceptions[e.code as usize & 31] += 1;
+        }
+        if self.linux_user {
+            self.user_exception = Some(UserException { code: e.code, pc, bd, bad_vaddr: e.bad_vaddr });
+            self.s.pc = pc;
+            self.stop_with(StopRequest::GuestException);
+            return;
         }
         let exl = self.cp0.status & status::EXL != 0;
         let was_user = self.cp0.user_mode();
@@ -504,6 +538,8 @@ impl Cpu {
             Segment::AddressError => Err(Exception::at(Self::ade(access), addr)),
             // Error level unmaps kuseg (MIPS32 PRA 4.3).
             Segment::Mapped if addr < 0x8000_0000 && self.cp0.status & status::ERL != 0 => Ok((addr as u64, None)),
+            // User-mode emulation: kuseg is physical memory.
+            Segment::Mapped if self.linux_user => Ok((addr as u64, Some(true))),
             Segment::Mapped => {
                 let store = access == Access::Store;
                 let code = if store { ExcCode::TlbS } else { ExcCode::TlbL };
@@ -970,6 +1006,27 @@ mod tests {
         c.cp0.entry_hi = 0x0090_0005;
         c.tlb_probe();
         assert_eq!(c.cp0.index, 0x8000_0007);
+    }
+
+    #[test]
+    fn linux_user_maps_kuseg_one_to_one_and_records_exceptions() {
+        let mut c = cpu();
+        c.linux_user = true;
+        c.cp0.status = status::KSU_USER;
+        c.attach_pointers();
+        c.store(0x1234, 4, 0xcafe_f00d).unwrap();
+        assert_eq!(c.load(0x1234, 4).unwrap(), 0xcafe_f00d);
+        let mut b = [0u8; 4];
+        c.phys.read_bytes(0x1234, &mut b).unwrap();
+        assert_eq!(u32::from_le_bytes(b), 0xcafe_f00d, "kuseg is physical memory");
+        let e = c.load(0x8000_0000, 4).unwrap_err();
+        assert_eq!(e.code, ExcCode::AdEL, "kseg0 is still out of bounds for user mode");
+        c.raise(e, 0x0040_0104 | 1);
+        let want = UserException { code: ExcCode::AdEL, pc: 0x0040_0104, bd: true, bad_vaddr: Some(0x8000_0000) };
+        assert_eq!(c.user_exception, Some(want));
+        assert_eq!(c.stop, Some(StopRequest::GuestException));
+        assert_eq!(c.s.pc, 0x0040_0104, "no vectoring");
+        assert!(c.cp0.user_mode(), "still in user mode");
     }
 
     #[test]

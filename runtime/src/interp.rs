@@ -41,6 +41,9 @@ fn set(cpu: &mut Cpu, r: usize, v: u32) {
     }
 }
 
+/// Config3.ULRI: the UserLocal register is implemented.
+const CONFIG3_ULRI: u32 = 1 << 13;
+
 /// Coprocessor 0 is usable: kernel mode, or CU0 set.
 fn cp0_usable(cpu: &Cpu) -> bool {
     !cpu.cp0.user_mode() || cpu.cp0.status & status::CU0 != 0
@@ -225,12 +228,14 @@ pub fn exec(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
         Op::Seh => set(cpu, i.rd(), rt as u16 as i16 as u32),
         Op::Rdhwr => {
             let r = i.rd();
-            let allowed = cp0_usable(cpu) || (r < 4 && cpu.cp0.hwrena & (1 << r) != 0);
+            let allowed = cp0_usable(cpu) || ((r < 4 || r == 29) && cpu.cp0.hwrena & (1 << r) != 0);
             let v = match r {
                 0 => 0,  // CPUNum
                 1 => 32, // SYNCI_Step: the 24K's cache line
                 2 => cpu.count(),
                 3 => 2, // CCRes
+                // UserLocal, when Config3.ULRI says it exists.
+                29 if cpu.cp0.config3 & CONFIG3_ULRI != 0 => cpu.user_local,
                 _ => return raise(cpu, Exception::new(ExcCode::Ri), pc, bd),
             };
             if !allowed {

@@ -14,6 +14,7 @@ pub mod exception;
 pub mod fpu;
 mod helpers;
 pub mod interp;
+pub mod linux_user;
 pub mod loader;
 pub mod machine;
 pub mod vm;

@@ -35,6 +35,9 @@ pub enum Exit {
     Halted,
     /// An `sdbbp` at this PC.
     DebugBreakpoint(u32),
+    /// User-mode emulation: the guest raised an exception (a system call,
+    /// a fault), recorded in `Cpu::user_exception`; `pc` is its instruction.
+    GuestException,
     /// The instruction limit given to `run` was reached: exactly that many
     /// instructions retired, or fewer when the next block would not fit.
     InstructionLimit,
@@ -174,6 +177,7 @@ impl Machine {
                     StopRequest::PowerOff => Exit::PowerOff,
                     StopRequest::Halted => Exit::Halted,
                     StopRequest::DebugBreakpoint(pc) => Exit::DebugBreakpoint(pc),
+                    StopRequest::GuestException => Exit::GuestException,
                 };
             }
             let left = end.map_or(u64::MAX, |e| e.saturating_sub(self.cpu.icount()));

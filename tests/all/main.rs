@@ -7,3 +7,4 @@ mod diff;
 mod guest;
 #[path = "gen.rs"] // `gen` is a keyword in Rust 2024
 mod mipsgen;
+mod user;

@@ -1,0 +1,1006 @@
+//! User-mode emulation: runs a static o32 little-endian MIPS Linux program
+//! on this host, as `qemu-mipsel` does, translating its system calls.
+//!
+//! Guest virtual memory is kuseg mapped 1:1 onto 2 GiB of guest physical
+//! RAM (see [`Cpu::linux_user`]); pages the guest never mapped read as
+//! zero. Guest file descriptors are host file descriptors.
+
+use crate::cp0::status;
+use crate::cpu::{Cpu, CpuModel, UserException};
+use crate::exception::ExcCode;
+use crate::machine::{Exit, JitMode, Machine};
+use softmmu::PhysMap;
+use std::collections::HashSet;
+use std::ffi::{CString, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// Guest memory: kuseg, 2 GiB.
+const MEM_SIZE: u64 = 0x8000_0000;
+/// Top of the initial stack (just below the highest user page Linux uses).
+const STACK_TOP: u32 = 0x7fff_0000;
+/// Room reserved for the stack below [`STACK_TOP`].
+const STACK_SIZE: u32 = 8 << 20;
+/// `mmap` allocates downwards from here.
+const MMAP_TOP: u32 = STACK_TOP - STACK_SIZE - 0x1_0000;
+const PAGE: u32 = 4096;
+/// Host buffer size for bulk copies into guest memory.
+const CHUNK: usize = 1 << 20;
+
+// Auxiliary vector types.
+const AT_NULL: u32 = 0;
+const AT_PHDR: u32 = 3;
+const AT_PHENT: u32 = 4;
+const AT_PHNUM: u32 = 5;
+const AT_PAGESZ: u32 = 6;
+const AT_ENTRY: u32 = 9;
+const AT_UID: u32 = 11;
+const AT_EUID: u32 = 12;
+const AT_GID: u32 = 13;
+const AT_EGID: u32 = 14;
+const AT_HWCAP: u32 = 16;
+const AT_CLKTCK: u32 = 17;
+const AT_SECURE: u32 = 23;
+const AT_RANDOM: u32 = 25;
+
+// MIPS errno values used directly.
+const EPERM: i32 = 1;
+const ENOENT: i32 = 2;
+const EBADF: i32 = 9;
+const ENOMEM: i32 = 12;
+const EFAULT: i32 = 14;
+const EINVAL: i32 = 22;
+const ENOTTY: i32 = 25;
+const ERANGE: i32 = 34;
+const ENOSYS: i32 = 89;
+
+/// Runs `program` with arguments `args`; returns the exit status (the
+/// guest's, or 128 + signal when it dies of a fault, or 2 when it cannot
+/// start).
+pub fn run_program(program: &Path, args: &[OsString], mode: JitMode) -> u8 {
+    match start(program, args, mode) {
+        Ok(mut p) => p.run(),
+        Err(msg) => {
+            eprintln!("mipsjit: {}: {msg}", program.display());
+            2
+        }
+    }
+}
+
+/// A loaded ELF: what the stack and auxiliary vector need.
+struct Image {
+    entry: u32,
+    phdr: u32,
+    phnum: u32,
+    end: u32,
+}
+
+fn u16_at(b: &[u8], off: usize) -> Option<u32> {
+    Some(u16::from_le_bytes(b.get(off..off + 2)?.try_into().ok()?) as u32)
+}
+
+fn u32_at(b: &[u8], off: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(off..off + 4)?.try_into().ok()?))
+}
+
+/// Loads the PT_LOAD segments of a static o32 little-endian ELF at their
+/// virtual addresses.
+fn load(bytes: &[u8], phys: &mut PhysMap) -> Result<Image, String> {
+    let bad = || "malformed ELF".to_string();
+    if !bytes.starts_with(b"\x7fELF") || bytes.len() < 52 {
+        return Err("not an ELF file".into());
+    }
+    if bytes[4] != 1 || bytes[5] != 1 || u16_at(bytes, 18) != Some(8) {
+        return Err("not a 32-bit little-endian MIPS ELF".into());
+    }
+    let entry = u32_at(bytes, 24).ok_or_else(bad)?;
+    let phoff = u32_at(bytes, 28).ok_or_else(bad)?;
+    let phentsize = u16_at(bytes, 42).ok_or_else(bad)?;
+    let phnum = u16_at(bytes, 44).ok_or_else(bad)?;
+    if phentsize != 32 {
+        return Err(bad());
+    }
+    let mut phdr = 0;
+    let mut end = 0u32;
+    let mut segs = Vec::new();
+    for i in 0..phnum {
+        let at = phoff as usize + 32 * i as usize;
+        let f = |k: usize| u32_at(bytes, at + 4 * k).ok_or_else(bad);
+        let (ty, offset, vaddr, filesz, memsz) = (f(0)?, f(1)?, f(2)?, f(4)?, f(5)?);
+        match ty {
+            3 => return Err("dynamic executables are not supported yet".into()),
+            6 => phdr = vaddr,
+            1 => segs.push((offset, vaddr, filesz, memsz)),
+            _ => {}
+        }
+    }
+    if u16_at(bytes, 16) != Some(2) {
+        return Err("not a fixed-address executable (ET_EXEC): static non-PIE executables only".into());
+    }
+    for &(offset, vaddr, filesz, memsz) in &segs {
+        let top = vaddr as u64 + memsz as u64;
+        if filesz > memsz || top > MMAP_TOP as u64 {
+            return Err(format!("segment at {vaddr:#x} is outside user memory"));
+        }
+        let data = bytes.get(offset as usize..offset as usize + filesz as usize).ok_or_else(bad)?;
+        phys.write_bytes(vaddr as u64, data).map_err(|e| e.to_string())?;
+        if phdr == 0 && (offset..offset + filesz).contains(&phoff) {
+            phdr = vaddr + (phoff - offset);
+        }
+        end = end.max(top as u32);
+    }
+    if segs.is_empty() {
+        return Err("no loadable segments".into());
+    }
+    Ok(Image { entry, phdr, phnum, end })
+}
+
+fn start(program: &Path, args: &[OsString], mode: JitMode) -> Result<Process, String> {
+    let bytes = std::fs::read(program).map_err(|e| e.to_string())?;
+    let mut phys = PhysMap::default();
+    phys.add_ram(0, MEM_SIZE as usize, true).map_err(|e| e.to_string())?;
+    let image = load(&bytes, &mut phys)?;
+    let mut cpu = Cpu::with_model(phys, false, CpuModel::Mips24Kf);
+    cpu.linux_user = true;
+    cpu.cp0.status = status::KSU_USER | status::CU1;
+    cpu.cp0.config3 |= 1 << 13; // ULRI
+    cpu.cp0.hwrena |= 1 << 29;
+    let mut p = Process {
+        machine: Machine::new(cpu, mode).map_err(|e| e.to_string())?,
+        brk_start: image.end.next_multiple_of(PAGE),
+        brk: image.end.next_multiple_of(PAGE),
+        mmap_next: MMAP_TOP,
+        exe: std::fs::canonicalize(program).unwrap_or_else(|_| program.to_path_buf()),
+        warned: HashSet::new(),
+    };
+    let mut argv: Vec<Vec<u8>> = vec![program.as_os_str().as_bytes().to_vec()];
+    argv.extend(args.iter().map(|a| a.as_bytes().to_vec()));
+    let env: Vec<Vec<u8>> = std::env::vars_os()
+        .map(|(k, v)| {
+            let mut e = k.as_bytes().to_vec();
+            e.push(b'=');
+            e.extend_from_slice(v.as_bytes());
+            e
+        })
+        .collect();
+    let sp = p.setup_stack(&argv, &env, &image).ok_or("the arguments do not fit on the stack")?;
+    let cpu = &mut *p.machine.cpu;
+    cpu.s.gpr[29] = sp;
+    cpu.s.pc = image.entry;
+    cpu.s.gpr[25] = image.entry;
+    Ok(p)
+}
+
+/// A running guest process.
+struct Process {
+    machine: Machine,
+    brk_start: u32,
+    brk: u32,
+    mmap_next: u32,
+    exe: std::path::PathBuf,
+    warned: HashSet<u32>,
+}
+
+/// The result of a system call: a value, or a (MIPS) errno.
+type SysResult = Result<u32, i32>;
+
+/// Host errno → MIPS errno (the two differ from 35 on).
+fn mips_errno(e: i32) -> i32 {
+    match e {
+        libc::EDEADLK => 45,
+        libc::ENAMETOOLONG => 78,
+        libc::ENOLCK => 46,
+        libc::ENOSYS => 89,
+        libc::ENOTEMPTY => 93,
+        libc::ELOOP => 90,
+        libc::ENOMSG => 35,
+        libc::EIDRM => 36,
+        libc::EOVERFLOW => 79,
+        libc::EILSEQ => 88,
+        libc::ENOTSOCK => 95,
+        libc::EOPNOTSUPP => 122,
+        libc::EAFNOSUPPORT => 124,
+        libc::EADDRINUSE => 125,
+        libc::ECONNRESET => 131,
+        libc::ENOTCONN => 134,
+        libc::ETIMEDOUT => 145,
+        libc::ECONNREFUSED => 146,
+        libc::EALREADY => 149,
+        libc::EINPROGRESS => 150,
+        libc::ESTALE => 151,
+        libc::ECANCELED => 158,
+        libc::EDQUOT => 1133,
+        e => e,
+    }
+}
+
+fn host_errno() -> i32 {
+    mips_errno(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO))
+}
+
+/// A host call's return value as a guest result.
+fn check(r: i64) -> SysResult {
+    if r < 0 { Err(host_errno()) } else { Ok(r as u32) }
+}
+
+/// MIPS open flags → host (x86/generic) open flags.
+fn open_flags(f: u32) -> i32 {
+    let map = [
+        (0x0008, libc::O_APPEND),
+        (0x0010, libc::O_DSYNC),
+        (0x0080, libc::O_NONBLOCK),
+        (0x0100, libc::O_CREAT),
+        (0x0200, libc::O_TRUNC),
+        (0x0400, libc::O_EXCL),
+        (0x0800, libc::O_NOCTTY),
+        (0x4000, libc::O_SYNC),
+        (0x8000, libc::O_DIRECT),
+        (0x1_0000, libc::O_DIRECTORY),
+        (0x2_0000, libc::O_NOFOLLOW),
+        (0x4_0000, libc::O_NOATIME),
+        (0x8_0000, libc::O_CLOEXEC),
+        (0x20_0000, libc::O_PATH),
+    ];
+    map.iter().filter(|(m, _)| f & m != 0).fold((f & 3) as i32, |a, (_, h)| a | h)
+}
+
+/// Host open flags → MIPS (for F_GETFL).
+fn guest_open_flags(h: i32) -> u32 {
+    let map = [
+        (0x0008, libc::O_APPEND),
+        (0x0080, libc::O_NONBLOCK),
+        (0x8000, libc::O_DIRECT),
+        (0x1_0000, libc::O_DIRECTORY),
+        (0x2_0000, libc::O_NOFOLLOW),
+        (0x4_0000, libc::O_NOATIME),
+        (0x2000, libc::O_LARGEFILE),
+    ];
+    map.iter().filter(|(_, m)| h & m != 0).fold((h & 3) as u32, |a, (g, _)| a | g)
+}
+
+/// A guest `dirfd` argument (AT_FDCWD is -100 on both).
+fn dirfd(v: u32) -> i32 {
+    v as i32
+}
+
+impl Process {
+    fn phys(&mut self) -> &mut PhysMap {
+        &mut self.machine.cpu.phys
+    }
+
+    fn in_user(addr: u32, len: usize) -> bool {
+        (addr as u64) + (len as u64) <= MEM_SIZE
+    }
+
+    fn read_mem(&self, addr: u32, len: usize) -> Result<Vec<u8>, i32> {
+        if !Self::in_user(addr, len) {
+            return Err(EFAULT);
+        }
+        let mut v = vec![0; len];
+        self.machine.cpu.phys.read_bytes(addr as u64, &mut v).map_err(|_| EFAULT)?;
+        Ok(v)
+    }
+
+    fn write_mem(&mut self, addr: u32, data: &[u8]) -> Result<(), i32> {
+        if !Self::in_user(addr, data.len()) {
+            return Err(EFAULT);
+        }
+        self.phys().write_bytes(addr as u64, data).map_err(|_| EFAULT)?;
+        // Translated code from the written pages is stale now.
+        let cpu = &mut *self.machine.cpu;
+        if !data.is_empty() && !cpu.code_pages.is_empty() {
+            for page in addr >> 12..=(addr + (data.len() as u32 - 1)) >> 12 {
+                if cpu.code_pages.remove(&page).is_some() {
+                    cpu.dirty_code_pages.push(page);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn read_u32(&self, addr: u32) -> Result<u32, i32> {
+        let b = self.read_mem(addr, 4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn write_u32(&mut self, addr: u32, v: u32) -> Result<(), i32> {
+        self.write_mem(addr, &v.to_le_bytes())
+    }
+
+    /// A NUL-terminated guest string (at most 4096 bytes).
+    fn read_cstr(&self, addr: u32) -> Result<CString, i32> {
+        let mut out = Vec::new();
+        let mut a = addr;
+        while out.len() < 4096 {
+            let b = self.read_mem(a, 1)?[0];
+            if b == 0 {
+                return CString::new(out).map_err(|_| EFAULT);
+            }
+            out.push(b);
+            a = a.wrapping_add(1);
+        }
+        Err(mips_errno(libc::ENAMETOOLONG))
+    }
+
+    /// Builds argc, argv, envp and the auxiliary vector below
+    /// [`STACK_TOP`]; returns the initial sp.
+    fn setup_stack(&mut self, argv: &[Vec<u8>], env: &[Vec<u8>], image: &Image) -> Option<u32> {
+        let mut top = STACK_TOP;
+        let mut push_str = |p: &mut Self, s: &[u8]| -> Option<u32> {
+            top = top.checked_sub(s.len() as u32 + 1)?;
+            let mut v = s.to_vec();
+            v.push(0);
+            p.write_mem(top, &v).ok()?;
+            Some(top)
+        };
+        let arg_ptrs: Vec<u32> = argv.iter().map(|a| push_str(self, a)).collect::<Option<_>>()?;
+        let env_ptrs: Vec<u32> = env.iter().map(|e| push_str(self, e)).collect::<Option<_>>()?;
+        let mut random = [0u8; 16];
+        // SAFETY: `random` is a writable buffer of its length.
+        let got = unsafe { libc::getrandom(random.as_mut_ptr().cast(), 16, 0) };
+        if got != 16 {
+            random = *b"mipsjit-random!!";
+        }
+        let random_at = (top & !15).checked_sub(16)?;
+        self.write_mem(random_at, &random).ok()?;
+        // SAFETY: plain host calls without arguments.
+        let (uid, euid, gid, egid) = unsafe { (libc::getuid(), libc::geteuid(), libc::getgid(), libc::getegid()) };
+        let auxv = [
+            (AT_PHDR, image.phdr),
+            (AT_PHENT, 32),
+            (AT_PHNUM, image.phnum),
+            (AT_PAGESZ, PAGE),
+            (AT_ENTRY, image.entry),
+            (AT_UID, uid),
+            (AT_EUID, euid),
+            (AT_GID, gid),
+            (AT_EGID, egid),
+            (AT_RANDOM, random_at),
+            (AT_HWCAP, 0),
+            (AT_CLKTCK, 100),
+            (AT_SECURE, 0),
+            (AT_NULL, 0),
+        ];
+        let mut words = vec![argv.len() as u32];
+        words.extend(&arg_ptrs);
+        words.push(0);
+        words.extend(&env_ptrs);
+        words.push(0);
+        for (k, v) in auxv {
+            words.extend([k, v]);
+        }
+        let sp = random_at.checked_sub(4 * words.len() as u32)? & !15;
+        if sp < STACK_TOP - STACK_SIZE {
+            return None;
+        }
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        self.write_mem(sp, &bytes).ok()?;
+        Some(sp)
+    }
+
+    /// Runs the guest to its end; returns the exit status.
+    fn run(&mut self) -> u8 {
+        loop {
+            match self.machine.run(None) {
+                Exit::GuestException => {}
+                other => {
+                    eprintln!("mipsjit: unexpected stop: {other:?}");
+                    return 1;
+                }
+            }
+            let Some(e) = self.machine.cpu.user_exception.take() else { continue };
+            if e.code == ExcCode::Sys && !e.bd {
+                if let Some(status) = self.syscall(e.pc) {
+                    return status;
+                }
+                continue;
+            }
+            return self.die(e);
+        }
+    }
+
+    /// The guest dies of a fault: one line naming the signal, 128 + signal.
+    fn die(&self, e: UserException) -> u8 {
+        let (sig, name) = match e.code {
+            ExcCode::AdEL | ExcCode::AdES | ExcCode::TlbL | ExcCode::TlbS | ExcCode::Mod => (11, "Segmentation fault"),
+            ExcCode::Ibe | ExcCode::Dbe => (10, "Bus error"),
+            ExcCode::Ri | ExcCode::CpU => (4, "Illegal instruction"),
+            // Codes 6 and 7 (overflow, divide by zero: gcc's `teq rt, $0, 7`)
+            // are arithmetic errors, as Linux reports them.
+            ExcCode::Bp | ExcCode::Tr if matches!(self.trap_code(e), Some(6 | 7)) => (8, "Floating point exception"),
+            ExcCode::Bp | ExcCode::Tr | ExcCode::Sys => (5, "Trace/breakpoint trap"),
+            ExcCode::Ov | ExcCode::Fpe => (8, "Floating point exception"),
+            _ => (6, "Aborted"),
+        };
+        let addr = e.bad_vaddr.map(|a| format!(" address {a:#010x}")).unwrap_or_default();
+        eprintln!(
+            "mipsjit: guest killed by signal {sig} ({name}): {:?} at pc {:#010x}{}{addr}",
+            e.code,
+            e.pc,
+            if e.bd { " (delay slot)" } else { "" }
+        );
+        128 + sig
+    }
+
+    /// The code field of the `break` or trap instruction that raised `e`.
+    fn trap_code(&self, e: UserException) -> Option<u32> {
+        let w = self.read_u32(e.pc).ok()?;
+        match (w >> 26, w & 0x3f) {
+            (0, 0x0d) => Some((w >> 16) & 0x3ff),
+            (0, 0x30..=0x36) => Some((w >> 6) & 0x3ff),
+            _ => None,
+        }
+    }
+
+    /// Handles the `syscall` at `pc`; returns the exit status if the guest exited.
+    fn syscall(&mut self, pc: u32) -> Option<u8> {
+        let g = self.machine.cpu.s.gpr;
+        let nr = g[2];
+        let a = [g[4], g[5], g[6], g[7]];
+        let sp = g[29];
+        let stack_arg = |p: &Self, i: u32| p.read_u32(sp.wrapping_add(16 + 4 * i)).unwrap_or(0);
+        let r = match nr {
+            4001 | 4246 => return Some(a[0] as u8),
+            4042 => {
+                // pipe: the two descriptors come back in v0 and v1.
+                let mut fds = [0i32; 2];
+                // SAFETY: `fds` is an array of two ints.
+                match check(unsafe { libc::pipe(fds.as_mut_ptr()) } as i64) {
+                    Ok(_) => {
+                        self.machine.cpu.s.gpr[3] = fds[1] as u32;
+                        Ok(fds[0] as u32)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            _ => {
+                let a5 = [stack_arg(self, 0), stack_arg(self, 1)];
+                self.dispatch(nr, a, a5)
+            }
+        };
+        let cpu = &mut self.machine.cpu;
+        match r {
+            Ok(v) => {
+                cpu.s.gpr[2] = v;
+                cpu.s.gpr[7] = 0;
+            }
+            Err(e) => {
+                cpu.s.gpr[2] = e as u32;
+                cpu.s.gpr[7] = 1;
+            }
+        }
+        cpu.s.pc = pc.wrapping_add(4);
+        None
+    }
+
+    fn dispatch(&mut self, nr: u32, a: [u32; 4], a5: [u32; 2]) -> SysResult {
+        match nr {
+            4003 => self.read(a[0], a[1], a[2]),
+            4004 => self.write(a[0], a[1], a[2]),
+            4005 => self.openat(libc::AT_FDCWD, a[0], a[1], a[2]),
+            4288 => self.openat(dirfd(a[0]), a[1], a[2], a[3]),
+            // SAFETY: a host call with integer arguments only.
+            4006 => check(unsafe { libc::close(a[0] as i32) } as i64),
+            // SAFETY: `p` is the C string `path_call` read.
+            4010 => self.path_call(a[0], |p| unsafe { libc::unlink(p) }),
+            4294 => {
+                let path = self.read_cstr(a[1])?;
+                // SAFETY: `path` is a valid C string.
+                check(unsafe { libc::unlinkat(dirfd(a[0]), path.as_ptr(), a[2] as i32) } as i64)
+            }
+            // SAFETY: `p` is the C string `path_call` read.
+            4012 => self.path_call(a[0], |p| unsafe { libc::chdir(p) }),
+            4013 => {
+                // SAFETY: time(NULL) has no pointer arguments.
+                let t = unsafe { libc::time(std::ptr::null_mut()) } as u32;
+                if a[0] != 0 {
+                    self.write_u32(a[0], t)?;
+                }
+                Ok(t)
+            }
+            // SAFETY: a host call with integer arguments only.
+            4019 => check(unsafe { libc::lseek(a[0] as i32, a[1] as i32 as i64, a[2] as i32) }),
+            4140 => {
+                let off = ((a[1] as u64) << 32 | a[2] as u64) as i64;
+                // SAFETY: a host call with integer arguments only.
+                let pos = unsafe { libc::lseek(a[0] as i32, off, a5[0] as i32) };
+                if pos < 0 {
+                    return Err(host_errno());
+                }
+                self.write_mem(a[3], &(pos as u64).to_le_bytes())?;
+                Ok(0)
+            }
+            4020 | 4222 => Ok(std::process::id()),
+            // SAFETY: a host call with integer arguments only.
+            4064 => Ok(unsafe { libc::getppid() } as u32),
+            // SAFETY: a host call with integer arguments only.
+            4024 => Ok(unsafe { libc::getuid() }),
+            // SAFETY: a host call with integer arguments only.
+            4049 => Ok(unsafe { libc::geteuid() }),
+            // SAFETY: a host call with integer arguments only.
+            4047 => Ok(unsafe { libc::getgid() }),
+            // SAFETY: a host call with integer arguments only.
+            4050 => Ok(unsafe { libc::getegid() }),
+            // SAFETY: `p` is the C string `path_call` read.
+            4033 => self.path_call(a[0], |p| unsafe { libc::access(p, a[1] as i32) }),
+            4300 | 4439 => {
+                let path = self.read_cstr(a[1])?;
+                // SAFETY: `path` is a valid C string.
+                check(unsafe { libc::faccessat(dirfd(a[0]), path.as_ptr(), a[2] as i32, 0) } as i64)
+            }
+            // SAFETY: `p` is the C string `path_call` read.
+            4039 => self.path_call(a[0], |p| unsafe { libc::mkdir(p, a[1]) }),
+            // SAFETY: `p` is the C string `path_call` read.
+            4040 => self.path_call(a[0], |p| unsafe { libc::rmdir(p) }),
+            4038 => {
+                let (from, to) = (self.read_cstr(a[0])?, self.read_cstr(a[1])?);
+                // SAFETY: valid C strings.
+                check(unsafe { libc::rename(from.as_ptr(), to.as_ptr()) } as i64)
+            }
+            // SAFETY: a host call with integer arguments only.
+            4041 => check(unsafe { libc::dup(a[0] as i32) } as i64),
+            // SAFETY: a host call with integer arguments only.
+            4063 => check(unsafe { libc::dup2(a[0] as i32, a[1] as i32) } as i64),
+            // SAFETY: a host call with integer arguments only.
+            4327 => check(unsafe { libc::dup3(a[0] as i32, a[1] as i32, open_flags(a[2])) } as i64),
+            4328 => {
+                let mut fds = [0i32; 2];
+                // SAFETY: `fds` is an array of two ints.
+                check(unsafe { libc::pipe2(fds.as_mut_ptr(), open_flags(a[1])) } as i64)?;
+                self.write_u32(a[0], fds[0] as u32)?;
+                self.write_u32(a[0].wrapping_add(4), fds[1] as u32)?;
+                Ok(0)
+            }
+            4045 => Ok(self.brk(a[0])),
+            4054 => self.ioctl(a[0], a[1], a[2]),
+            4055 | 4220 => self.fcntl(a[0], a[1], a[2]),
+            // SAFETY: a host call with integer arguments only.
+            4060 => Ok(unsafe { libc::umask(a[0]) }),
+            4076 => {
+                // getrlimit: 8 MiB of stack, everything else unlimited.
+                let cur = if a[0] == 3 { STACK_SIZE } else { u32::MAX };
+                self.write_u32(a[1], cur)?;
+                self.write_u32(a[1].wrapping_add(4), u32::MAX)?;
+                Ok(0)
+            }
+            4338 => {
+                if a[3] != 0 {
+                    let cur: u64 = if a[1] == 3 { STACK_SIZE as u64 } else { u64::MAX };
+                    self.write_mem(a[3], &cur.to_le_bytes())?;
+                    self.write_mem(a[3].wrapping_add(8), &u64::MAX.to_le_bytes())?;
+                }
+                Ok(0)
+            }
+            4078 => {
+                let mut tv = libc::timeval { tv_sec: 0, tv_usec: 0 };
+                // SAFETY: `tv` is a valid timeval; no timezone.
+                unsafe { libc::gettimeofday(&mut tv, std::ptr::null_mut()) };
+                if a[0] != 0 {
+                    self.write_u32(a[0], tv.tv_sec as u32)?;
+                    self.write_u32(a[0].wrapping_add(4), tv.tv_usec as u32)?;
+                }
+                Ok(0)
+            }
+            4263 | 4403 => {
+                let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+                // SAFETY: `ts` is a valid timespec.
+                check(unsafe { libc::clock_gettime(a[0] as i32, &mut ts) } as i64)?;
+                if nr == 4263 {
+                    self.write_u32(a[1], ts.tv_sec as u32)?;
+                    self.write_u32(a[1].wrapping_add(4), ts.tv_nsec as u32)?;
+                } else {
+                    self.write_mem(a[1], &ts.tv_sec.to_le_bytes())?;
+                    self.write_mem(a[1].wrapping_add(8), &ts.tv_nsec.to_le_bytes())?;
+                }
+                Ok(0)
+            }
+            4085 => self.readlinkat(libc::AT_FDCWD, a[0], a[1], a[2]),
+            4298 => self.readlinkat(dirfd(a[0]), a[1], a[2], a[3]),
+            4090 | 4210 => {
+                let off = if nr == 4210 { a5[1] as u64 * PAGE as u64 } else { a5[1] as u64 };
+                self.mmap(a[0], a[1], a[3], a5[0] as i32, off)
+            }
+            4091 | 4125 | 4218 => Ok(0), // munmap, mprotect, madvise: nothing to do
+            4122 => self.uname(a[0]),
+            4146 => self.writev(a[0], a[1], a[2]),
+            4145 => self.readv(a[0], a[1], a[2]),
+            4106 | 4213 => self.fstatat(libc::AT_FDCWD, a[0], a[1], 0, nr == 4106),
+            4107 | 4214 => self.fstatat(libc::AT_FDCWD, a[0], a[1], libc::AT_SYMLINK_NOFOLLOW, nr == 4107),
+            4108 | 4215 => self.fstat(a[0], a[1]),
+            4293 => self.fstatat(dirfd(a[0]), a[1], a[2], a[3] as i32, false),
+            4366 => self.statx(a, a5[0]),
+            4194 | 4195 | 4206 => Ok(0), // rt_sigaction, rt_sigprocmask, sigaltstack: no delivery
+            4203 => self.getcwd(a[0], a[1]),
+            4219 => self.getdents64(a[0], a[1], a[2]),
+            4252 => Ok(std::process::id()),
+            4283 => {
+                self.machine.cpu.user_local = a[0];
+                Ok(0)
+            }
+            4353 => {
+                let len = a[1].min(1 << 20) as usize;
+                let mut buf = vec![0u8; len];
+                // SAFETY: `buf` is a writable buffer of `len` bytes.
+                let n = check(unsafe { libc::getrandom(buf.as_mut_ptr().cast(), len, 0) } as i64)?;
+                self.write_mem(a[0], &buf[..n as usize])?;
+                Ok(n)
+            }
+            4237 => self.sendfile64(a),
+            4080 => self.getgroups(a[0], a[1]),
+            4192 => Ok(0), // prctl
+            // set_robust_list, rseq: glibc copes without them.
+            4309 | 4367 => Err(ENOSYS),
+            4116 => self.sysinfo(a[0]),
+            4037 | 4236 | 4266 => Err(EPERM), // kill, tkill, tgkill
+            _ => {
+                if self.warned.insert(nr) {
+                    eprintln!("mipsjit: unsupported syscall {nr} ({}): returning ENOSYS", nr.wrapping_sub(4000));
+                }
+                Err(ENOSYS)
+            }
+        }
+    }
+
+    fn path_call(&mut self, path: u32, f: impl FnOnce(*const libc::c_char) -> i32) -> SysResult {
+        let path = self.read_cstr(path)?;
+        check(f(path.as_ptr()) as i64)
+    }
+
+    fn read(&mut self, fd: u32, buf: u32, len: u32) -> SysResult {
+        let len = len.min(1 << 24) as usize;
+        if !Self::in_user(buf, len) {
+            return Err(EFAULT);
+        }
+        let mut tmp = vec![0u8; len];
+        // SAFETY: `tmp` is a writable buffer of `len` bytes.
+        let n = check(unsafe { libc::read(fd as i32, tmp.as_mut_ptr().cast(), len) } as i64)?;
+        self.write_mem(buf, &tmp[..n as usize])?;
+        Ok(n)
+    }
+
+    fn write(&mut self, fd: u32, buf: u32, len: u32) -> SysResult {
+        let data = self.read_mem(buf, len.min(1 << 24) as usize)?;
+        // SAFETY: `data` is a readable buffer of its length.
+        check(unsafe { libc::write(fd as i32, data.as_ptr().cast(), data.len()) } as i64)
+    }
+
+    fn iovecs(&self, iov: u32, n: u32) -> Result<Vec<(u32, u32)>, i32> {
+        if n > 1024 {
+            return Err(EINVAL);
+        }
+        (0..n)
+            .map(|i| {
+                let at = iov.wrapping_add(8 * i);
+                Ok((self.read_u32(at)?, self.read_u32(at.wrapping_add(4))?))
+            })
+            .collect()
+    }
+
+    fn writev(&mut self, fd: u32, iov: u32, n: u32) -> SysResult {
+        let mut data = Vec::new();
+        for (base, len) in self.iovecs(iov, n)? {
+            data.extend(self.read_mem(base, len.min(1 << 24) as usize)?);
+        }
+        // SAFETY: `data` is a readable buffer of its length.
+        check(unsafe { libc::write(fd as i32, data.as_ptr().cast(), data.len()) } as i64)
+    }
+
+    fn readv(&mut self, fd: u32, iov: u32, n: u32) -> SysResult {
+        let vecs = self.iovecs(iov, n)?;
+        let total: usize = vecs.iter().map(|v| v.1 as usize).sum::<usize>().min(1 << 24);
+        let mut tmp = vec![0u8; total];
+        // SAFETY: `tmp` is a writable buffer of `total` bytes.
+        let got = check(unsafe { libc::read(fd as i32, tmp.as_mut_ptr().cast(), total) } as i64)? as usize;
+        let mut done = 0;
+        for (base, len) in vecs {
+            let k = (len as usize).min(got - done);
+            self.write_mem(base, &tmp[done..done + k])?;
+            done += k;
+        }
+        Ok(got as u32)
+    }
+
+    fn openat(&mut self, dir: i32, path: u32, flags: u32, mode: u32) -> SysResult {
+        let path = self.read_cstr(path)?;
+        // SAFETY: `path` is a valid C string.
+        check(unsafe { libc::openat(dir, path.as_ptr(), open_flags(flags), mode) } as i64)
+    }
+
+    fn readlinkat(&mut self, dir: i32, path: u32, buf: u32, len: u32) -> SysResult {
+        let p = self.read_cstr(path)?;
+        let target = if p.as_bytes() == b"/proc/self/exe" {
+            self.exe.as_os_str().as_bytes().to_vec()
+        } else {
+            let mut tmp = vec![0u8; 4096];
+            // SAFETY: `p` is a C string, `tmp` a writable buffer.
+            let n = check(unsafe { libc::readlinkat(dir, p.as_ptr(), tmp.as_mut_ptr().cast(), tmp.len()) } as i64)?;
+            tmp.truncate(n as usize);
+            tmp
+        };
+        let n = target.len().min(len as usize);
+        self.write_mem(buf, &target[..n])?;
+        Ok(n as u32)
+    }
+
+    fn brk(&mut self, want: u32) -> u32 {
+        if want >= self.brk_start && want < self.mmap_next.saturating_sub(1 << 20) {
+            if want > self.brk {
+                let _ = self.zero_mem(self.brk, want - self.brk);
+            }
+            self.brk = want;
+        }
+        self.brk
+    }
+
+    fn mmap(&mut self, addr: u32, len: u32, flags: u32, fd: i32, off: u64) -> SysResult {
+        const MAP_FIXED: u32 = 0x10;
+        const MAP_ANONYMOUS: u32 = 0x800;
+        if len == 0 {
+            return Err(EINVAL);
+        }
+        let size = len.checked_next_multiple_of(PAGE).ok_or(ENOMEM)?;
+        let at = if flags & MAP_FIXED != 0 {
+            if !addr.is_multiple_of(PAGE) || !Self::in_user(addr, size as usize) {
+                return Err(EINVAL);
+            }
+            self.zero_mem(addr, size)?;
+            addr
+        } else {
+            let at = self.mmap_next.checked_sub(size).ok_or(ENOMEM)?;
+            if at < self.brk.saturating_add(1 << 20) {
+                return Err(ENOMEM);
+            }
+            self.mmap_next = at;
+            at
+        };
+        if flags & MAP_ANONYMOUS == 0 {
+            let mut tmp = vec![0u8; CHUNK];
+            let mut done = 0u32;
+            while done < len {
+                let want = ((len - done) as usize).min(CHUNK);
+                let pos = off as i64 + done as i64;
+                // SAFETY: `tmp` is a writable buffer of at least `want` bytes.
+                let n = unsafe { libc::pread(fd, tmp.as_mut_ptr().cast(), want, pos) };
+                if n < 0 {
+                    return Err(host_errno());
+                }
+                if n == 0 {
+                    break;
+                }
+                self.write_mem(at + done, &tmp[..n as usize])?;
+                done += n as u32;
+            }
+        }
+        Ok(at)
+    }
+
+    /// Zeroes `len` bytes of guest memory at `addr`.
+    fn zero_mem(&mut self, addr: u32, len: u32) -> Result<(), i32> {
+        if !Self::in_user(addr, len as usize) {
+            return Err(EFAULT);
+        }
+        let zeros = vec![0u8; CHUNK];
+        let mut done = 0u32;
+        while done < len {
+            let n = ((len - done) as usize).min(CHUNK);
+            self.write_mem(addr + done, &zeros[..n])?;
+            done += n as u32;
+        }
+        Ok(())
+    }
+
+    fn uname(&mut self, buf: u32) -> SysResult {
+        // SAFETY: an all-zero utsname is valid, and uname fills it.
+        let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+        // SAFETY: `u` is a valid utsname.
+        check(unsafe { libc::uname(&mut u) } as i64)?;
+        let mut out = vec![0u8; 65 * 6];
+        let fields = [&u.sysname, &u.nodename, &u.release, &u.version, &u.machine, &u.domainname];
+        for (i, f) in fields.iter().enumerate() {
+            let bytes: Vec<u8> = if i == 4 { b"mips".to_vec() } else { f.iter().map(|&c| c as u8).collect() };
+            let n = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len()).min(64);
+            out[65 * i..65 * i + n].copy_from_slice(&bytes[..n]);
+        }
+        self.write_mem(buf, &out)?;
+        Ok(0)
+    }
+
+    fn ioctl(&mut self, fd: u32, req: u32, arg: u32) -> SysResult {
+        const TIOCGWINSZ: u32 = 0x4008_7468;
+        if req == TIOCGWINSZ {
+            // SAFETY: an all-zero winsize is valid, and the host fills it.
+            let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+            // SAFETY: `ws` is a valid winsize for TIOCGWINSZ.
+            check(unsafe { libc::ioctl(fd as i32, libc::TIOCGWINSZ, &mut ws) } as i64)?;
+            let b: Vec<u8> =
+                [ws.ws_row, ws.ws_col, ws.ws_xpixel, ws.ws_ypixel].iter().flat_map(|v| v.to_le_bytes()).collect();
+            self.write_mem(arg, &b)?;
+            return Ok(0);
+        }
+        // Termios and the rest: not a terminal, as far as the guest knows.
+        // SAFETY: fcntl F_GETFD only checks the descriptor.
+        if unsafe { libc::fcntl(fd as i32, libc::F_GETFD) } < 0 {
+            return Err(EBADF);
+        }
+        Err(ENOTTY)
+    }
+
+    fn fcntl(&mut self, fd: u32, cmd: u32, arg: u32) -> SysResult {
+        let fd = fd as i32;
+        // SAFETY: plain host calls on integers.
+        unsafe {
+            match cmd {
+                0 => check(libc::fcntl(fd, libc::F_DUPFD, arg as i32) as i64),
+                1030 => check(libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, arg as i32) as i64),
+                1 => check(libc::fcntl(fd, libc::F_GETFD) as i64),
+                2 => check(libc::fcntl(fd, libc::F_SETFD, arg as i32) as i64),
+                3 => check(libc::fcntl(fd, libc::F_GETFL) as i64).map(|f| guest_open_flags(f as i32)),
+                4 => check(libc::fcntl(fd, libc::F_SETFL, open_flags(arg)) as i64),
+                _ => Err(EINVAL),
+            }
+        }
+    }
+
+    /// Writes a host `stat` as the o32 `struct stat64` (or the older
+    /// `struct stat` when `old`).
+    fn put_stat(&mut self, at: u32, st: &libc::stat, old: bool) -> SysResult {
+        let mut b = vec![0u8; if old { 144 } else { 104 }];
+        let mut put = |off: usize, v: &[u8]| b[off..off + v.len()].copy_from_slice(v);
+        let dev = |d: u64| -> u32 {
+            // SAFETY: major/minor are arithmetic.
+            let (ma, mi) = (libc::major(d), libc::minor(d));
+            (mi & 0xff) | (ma & 0xfff) << 8 | (mi & !0xff) << 12
+        };
+        if old {
+            // struct stat: dev, pad[3], ino, mode, nlink, uid, gid, rdev,
+            // pad[2], size, pad, atime, ..., blksize, blocks.
+            put(0, &dev(st.st_dev).to_le_bytes());
+            put(16, &(st.st_ino as u32).to_le_bytes());
+            put(20, &st.st_mode.to_le_bytes());
+            put(24, &(st.st_nlink as u32).to_le_bytes());
+            put(28, &st.st_uid.to_le_bytes());
+            put(32, &st.st_gid.to_le_bytes());
+            put(36, &dev(st.st_rdev).to_le_bytes());
+            put(48, &(st.st_size as u32).to_le_bytes());
+            put(56, &(st.st_atime as u32).to_le_bytes());
+            put(60, &(st.st_atime_nsec as u32).to_le_bytes());
+            put(64, &(st.st_mtime as u32).to_le_bytes());
+            put(68, &(st.st_mtime_nsec as u32).to_le_bytes());
+            put(72, &(st.st_ctime as u32).to_le_bytes());
+            put(76, &(st.st_ctime_nsec as u32).to_le_bytes());
+            put(80, &(st.st_blksize as u32).to_le_bytes());
+            put(84, &(st.st_blocks as u32).to_le_bytes());
+        } else {
+            put(0, &dev(st.st_dev).to_le_bytes());
+            put(16, &st.st_ino.to_le_bytes());
+            put(24, &st.st_mode.to_le_bytes());
+            put(28, &(st.st_nlink as u32).to_le_bytes());
+            put(32, &st.st_uid.to_le_bytes());
+            put(36, &st.st_gid.to_le_bytes());
+            put(40, &dev(st.st_rdev).to_le_bytes());
+            put(56, &st.st_size.to_le_bytes());
+            put(64, &(st.st_atime as u32).to_le_bytes());
+            put(68, &(st.st_atime_nsec as u32).to_le_bytes());
+            put(72, &(st.st_mtime as u32).to_le_bytes());
+            put(76, &(st.st_mtime_nsec as u32).to_le_bytes());
+            put(80, &(st.st_ctime as u32).to_le_bytes());
+            put(84, &(st.st_ctime_nsec as u32).to_le_bytes());
+            put(88, &(st.st_blksize as u32).to_le_bytes());
+            put(96, &st.st_blocks.to_le_bytes());
+        }
+        self.write_mem(at, &b)?;
+        Ok(0)
+    }
+
+    fn fstat(&mut self, fd: u32, buf: u32) -> SysResult {
+        // SAFETY: an all-zero stat is valid; fstat fills it.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: `st` is a valid stat buffer.
+        check(unsafe { libc::fstat(fd as i32, &mut st) } as i64)?;
+        self.put_stat(buf, &st, false)
+    }
+
+    fn fstatat(&mut self, dir: i32, path: u32, buf: u32, flags: i32, old: bool) -> SysResult {
+        let p = self.read_cstr(path)?;
+        // SAFETY: an all-zero stat is valid; fstatat fills it.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: `p` is a C string, `st` a valid stat buffer.
+        check(unsafe { libc::fstatat(dir, p.as_ptr(), &mut st, flags) } as i64)?;
+        self.put_stat(buf, &st, old)
+    }
+
+    /// `statx`: `struct statx` has the same layout on every architecture.
+    fn statx(&mut self, a: [u32; 4], buf: u32) -> SysResult {
+        let p = self.read_cstr(a[1])?;
+        // SAFETY: an all-zero statx is valid; statx fills it.
+        let mut st: libc::statx = unsafe { std::mem::zeroed() };
+        // SAFETY: `p` is a C string, `st` a valid statx buffer.
+        check(unsafe { libc::statx(dirfd(a[0]), p.as_ptr(), a[2] as i32, a[3], &mut st) } as i64)?;
+        // SAFETY: statx is plain old data; view it as bytes (host and guest
+        // are both little-endian).
+        let bytes = unsafe {
+            std::slice::from_raw_parts((&st as *const libc::statx).cast::<u8>(), std::mem::size_of::<libc::statx>())
+        };
+        let bytes = bytes.to_vec();
+        self.write_mem(buf, &bytes)?;
+        Ok(0)
+    }
+
+    /// `getgroups(size, list)`: 32-bit group ids.
+    fn getgroups(&mut self, size: u32, list: u32) -> SysResult {
+        let mut gids = vec![0 as libc::gid_t; 65536];
+        let n = size.min(65536) as i32;
+        // SAFETY: `gids` has room for `n` ids (at most its length).
+        let got = check(unsafe { libc::getgroups(n, gids.as_mut_ptr()) } as i64)?;
+        if size != 0 {
+            let b: Vec<u8> = gids[..got as usize].iter().flat_map(|g| g.to_le_bytes()).collect();
+            self.write_mem(list, &b)?;
+        }
+        Ok(got)
+    }
+
+    /// `sendfile64(out, in, *offset, count)`.
+    fn sendfile64(&mut self, a: [u32; 4]) -> SysResult {
+        let count = a[3].min(1 << 24) as usize;
+        if a[2] == 0 {
+            // SAFETY: a host call with integer arguments and no offset.
+            return check(unsafe { libc::sendfile(a[0] as i32, a[1] as i32, std::ptr::null_mut(), count) } as i64);
+        }
+        let b = self.read_mem(a[2], 8)?;
+        let mut off = i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+        // SAFETY: `off` is a valid offset the host updates.
+        let n = check(unsafe { libc::sendfile(a[0] as i32, a[1] as i32, &mut off, count) } as i64)?;
+        self.write_mem(a[2], &off.to_le_bytes())?;
+        Ok(n)
+    }
+
+    /// `sysinfo`, in the o32 layout, in KiB units.
+    fn sysinfo(&mut self, buf: u32) -> SysResult {
+        // SAFETY: an all-zero sysinfo is valid; the host fills it.
+        let mut si: libc::sysinfo = unsafe { std::mem::zeroed() };
+        // SAFETY: `si` is a valid sysinfo buffer.
+        check(unsafe { libc::sysinfo(&mut si) } as i64)?;
+        let kib = |v: u64| (v.saturating_mul(si.mem_unit as u64) >> 10).min(u32::MAX as u64) as u32;
+        let words = [
+            si.uptime as u32,
+            si.loads[0] as u32,
+            si.loads[1] as u32,
+            si.loads[2] as u32,
+            kib(si.totalram),
+            kib(si.freeram),
+            kib(si.sharedram),
+            kib(si.bufferram),
+            kib(si.totalswap),
+            kib(si.freeswap),
+            si.procs as u32,
+            0,
+            0,
+            1024,
+        ];
+        let mut b: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        b.resize(64, 0);
+        self.write_mem(buf, &b)?;
+        Ok(0)
+    }
+
+    fn getcwd(&mut self, buf: u32, len: u32) -> SysResult {
+        let cwd = std::env::current_dir().map_err(|_| ENOENT)?;
+        let mut b = cwd.as_os_str().as_bytes().to_vec();
+        b.push(0);
+        if b.len() > len as usize {
+            return Err(ERANGE);
+        }
+        self.write_mem(buf, &b)?;
+        Ok(b.len() as u32)
+    }
+
+    /// `getdents64`: `struct linux_dirent64` is the same on both sides.
+    fn getdents64(&mut self, fd: u32, buf: u32, len: u32) -> SysResult {
+        let len = len.min(1 << 20) as usize;
+        let mut tmp = vec![0u8; len];
+        // SAFETY: `tmp` is a writable buffer of `len` bytes.
+        let n = check(unsafe { libc::syscall(libc::SYS_getdents64, fd as i32, tmp.as_mut_ptr(), len) })?;
+        self.write_mem(buf, &tmp[..n as usize])?;
+        Ok(n)
+    }
+}
