@@ -186,6 +186,10 @@ pub const BRANCH_TAKEN: u32 = 0x100;
 /// sign-extend.
 pub const LOAD_SIGNED: u32 = 0x100;
 
+/// `kind` flag of [`Helpers::load`]: load the aligned word that holds
+/// `addr` (for `lwl`/`lwr`); a fault still reports `addr` in BadVAddr.
+pub const LOAD_WORD_OF: u32 = 0x200;
+
 /// The guest PC of an instruction, with bit 0 set when it sits in a branch
 /// delay slot: what helpers need to make an exception precise (EPC is the
 /// branch and Cause.BD is set for a delay slot).

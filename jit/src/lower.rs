@@ -14,7 +14,7 @@
 //! the state pointer lives in the pinned register, so a slow-path call in
 //! the middle of a block does not push the block's values to the stack.
 
-use crate::abi::{BRANCH_TAKEN, ExitReason, JUMP_CACHE_BITS, LOAD_SIGNED, offsets, pc_bd};
+use crate::abi::{BRANCH_TAKEN, ExitReason, JUMP_CACHE_BITS, LOAD_SIGNED, LOAD_WORD_OF, offsets, pc_bd};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{AbiParam, Block, InstBuilder, MemFlagsData, SigRef, Signature, Type, Value, types};
 use cranelift_codegen::isa::CallConv;
@@ -689,6 +689,9 @@ impl<'b> Lower<'_, 'b> {
     pub(crate) fn konst(&mut self, v: u32) -> Value {
         self.iconst(v)
     }
+    pub(crate) fn is_big_endian(&self) -> bool {
+        self.big_endian
+    }
     pub(crate) fn raise_when(&mut self, cond: Value, code: u32, pcbd: u32, idx: usize) {
         self.raise_if(cond, code, pcbd, idx)
     }
@@ -736,6 +739,31 @@ impl<'b> Lower<'_, 'b> {
 
         let kind = size | if signed { LOAD_SIGNED } else { 0 };
         let args = [st(self.b), addr, self.iconst(pcbd), self.iconst(kind)];
+        let r = self.call_helper(self.helpers.load, self.sigs.load, &args, I64);
+        let status = self.b.ins().ushr_imm_s(r, 32);
+        let status = self.b.ins().ireduce(I32, status);
+        self.exit_unless_continue(status, self.n - idx as i32 - 1);
+        let v = self.b.ins().ireduce(I32, r);
+        self.b.ins().jump(join, &[v.into()]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        self.b.block_params(join)[0]
+    }
+
+    /// The aligned word holding `addr` (for `lwl`/`lwr`): the soft-TLB probe
+    /// inline on the aligned address, the helper on a miss, which reports
+    /// faults at `addr` itself, as the interpreter does.
+    pub(crate) fn load_word_of(&mut self, addr: Value, pcbd: u32, idx: usize) -> Value {
+        let aligned = self.b.ins().band_imm_s(addr, !3);
+        let (miss, join) = self.probe(aligned, 4, tlb::READ_TAG);
+        let host = self.host_address(aligned);
+        let mut v = self.b.ins().load(I32, flags(), host, 0);
+        if self.big_endian {
+            v = self.b.ins().bswap(v);
+        }
+        self.b.ins().jump(join, &[v.into()]);
+        self.b.switch_to_block(miss);
+        let args = [st(self.b), addr, self.iconst(pcbd), self.iconst(4 | LOAD_WORD_OF)];
         let r = self.call_helper(self.helpers.load, self.sigs.load, &args, I64);
         let status = self.b.ins().ushr_imm_s(r, 32);
         let status = self.b.ins().ireduce(I32, status);

@@ -34,6 +34,7 @@ pub(crate) fn lower(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
         Ext | Ins => bit_field(l, i, pcbd, idx),
         Tge | Tgeu | Tlt | Tltu | Teq | Tne | Tgei | Tgeiu | Tlti | Tltiu | Teqi | Tnei => trap(l, i, pcbd, idx),
         Lb | Lbu | Lh | Lhu | Lw => load(l, i, pcbd, idx),
+        Lwl | Lwr => load_partial(l, i, pcbd, idx),
         Sb | Sh | Sw => store(l, i, pcbd, idx),
         // Hints and barriers: nothing to do in a sequentially consistent,
         // cache-less model.
@@ -46,13 +47,13 @@ pub(crate) fn lower(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
         // rounding are the runtime's): the interpreter's semantics.
         Mfc0 => mfc0(l, i, pcbd, idx),
         Mtc0 => mtc0(l, i, pcbd, idx),
-        Ll | Sc | Lwl | Lwr | Swl | Swr | Syscall | Break | Sdbbp | Rdhwr | Rdpgpr | Wrpgpr | Di | Ei | Tlbr
-        | Tlbwi | Tlbwr | Tlbp | Eret | Deret | Wait | Cache | Movci | Mfc1 | Mfhc1 | Cfc1 | Mtc1 | Mthc1 | Ctc1
-        | FAdd | FSub | FMul | FDiv | FSqrt | FAbs | FMov | FNeg | FRoundL | FTruncL | FCeilL | FFloorL | FRoundW
-        | FTruncW | FCeilW | FFloorW | FMovcf | FMovz | FMovn | FRecip | FRsqrt | FCvtS | FCvtD | FCvtW | FCvtL
-        | FCvtPsS | FCvtSPl | FCvtSPu | FPll | FPlu | FPul | FPuu | FCmp | Lwc1 | Ldc1 | Swc1 | Sdc1 | Lwxc1
-        | Ldxc1 | Luxc1 | Swxc1 | Sdxc1 | Suxc1 | Prefx | FMadd | FMsub | FNmadd | FNmsub | FAlnvPs | Cop2 | Lwc2
-        | Ldc2 | Swc2 | Sdc2 | Reserved => l.exec_helper(i, pcbd, idx),
+        Ll | Sc | Swl | Swr | Syscall | Break | Sdbbp | Rdhwr | Rdpgpr | Wrpgpr | Di | Ei | Tlbr | Tlbwi | Tlbwr
+        | Tlbp | Eret | Deret | Wait | Cache | Movci | Mfc1 | Mfhc1 | Cfc1 | Mtc1 | Mthc1 | Ctc1 | FAdd | FSub
+        | FMul | FDiv | FSqrt | FAbs | FMov | FNeg | FRoundL | FTruncL | FCeilL | FFloorL | FRoundW | FTruncW
+        | FCeilW | FFloorW | FMovcf | FMovz | FMovn | FRecip | FRsqrt | FCvtS | FCvtD | FCvtW | FCvtL | FCvtPsS
+        | FCvtSPl | FCvtSPu | FPll | FPlu | FPul | FPuu | FCmp | Lwc1 | Ldc1 | Swc1 | Sdc1 | Lwxc1 | Ldxc1 | Luxc1
+        | Swxc1 | Sdxc1 | Suxc1 | Prefx | FMadd | FMsub | FNmadd | FNmsub | FAlnvPs | Cop2 | Lwc2 | Ldc2 | Swc2
+        | Sdc2 | Reserved => l.exec_helper(i, pcbd, idx),
     }
 }
 
@@ -86,6 +87,44 @@ fn mtc0(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
         }
         None => l.exec_helper(i, pcbd, idx),
     }
+}
+
+// LWL/LWR rt, off(base): the aligned word holding the address, merged into
+// rt; which bytes depends on the byte order (MIPS32 Vol. II, LWL/LWR).
+fn load_partial(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
+    let base = l.rs(i);
+    let addr = l.ins().iadd_imm_s(base, i.simm() as i64);
+    let rt = l.rt(i);
+    let word = l.load_word_of(addr, pcbd, idx);
+    let low = l.ins().band_imm_s(addr, 3);
+    // b: the byte lane of the address counted from the word's low end.
+    let b = if l.is_big_endian() {
+        let three = l.konst(3);
+        l.ins().isub(three, low)
+    } else {
+        low
+    };
+    let v = if i.op == Op::Lwl {
+        // rt = (rt & ((1 << sh) - 1)) | (word << sh), sh = (3 - b) * 8
+        let three = l.konst(3);
+        let k = l.ins().isub(three, b);
+        let sh = l.ins().ishl_imm_s(k, 3);
+        let one = l.konst(1);
+        let bit = l.ins().ishl(one, sh);
+        let mask = l.ins().iadd_imm_s(bit, -1);
+        let keep = l.ins().band(rt, mask);
+        let new = l.ins().ishl(word, sh);
+        l.ins().bor(keep, new)
+    } else {
+        // rt = (rt & !(u32::MAX >> sh)) | (word >> sh), sh = b * 8
+        let sh = l.ins().ishl_imm_s(b, 3);
+        let all = l.konst(u32::MAX);
+        let low_part = l.ins().ushr(all, sh);
+        let keep = l.ins().band_not(rt, low_part);
+        let new = l.ins().ushr(word, sh);
+        l.ins().bor(keep, new)
+    };
+    l.set_reg(i.rt(), v);
 }
 
 // SLL/SRL/SRA/ROTR rd, rt, sa

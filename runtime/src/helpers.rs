@@ -11,7 +11,7 @@ use crate::cpu::Cpu;
 use crate::exception::{ExcCode, Exception};
 use crate::interp::{Flow, exec};
 use frontend::{Op, decode};
-use jit::abi::{BRANCH_TAKEN, CONTINUE, ExitReason, Helpers, JitState, LOAD_SIGNED};
+use jit::abi::{BRANCH_TAKEN, CONTINUE, ExitReason, Helpers, JitState, LOAD_SIGNED, LOAD_WORD_OF};
 
 /// # Safety
 /// `state` must be the `s` field of a live `Cpu` with no other borrow.
@@ -25,6 +25,16 @@ unsafe extern "C" fn load(state: *mut JitState, addr: u32, pc_bd: u32, kind: u32
     // SAFETY: translated code passes its state pointer, per the ABI.
     let cpu = unsafe { cpu(state) };
     let size = kind & 7;
+    if kind & LOAD_WORD_OF != 0 {
+        // lwl/lwr: the word holding `addr`; faults name `addr` itself.
+        return match cpu.load(addr & !3, 4) {
+            Ok(v) => v as u64,
+            Err(e) => {
+                cpu.raise(Exception { bad_vaddr: e.bad_vaddr.map(|_| addr), ..e }, pc_bd);
+                (ExitReason::Exception as u64) << 32
+            }
+        };
+    }
     match cpu.load_slow(addr, size) {
         Ok(v) => match (size, kind & LOAD_SIGNED != 0) {
             (1, true) => v as u8 as i8 as u32 as u64,
