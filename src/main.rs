@@ -226,6 +226,13 @@ fn make_initramfs(a: &InitramfsArgs) -> Result<(), String> {
     std::fs::write(&a.output, gz).map_err(|e| format!("{}: {e}", a.output.display()))
 }
 
+/// `--stats`: guest exceptions taken, by kind.
+fn print_exceptions(cpu: &Cpu) {
+    let taken: Vec<String> =
+        cpu.exceptions.iter().enumerate().filter(|(_, n)| **n > 0).map(|(c, n)| format!("{c}:{n}")).collect();
+    eprintln!("mipsjit: TLB refills {}, other exceptions by ExcCode {}", cpu.tlb_refills, taken.join(" "));
+}
+
 fn read_file(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
@@ -269,10 +276,7 @@ fn boot(a: &BootArgs) -> Result<ExitCode, String> {
         budget = budget.map(|b| b.saturating_sub(vcpu.icount() - start));
         if a.stats {
             eprintln!("mipsjit: {} instructions, {:?}", vcpu.icount(), vcpu.stats());
-            let cpu = &vcpu.machine().cpu;
-            let taken: Vec<String> =
-                cpu.exceptions.iter().enumerate().filter(|(_, n)| **n > 0).map(|(c, n)| format!("{c}:{n}")).collect();
-            eprintln!("mipsjit: TLB refills {}, other exceptions by ExcCode {}", cpu.tlb_refills, taken.join(" "));
+            print_exceptions(&vcpu.machine().cpu);
         }
         let pc = vcpu.pc();
         drop(vcpu); // flushes the console
@@ -327,6 +331,7 @@ fn run(
     let exit = m.run(max_insns);
     if stats {
         eprintln!("mipsjit: {} instructions, {:?}", m.cpu.icount(), m.stats);
+        print_exceptions(&m.cpu);
     }
     drop(m); // flushes the console
     Ok(match exit {
