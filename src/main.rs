@@ -47,21 +47,8 @@ enum Command {
     Run {
         /// The guest program (a MIPS32 ELF linked in kseg0/kseg1).
         program: PathBuf,
-        /// Which execution tier runs guest code.
-        #[arg(long, value_enum, default_value = "auto")]
-        jit: Jit,
-        /// Guest RAM in MiB (the Malta map has room for 256 MiB below the I/O window).
-        #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=256))]
-        memory: u32,
-        /// Stop after this many guest instructions (exit status 3).
-        #[arg(long)]
-        max_insns: Option<u64>,
-        /// Print execution counters to stderr at the end.
-        #[arg(long)]
-        stats: bool,
-        /// The emulated core.
-        #[arg(long, value_enum, default_value = "24Kc", ignore_case = true)]
-        cpu: CpuArg,
+        #[command(flatten)]
+        m: MachineArgs,
     },
     /// Boot a Linux kernel on a Malta board, as `qemu-system-mipsel -M malta
     /// -kernel`; the console is this terminal (Ctrl-A X quits).
@@ -100,6 +87,26 @@ struct InitramfsArgs {
     add: Vec<String>,
 }
 
+/// Options of every subcommand that runs a Malta machine.
+#[derive(clap::Args)]
+struct MachineArgs {
+    /// Which execution tier runs guest code.
+    #[arg(long, value_enum, default_value = "auto")]
+    jit: Jit,
+    /// Guest RAM in MiB (the Malta map has room for 256 MiB below the I/O window).
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=256))]
+    memory: u32,
+    /// Stop after this many guest instructions (exit status 3).
+    #[arg(long)]
+    max_insns: Option<u64>,
+    /// Print execution counters to stderr at the end.
+    #[arg(long)]
+    stats: bool,
+    /// The emulated core.
+    #[arg(long, value_enum, default_value = "24Kc", ignore_case = true)]
+    cpu: CpuArg,
+}
+
 #[derive(clap::Args)]
 struct BootArgs {
     /// The kernel (an ELF vmlinux or vmlinuz for the Malta board).
@@ -114,41 +121,26 @@ struct BootArgs {
     /// The kernel command line.
     #[arg(long, default_value = "console=ttyS0")]
     append: String,
-    /// Guest RAM in MiB.
-    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=256))]
-    memory: u32,
     /// Time advances with executed instructions: two runs print the same.
     #[arg(long)]
     deterministic: bool,
-    /// Which execution tier runs guest code.
-    #[arg(long, value_enum, default_value = "auto")]
-    jit: Jit,
     /// Exit (status 1) instead of resetting when the guest reboots.
     #[arg(long)]
     no_reboot: bool,
-    /// Stop after this many guest instructions (exit status 3).
-    #[arg(long)]
-    max_insns: Option<u64>,
-    /// Print execution counters to stderr at the end.
-    #[arg(long)]
-    stats: bool,
-    /// The emulated core.
-    #[arg(long, value_enum, default_value = "24Kc", ignore_case = true)]
-    cpu: CpuArg,
+    #[command(flatten)]
+    m: MachineArgs,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { program, jit, memory, max_insns, stats, cpu } => {
-            match run(&program, jit, memory, max_insns, stats, model(cpu)) {
-                Ok(code) => code,
-                Err(msg) => {
-                    eprintln!("mipsjit: {msg}");
-                    ExitCode::from(2)
-                }
+        Command::Run { program, m } => match run(&program, m.jit, m.memory, m.max_insns, m.stats, model(m.cpu)) {
+            Ok(code) => code,
+            Err(msg) => {
+                eprintln!("mipsjit: {msg}");
+                ExitCode::from(2)
             }
-        }
+        },
         Command::User { jit, program, args } => {
             ExitCode::from(runtime::linux_user::run_program(&program, &args, tier(jit)))
         }
@@ -244,13 +236,13 @@ fn boot(a: &BootArgs) -> Result<ExitCode, String> {
     let initrd = a.initrd.as_deref().map(read_file).transpose()?;
     let kernel_name = a.kernel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let time = if a.deterministic { TimeMode::Deterministic } else { TimeMode::RealTime };
-    let cfg = VcpuConfig { jit: tier(a.jit), time, model: model(a.cpu), tlb_entries: a.tlb_entries as usize };
+    let cfg = VcpuConfig { jit: tier(a.m.jit), time, model: model(a.m.cpu), tlb_entries: a.tlb_entries as usize };
     let images =
         BootImages { kernel: &kernel, kernel_name: &kernel_name, initrd: initrd.as_deref(), cmdline: &a.append };
     let big_endian = elf_big_endian(&kernel).map_err(|e| format!("{}: {e}", a.kernel.display()))?;
-    let ram = a.memory as u64 * 1024 * 1024;
+    let ram = a.m.memory as u64 * 1024 * 1024;
     let input = console::start_input();
-    let mut budget = a.max_insns;
+    let mut budget = a.m.max_insns;
     loop {
         let console = Box::new(std::io::stdout());
         let rtc_base = match time {
@@ -274,7 +266,7 @@ fn boot(a: &BootArgs) -> Result<ExitCode, String> {
         let start = vcpu.icount();
         let exit = vcpu.run(budget);
         budget = budget.map(|b| b.saturating_sub(vcpu.icount() - start));
-        if a.stats {
+        if a.m.stats {
             eprintln!("mipsjit: {} instructions, {:?}", vcpu.icount(), vcpu.stats());
             print_exceptions(&vcpu.machine().cpu);
         }

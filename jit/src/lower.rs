@@ -738,6 +738,13 @@ impl<'b> Lower<'_, 'b> {
         self.b.switch_to_block(miss);
 
         let kind = size | if signed { LOAD_SIGNED } else { 0 };
+        self.load_miss(addr, kind, pcbd, idx, join)
+    }
+
+    /// A load's slow path, in the `miss` block the probe made: the helper
+    /// (value | status << 32), an exit unless it continued, then the value
+    /// to `join`, where the load's result is.
+    fn load_miss(&mut self, addr: Value, kind: u32, pcbd: u32, idx: usize, join: Block) -> Value {
         let args = [st(self.b), addr, self.iconst(pcbd), self.iconst(kind)];
         let r = self.call_helper(self.helpers.load, self.sigs.load, &args, I64);
         let status = self.b.ins().ushr_imm_s(r, 32);
@@ -763,16 +770,7 @@ impl<'b> Lower<'_, 'b> {
         }
         self.b.ins().jump(join, &[v.into()]);
         self.b.switch_to_block(miss);
-        let args = [st(self.b), addr, self.iconst(pcbd), self.iconst(4 | LOAD_WORD_OF)];
-        let r = self.call_helper(self.helpers.load, self.sigs.load, &args, I64);
-        let status = self.b.ins().ushr_imm_s(r, 32);
-        let status = self.b.ins().ireduce(I32, status);
-        self.exit_unless_continue(status, self.n - idx as i32 - 1);
-        let v = self.b.ins().ireduce(I32, r);
-        self.b.ins().jump(join, &[v.into()]);
-        self.b.seal_block(join);
-        self.b.switch_to_block(join);
-        self.b.block_params(join)[0]
+        self.load_miss(addr, 4 | LOAD_WORD_OF, pcbd, idx, join)
     }
 
     /// A `size`-byte store of `v` at `addr`.

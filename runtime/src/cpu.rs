@@ -557,7 +557,9 @@ impl Cpu {
     fn fill_soft_tlb(&mut self, addr: u32, host_page: *mut u8, writable: bool, mapped: bool) {
         let m = self.mode();
         self.soft_tlbs[m].fill(addr, host_page, writable);
-        if mapped {
+        // Past one per entry the list says nothing more: `flush_mapped`
+        // then flushes the whole soft-TLB, so it stops growing there.
+        if mapped && self.mapped_fills[m].len() < softmmu::SOFT_TLB_SIZE {
             self.mapped_fills[m].push(softmmu::soft_tlb::index(addr) as u16);
         }
     }

@@ -227,29 +227,33 @@ impl PicPair {
     }
 }
 
+/// The port writes of Linux's `init_8259A` (reference/malta-boot.md §3.6),
+/// ending with every line masked but the cascade; for tests here and in
+/// the board.
+#[cfg(test)]
+pub(crate) const LINUX_INIT: [(u16, u8); 13] = [
+    (0x21, 0xff),
+    (0xa1, 0xff),
+    (0x20, 0x11),
+    (0x21, 0x00),
+    (0x21, 0x04),
+    (0x21, 0x01),
+    (0xa0, 0x11),
+    (0xa1, 0x08),
+    (0xa1, 0x02),
+    (0xa1, 0x01),
+    (0x21, 0xff),
+    (0xa1, 0xff),
+    (0x21, 0xfb),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The sequence Linux's `init_8259A` writes (§3.6), ending with every
-    /// line masked but the cascade.
     fn kernel_init() -> PicPair {
         let mut p = PicPair::new();
-        for (port, v) in [
-            (0x21, 0xff),
-            (0xa1, 0xff),
-            (0x20, 0x11),
-            (0x21, 0x00),
-            (0x21, 0x04),
-            (0x21, 0x01),
-            (0xa0, 0x11),
-            (0xa1, 0x08),
-            (0xa1, 0x02),
-            (0xa1, 0x01),
-            (0x21, 0xff),
-            (0xa1, 0xff),
-            (0x21, 0xfb),
-        ] {
+        for (port, v) in LINUX_INIT {
             p.write_port(port, v);
         }
         p

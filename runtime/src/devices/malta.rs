@@ -282,22 +282,8 @@ mod tests {
     }
 
     fn init_8259(io: &mut MaltaIo) {
-        for (port, v) in [
-            (0x21, 0xff),
-            (0xa1, 0xff),
-            (0x20, 0x11),
-            (0x21, 0x00),
-            (0x21, 0x04),
-            (0x21, 0x01),
-            (0xa0, 0x11),
-            (0xa1, 0x08),
-            (0xa1, 0x02),
-            (0xa1, 0x01),
-            (0x21, 0xff),
-            (0xa1, 0xff),
-            (0x21, 0xfb),
-        ] {
-            outb(io, port, v);
+        for (port, v) in super::super::i8259::LINUX_INIT {
+            outb(io, port as u64, v);
         }
     }
 
