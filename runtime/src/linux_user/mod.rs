@@ -1,0 +1,239 @@
+//! User-mode emulation: runs a static o32 little-endian MIPS Linux program
+//! on this host, as `qemu-mipsel` does, translating its system calls.
+//!
+//! Guest virtual memory is kuseg mapped 1:1 onto 2 GiB of guest physical
+//! RAM (see [`Cpu::linux_user`]); pages the guest never mapped read as
+//! zero. Guest file descriptors are host file descriptors.
+
+use crate::cp0::status;
+use crate::cpu::{Cpu, CpuModel, UserException};
+use crate::exception::ExcCode;
+use crate::machine::{Exit, JitMode, Machine};
+use softmmu::PhysMap;
+use std::collections::HashSet;
+use std::ffi::{CString, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+mod elf;
+mod syscalls;
+
+use elf::load;
+use syscalls::mips_errno;
+
+/// Guest memory: kuseg, 2 GiB.
+const MEM_SIZE: u64 = 0x8000_0000;
+/// Top of the initial stack (just below the highest user page Linux uses).
+const STACK_TOP: u32 = 0x7fff_0000;
+/// Room reserved for the stack below [`STACK_TOP`].
+const STACK_SIZE: u32 = 8 << 20;
+/// `mmap` allocates downwards from here.
+const MMAP_TOP: u32 = STACK_TOP - STACK_SIZE - 0x1_0000;
+const PAGE: u32 = 4096;
+/// Host buffer size for bulk copies into guest memory.
+const CHUNK: usize = 1 << 20;
+
+// Auxiliary vector types.
+const AT_NULL: u32 = 0;
+const AT_PHDR: u32 = 3;
+const AT_PHENT: u32 = 4;
+const AT_PHNUM: u32 = 5;
+const AT_PAGESZ: u32 = 6;
+const AT_ENTRY: u32 = 9;
+const AT_UID: u32 = 11;
+const AT_EUID: u32 = 12;
+const AT_GID: u32 = 13;
+const AT_EGID: u32 = 14;
+const AT_HWCAP: u32 = 16;
+const AT_CLKTCK: u32 = 17;
+const AT_SECURE: u32 = 23;
+const AT_RANDOM: u32 = 25;
+
+// MIPS errno values used directly.
+const EPERM: i32 = 1;
+const ENOENT: i32 = 2;
+const EBADF: i32 = 9;
+const ENOMEM: i32 = 12;
+const EFAULT: i32 = 14;
+const EINVAL: i32 = 22;
+const ENOTTY: i32 = 25;
+const ERANGE: i32 = 34;
+const ENOSYS: i32 = 89;
+
+/// Runs `program` with arguments `args`; returns the exit status (the
+/// guest's, or 128 + signal when it dies of a fault, or 2 when it cannot
+/// start).
+pub fn run_program(program: &Path, args: &[OsString], mode: JitMode) -> u8 {
+    match start(program, args, mode) {
+        Ok(mut p) => p.run(),
+        Err(msg) => {
+            eprintln!("mipsjit: {}: {msg}", program.display());
+            2
+        }
+    }
+}
+
+fn start(program: &Path, args: &[OsString], mode: JitMode) -> Result<Process, String> {
+    let bytes = std::fs::read(program).map_err(|e| e.to_string())?;
+    let mut phys = PhysMap::default();
+    phys.add_ram(0, MEM_SIZE as usize, true).map_err(|e| e.to_string())?;
+    let image = load(&bytes, &mut phys)?;
+    let mut cpu = Cpu::with_model(phys, false, CpuModel::Mips24Kf);
+    cpu.linux_user = true;
+    cpu.cp0.status = status::KSU_USER | status::CU1;
+    cpu.cp0.config3 |= 1 << 13; // ULRI
+    cpu.cp0.hwrena |= 1 << 29;
+    let mut p = Process {
+        machine: Machine::new(cpu, mode).map_err(|e| e.to_string())?,
+        brk_start: image.end.next_multiple_of(PAGE),
+        brk: image.end.next_multiple_of(PAGE),
+        mmap_next: MMAP_TOP,
+        exe: std::fs::canonicalize(program).unwrap_or_else(|_| program.to_path_buf()),
+        warned: HashSet::new(),
+    };
+    let mut argv: Vec<Vec<u8>> = vec![program.as_os_str().as_bytes().to_vec()];
+    argv.extend(args.iter().map(|a| a.as_bytes().to_vec()));
+    let env: Vec<Vec<u8>> = std::env::vars_os()
+        .map(|(k, v)| {
+            let mut e = k.as_bytes().to_vec();
+            e.push(b'=');
+            e.extend_from_slice(v.as_bytes());
+            e
+        })
+        .collect();
+    let sp = p.setup_stack(&argv, &env, &image).ok_or("the arguments do not fit on the stack")?;
+    let cpu = &mut *p.machine.cpu;
+    cpu.s.gpr[29] = sp;
+    cpu.s.pc = image.entry;
+    cpu.s.gpr[25] = image.entry;
+    Ok(p)
+}
+
+/// A running guest process.
+struct Process {
+    machine: Machine,
+    brk_start: u32,
+    brk: u32,
+    mmap_next: u32,
+    exe: std::path::PathBuf,
+    warned: HashSet<u32>,
+}
+
+/// The result of a system call: a value, or a (MIPS) errno.
+type SysResult = Result<u32, i32>;
+
+impl Process {
+    fn phys(&mut self) -> &mut PhysMap {
+        &mut self.machine.cpu.phys
+    }
+
+    fn in_user(addr: u32, len: usize) -> bool {
+        (addr as u64) + (len as u64) <= MEM_SIZE
+    }
+
+    fn read_mem(&self, addr: u32, len: usize) -> Result<Vec<u8>, i32> {
+        if !Self::in_user(addr, len) {
+            return Err(EFAULT);
+        }
+        let mut v = vec![0; len];
+        self.machine.cpu.phys.read_bytes(addr as u64, &mut v).map_err(|_| EFAULT)?;
+        Ok(v)
+    }
+
+    fn write_mem(&mut self, addr: u32, data: &[u8]) -> Result<(), i32> {
+        if !Self::in_user(addr, data.len()) {
+            return Err(EFAULT);
+        }
+        self.phys().write_bytes(addr as u64, data).map_err(|_| EFAULT)?;
+        // Translated code from the written pages is stale now.
+        let cpu = &mut *self.machine.cpu;
+        if !data.is_empty() && !cpu.code_pages.is_empty() {
+            for page in addr >> 12..=(addr + (data.len() as u32 - 1)) >> 12 {
+                if cpu.code_pages.remove(&page).is_some() {
+                    cpu.dirty_code_pages.push(page);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn read_u32(&self, addr: u32) -> Result<u32, i32> {
+        let b = self.read_mem(addr, 4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn write_u32(&mut self, addr: u32, v: u32) -> Result<(), i32> {
+        self.write_mem(addr, &v.to_le_bytes())
+    }
+
+    /// A NUL-terminated guest string (at most 4096 bytes).
+    fn read_cstr(&self, addr: u32) -> Result<CString, i32> {
+        let mut out = Vec::new();
+        let mut a = addr;
+        while out.len() < 4096 {
+            let b = self.read_mem(a, 1)?[0];
+            if b == 0 {
+                return CString::new(out).map_err(|_| EFAULT);
+            }
+            out.push(b);
+            a = a.wrapping_add(1);
+        }
+        Err(mips_errno(libc::ENAMETOOLONG))
+    }
+}
+
+impl Process {
+    /// Runs the guest to its end; returns the exit status.
+    fn run(&mut self) -> u8 {
+        loop {
+            match self.machine.run(None) {
+                Exit::GuestException => {}
+                other => {
+                    eprintln!("mipsjit: unexpected stop: {other:?}");
+                    return 1;
+                }
+            }
+            let Some(e) = self.machine.cpu.user_exception.take() else { continue };
+            if e.code == ExcCode::Sys && !e.bd {
+                if let Some(status) = self.syscall(e.pc) {
+                    return status;
+                }
+                continue;
+            }
+            return self.die(e);
+        }
+    }
+
+    /// The guest dies of a fault: one line naming the signal, 128 + signal.
+    fn die(&self, e: UserException) -> u8 {
+        let (sig, name) = match e.code {
+            ExcCode::AdEL | ExcCode::AdES | ExcCode::TlbL | ExcCode::TlbS | ExcCode::Mod => (11, "Segmentation fault"),
+            ExcCode::Ibe | ExcCode::Dbe => (10, "Bus error"),
+            ExcCode::Ri | ExcCode::CpU => (4, "Illegal instruction"),
+            // Codes 6 and 7 (overflow, divide by zero: gcc's `teq rt, $0, 7`)
+            // are arithmetic errors, as Linux reports them.
+            ExcCode::Bp | ExcCode::Tr if matches!(self.trap_code(e), Some(6 | 7)) => (8, "Floating point exception"),
+            ExcCode::Bp | ExcCode::Tr | ExcCode::Sys => (5, "Trace/breakpoint trap"),
+            ExcCode::Ov | ExcCode::Fpe => (8, "Floating point exception"),
+            _ => (6, "Aborted"),
+        };
+        let addr = e.bad_vaddr.map(|a| format!(" address {a:#010x}")).unwrap_or_default();
+        eprintln!(
+            "mipsjit: guest killed by signal {sig} ({name}): {:?} at pc {:#010x}{}{addr}",
+            e.code,
+            e.pc,
+            if e.bd { " (delay slot)" } else { "" }
+        );
+        128 + sig
+    }
+
+    /// The code field of the `break` or trap instruction that raised `e`.
+    fn trap_code(&self, e: UserException) -> Option<u32> {
+        let w = self.read_u32(e.pc).ok()?;
+        match (w >> 26, w & 0x3f) {
+            (0, 0x0d) => Some((w >> 16) & 0x3ff),
+            (0, 0x30..=0x36) => Some((w >> 6) & 0x3ff),
+            _ => None,
+        }
+    }
+}
