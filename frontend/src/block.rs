@@ -21,6 +21,33 @@ impl GuestBlock {
     pub fn end(&self) -> u32 {
         self.start.wrapping_add(4 * self.insns.len() as u32)
     }
+
+    /// Where control can go after the block, as far as its code says
+    /// without running it: the target of a branch or jump with a constant
+    /// target, and the fall-through. None for register jumps, for a block
+    /// that ends on an instruction returning to the dispatcher (`syscall`,
+    /// `eret`, some `mtc0`), or for a branch whose delay slot was left out.
+    pub fn successors(&self) -> [Option<u32>; 2] {
+        use crate::Op;
+        let n = self.insns.len();
+        let last = match self.insns.last() {
+            Some(&i) => i,
+            None => return [None, None],
+        };
+        if !last.has_delay_slot() && n >= 2 && self.insns[n - 2].has_delay_slot() {
+            let (branch, pc) = (self.insns[n - 2], self.start.wrapping_add(4 * (n as u32 - 2)));
+            let fall = pc.wrapping_add(8);
+            return match branch.op {
+                Op::J | Op::Jal => [Some(branch.jump_target(pc)), None],
+                Op::Jr | Op::Jalr => [None, None],
+                _ => [Some(branch.branch_target(pc)), Some(fall)],
+            };
+        }
+        if last.has_delay_slot() || last.ends_block() {
+            return [None, None];
+        }
+        [Some(self.end()), None]
+    }
 }
 
 /// Scans the block at `start`, fetching words with `fetch`.

@@ -65,6 +65,12 @@ pub struct JitState {
     /// generation empties the cache at once (a TLB write or an ASID change
     /// remaps user code).
     pub jump_generation: u64,
+    /// The arguments of a helper call after the state pointer, written by
+    /// translated code before it calls a helper's shim. Passing them in
+    /// memory keeps the slow paths free of fixed-register constraints, which
+    /// would otherwise make the register allocator spill values of the fast
+    /// path around them.
+    pub helper_args: [u32; 4],
 }
 
 /// log2 of the number of [`JumpCacheEntry`]s in a jump cache.
@@ -100,6 +106,7 @@ impl Default for JitState {
             helper_ret: 0,
             pending: 0,
             jump_generation: 0,
+            helper_args: [0; 4],
         }
     }
 }
@@ -131,6 +138,10 @@ pub mod offsets {
     pub const PENDING: i32 = offset_of!(JitState, pending) as i32;
     /// Offset of `jump_generation`.
     pub const JUMP_GENERATION: i32 = offset_of!(JitState, jump_generation) as i32;
+    /// Offset of `helper_args[i]`.
+    pub const fn helper_arg(i: usize) -> i32 {
+        (offset_of!(JitState, helper_args) + 4 * i) as i32
+    }
     /// Offset of [`JumpCacheEntry::tag`].
     pub const JUMP_TAG: i32 = offset_of!(JumpCacheEntry, tag) as i32;
     /// Offset of [`JumpCacheEntry::code`].

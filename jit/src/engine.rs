@@ -9,7 +9,7 @@
 use crate::abi::{Helpers, JitState, offsets};
 use crate::code_memory::CodeArena;
 use crate::lower::{
-    EXEC_PARAMS, LOAD_PARAMS, RAISE_PARAMS, STORE_PARAMS, Shims, block_signature, helper_signature, lower_block,
+    EXEC_PARAMS, LOAD_PARAMS, RAISE_PARAMS, STORE_PARAMS, Shims, block_signature, helper_signature, lower_region,
 };
 use cranelift_codegen::Context;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Signature, UserFuncName, types};
@@ -27,6 +27,22 @@ use std::thread::JoinHandle;
 
 /// Address space reserved for translated code.
 const CODE_ARENA_BYTES: usize = 1 << 30;
+
+/// What translated code may assume about the guest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GuestConfig {
+    /// The guest's byte order.
+    pub big_endian: bool,
+    /// User-mode emulation: kuseg (guest addresses below 2 GiB) is host
+    /// memory starting at this address, the same for every page, and
+    /// nothing else is reachable. Loads and stores then check only the
+    /// top bit and alignment and go straight to `base + addr`, with no
+    /// soft-TLB probe. Stores skip the soft-TLB's write protection of
+    /// pages holding code, so code is only re-translated when the guest
+    /// flushes the instruction cache (`cacheflush`, `synci`), which MIPS
+    /// requires of it anyway.
+    pub flat_user_base: Option<usize>,
+}
 
 /// Address of a compiled block's code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,7 +76,7 @@ pub enum JitError {
 
 struct Request {
     id: u64,
-    block: GuestBlock,
+    region: Vec<GuestBlock>,
     slots: usize,
 }
 
@@ -114,7 +130,7 @@ struct Compiler {
     ctx: Context,
     fctx: FunctionBuilderContext,
     helpers: Shims,
-    big_endian: bool,
+    guest: GuestConfig,
     /// `MIPSJIT_DUMP` set: print each block's guest code and host code.
     dump: bool,
     /// `MIPSJIT_PERF_MAP` set: /tmp/perf-PID.map, naming each block by its
@@ -123,7 +139,7 @@ struct Compiler {
 }
 
 impl Compiler {
-    fn new(helpers: Helpers, big_endian: bool) -> Result<Self, JitError> {
+    fn new(helpers: Helpers, guest: GuestConfig) -> Result<Self, JitError> {
         let mut builder = JITBuilder::with_isa(isa()?, default_libcall_names());
         let host = |e: &dyn std::fmt::Display| JitError::Host(e.to_string());
         if cfg!(target_arch = "x86_64") {
@@ -138,7 +154,7 @@ impl Compiler {
             .and_then(|_| std::fs::File::create(format!("/tmp/perf-{}.map", std::process::id())).ok());
         let fctx = FunctionBuilderContext::new();
         let shims = Shims { load: 0, store: 0, exec: 0, raise: 0, cp0: helpers.cp0 };
-        let mut c = Self { ctx: module.make_context(), module, fctx, helpers: shims, big_endian, dump, perf_map };
+        let mut c = Self { ctx: module.make_context(), module, fctx, helpers: shims, guest, dump, perf_map };
         c.helpers = Shims {
             load: c.shim(helpers.load as usize, LOAD_PARAMS, types::I64)?.addr(),
             store: c.shim(helpers.store as usize, STORE_PARAMS, types::I32)?.addr(),
@@ -149,20 +165,27 @@ impl Compiler {
         Ok(c)
     }
 
-    /// A `preserve_all` function that calls the host helper at `helper`
-    /// (system_v, returning `ret`) and stores its result in
-    /// `JitState::helper_ret`. Translated code calls helpers through these,
-    /// so no register of the block is clobbered by a slow path.
+    /// A `preserve_all` function without parameters that calls the host
+    /// helper at `helper` (system_v, taking the state pointer and then
+    /// `params[1..]` from `JitState::helper_args`, returning `ret`) and
+    /// stores its result in `JitState::helper_ret`. Translated code calls
+    /// helpers through these, so no register of the block is clobbered or
+    /// pinned by a slow path.
     fn shim(&mut self, helper: usize, params: &[types::Type], ret: types::Type) -> Result<CompiledCode, JitError> {
-        self.build_stub(helper_signature(CallConv::PreserveAll, params, None), |b, args| {
+        self.build_stub(helper_signature(CallConv::PreserveAll, &[], None), |b, _| {
             let sig = b.import_signature(helper_signature(CallConv::SystemV, params, Some(ret)));
+            let state = b.ins().get_pinned_reg(types::I64);
+            let mut args = vec![state];
+            for (i, &t) in params.iter().enumerate().skip(1) {
+                args.push(b.ins().load(t, MemFlagsData::trusted(), state, offsets::helper_arg(i - 1)));
+            }
             let f = b.ins().iconst(types::I64, helper as i64);
-            let call = b.ins().call_indirect(sig, f, args);
+            let call = b.ins().call_indirect(sig, f, &args);
             let mut r = b.inst_results(call)[0];
             if ret != types::I64 {
                 r = b.ins().uextend(types::I64, r);
             }
-            b.ins().store(MemFlagsData::trusted(), r, args[0], offsets::HELPER_RET);
+            b.ins().store(MemFlagsData::trusted(), r, state, offsets::HELPER_RET);
             b.ins().return_(&[]);
         })
     }
@@ -225,26 +248,32 @@ impl Compiler {
         })
     }
 
-    fn compile(&mut self, g: &GuestBlock, slots: usize) -> Result<CompiledCode, JitError> {
+    fn compile(&mut self, region: &[GuestBlock], slots: usize) -> Result<CompiledCode, JitError> {
+        let start = region.first().map_or(0, |g| g.start);
+        if region.is_empty() || region.iter().any(|g| !crate::compilable(g)) {
+            return Err(JitError::Compile { pc: start, msg: "not a compilable region".into() });
+        }
         self.ctx.func.signature = block_signature();
-        self.ctx.func.name = UserFuncName::user(0, g.start);
+        self.ctx.func.name = UserFuncName::user(0, start);
         if self.dump {
-            for (k, i) in g.insns.iter().enumerate() {
-                let pc = g.start.wrapping_add(4 * k as u32);
-                eprintln!("{pc:08x}: {}", frontend::disasm(*i, pc));
+            for g in region {
+                for (k, i) in g.insns.iter().enumerate() {
+                    let pc = g.start.wrapping_add(4 * k as u32);
+                    eprintln!("{pc:08x}: {}", frontend::disasm(*i, pc));
+                }
             }
         }
         let cfg = self.module.target_config();
         let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-        lower_block(&mut b, g, &self.helpers, self.big_endian, slots);
+        lower_region(&mut b, region, &self.helpers, self.guest, slots);
         b.finalize(cfg);
-        self.finish(g.start)
+        self.finish(start)
     }
 }
 
 impl Jit {
-    /// Starts the compiler thread for a guest of the given byte order.
-    pub fn new(helpers: Helpers, big_endian: bool) -> Result<Self, JitError> {
+    /// Starts the compiler thread for the guest `guest` describes.
+    pub fn new(helpers: Helpers, guest: GuestConfig) -> Result<Self, JitError> {
         let (tx, requests) = channel::<Request>();
         let (replies, rx) = channel::<Reply>();
         let (ready_tx, ready) = channel();
@@ -253,7 +282,7 @@ impl Jit {
         let worker = std::thread::Builder::new()
             .name("mipsjit-compiler".into())
             .spawn(move || {
-                let mut c = match Compiler::new(helpers, big_endian) {
+                let mut c = match Compiler::new(helpers, guest) {
                     Ok(c) => c,
                     Err(e) => return drop(ready_tx.send(Err(e))),
                 };
@@ -261,7 +290,7 @@ impl Jit {
                     return;
                 }
                 for r in requests {
-                    if replies.send((r.id, c.compile(&r.block, r.slots))).is_err() {
+                    if replies.send((r.id, c.compile(&r.region, r.slots))).is_err() {
                         return;
                     }
                     done_worker.fetch_add(1, Ordering::Release);
@@ -280,9 +309,23 @@ impl Jit {
     /// `slots`, which must stay put until the reply is consumed and for as
     /// long as the code may run. Returns the request id.
     pub fn submit(&mut self, block: &GuestBlock, slots: &mut [usize; 2]) -> Result<u64, JitError> {
+        self.submit_region(std::slice::from_ref(block), slots)
+    }
+
+    /// Queues a region for compilation as one function entered at
+    /// `region[0]`: jumps between its blocks stay in the function. The
+    /// blocks must be on one page (so that one mapping covers them all).
+    /// Block `j` exits through `slots[2j]` and `slots[2j + 1]`, which must
+    /// stay put as for [`submit`](Self::submit).
+    pub fn submit_region(&mut self, region: &[GuestBlock], slots: &mut [usize]) -> Result<u64, JitError> {
+        let page = region.first().map(|g| g.start >> 12);
+        if slots.len() < 2 * region.len() || region.iter().any(|g| Some(g.start >> 12) != page) {
+            let pc = region.first().map_or(0, |g| g.start);
+            return Err(JitError::Compile { pc, msg: "a region needs one page and two exit slots per block".into() });
+        }
         let id = self.next_id;
         self.next_id += 1;
-        let req = Request { id, block: block.clone(), slots: slots.as_mut_ptr() as usize };
+        let req = Request { id, region: region.to_vec(), slots: slots.as_mut_ptr() as usize };
         self.tx.as_ref().ok_or(JitError::ThreadGone)?.send(req).map_err(|_| JitError::ThreadGone)?;
         Ok(id)
     }
@@ -305,7 +348,13 @@ impl Jit {
 
     /// Compiles `block` and waits for the result.
     pub fn compile(&mut self, block: &GuestBlock, slots: &mut [usize; 2]) -> Result<CompiledCode, JitError> {
-        let id = self.submit(block, slots)?;
+        self.compile_region(std::slice::from_ref(block), slots)
+    }
+
+    /// Compiles a region (see [`submit_region`](Self::submit_region)) and
+    /// waits for the result.
+    pub fn compile_region(&mut self, region: &[GuestBlock], slots: &mut [usize]) -> Result<CompiledCode, JitError> {
+        let id = self.submit_region(region, slots)?;
         loop {
             let (rid, r) = self.rx.recv().map_err(|_| JitError::ThreadGone)?;
             self.taken += 1;

@@ -14,5 +14,5 @@ mod engine;
 mod lower;
 mod lower_ops;
 
-pub use engine::{CompiledCode, Jit, JitError, Reply};
+pub use engine::{CompiledCode, GuestConfig, Jit, JitError, Reply};
 pub use lower::compilable;

@@ -81,6 +81,8 @@ pub(crate) struct Lower<'a, 'b> {
     helpers: &'a Shims,
     sigs: Sigs,
     big_endian: bool,
+    /// [`GuestConfig::flat_user_base`](crate::GuestConfig::flat_user_base).
+    flat: Option<usize>,
     /// Guest registers (32 GPRs, HI, LO) as SSA variables: loaded on block
     /// entry, written back only when control leaves the function.
     vars: [Variable; 34],
@@ -107,10 +109,20 @@ pub(crate) struct Lower<'a, 'b> {
     pending_entry: Option<Value>,
     /// Instructions in the block (the budget charged on entry).
     n: i32,
-    /// Exit slots of this block: `[taken or fall-through, not taken]`.
+    /// Exit slots of the function: two per guest block, `[taken or
+    /// fall-through, not taken]`.
     slots: usize,
-    /// Guest address of the block.
+    /// The exit slots of the guest block being lowered: `2 * its index`.
+    slot_base: usize,
+    /// Guest address of the block being lowered.
     start: u32,
+    /// The guest blocks of the function (a region when more than one):
+    /// start address, instruction count, and the IR block of the body.
+    region: Vec<(u32, i32, Block)>,
+    /// In a region, every register any of its instructions may write
+    /// (a superset): control can reach a block from several others, so
+    /// the entry loads these, and every exit and `exec` call stores them.
+    region_writes: u64,
     /// Instructions from the one being lowered to the block's end: what a
     /// helper call stores in `JitState::pending`.
     pending: i32,
@@ -141,14 +153,18 @@ fn flags() -> MemFlagsData {
     MemFlagsData::trusted()
 }
 
-/// Builds the body of `func` (whose builder is `b`) for guest block `g`.
-pub(crate) fn lower_block(
+/// Builds the body of `func` (whose builder is `b`) for the guest blocks
+/// `region`: its entry is `region[0]`, and direct jumps between its blocks
+/// stay inside the function (each block still charges the budget when
+/// entered). Guest block `j` uses exit slots `2j` and `2j + 1` at `slots`.
+pub(crate) fn lower_region(
     b: &mut FunctionBuilder<'_>,
-    g: &GuestBlock,
+    region: &[GuestBlock],
     helpers: &Shims,
-    big_endian: bool,
+    guest: crate::GuestConfig,
     slots: usize,
 ) {
+    let g = &region[0];
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
@@ -171,33 +187,54 @@ pub(crate) fn lower_block(
     let r = b.ins().iconst(I32, ExitReason::Budget as i64);
     b.ins().return_(&[r]);
     let vars = std::array::from_fn(|_| b.declare_var(I32));
-    b.switch_to_block(body);
+    let mut bodies = vec![(g.start, n, body)];
+    for r in &region[1..] {
+        bodies.push((r.start, r.insns.len() as i32, b.create_block()));
+    }
+    let region_writes = if region.len() > 1 {
+        region.iter().flat_map(|r| r.insns.iter()).fold(0, |m, &i| m | written_registers(i))
+    } else {
+        0
+    };
 
     let mut l = Lower {
         b,
         helpers,
         sigs,
-        big_endian,
+        big_endian: guest.big_endian,
+        flat: guest.flat_user_base,
         vars,
         read: 0,
         dirty: 0,
         exits: Vec::new(),
         chains: Vec::new(),
-        looped: false,
         charge,
         charged: left,
         exec_seen: false,
         pending_entry: None,
         n,
         slots,
+        slot_base: 0,
         start: g.start,
+        region: bodies,
+        region_writes,
+        looped: region.len() > 1,
         body,
         pending: n,
     };
-    l.lower_insns(g);
+    for (j, r) in region.iter().enumerate() {
+        let (start, n, body) = l.region[j];
+        (l.start, l.n, l.body, l.pending, l.slot_base) = (start, n, body, n, 2 * j);
+        l.b.switch_to_block(body);
+        l.lower_insns(r);
+    }
     l.finish();
-    // Sealed last: a loop back to the block's own start jumps here.
-    l.b.seal_block(body);
+    // Sealed last: jumps between the region's blocks (or a loop back to the
+    // block's own start) go here.
+    for j in 0..l.region.len() {
+        let body = l.region[j].2;
+        l.b.seal_block(body);
+    }
 }
 
 /// The registers an instruction may touch, by its encoding format (a
@@ -219,15 +256,36 @@ fn touched_registers(i: Insn) -> u64 {
     m & !1
 }
 
+/// The registers an instruction may write (same bits as
+/// [`touched_registers`]), exactly for the common instructions and as
+/// [`touched_registers`] for the rest: what a region's exits store.
+fn written_registers(i: Insn) -> u64 {
+    let (rt, rd) = (1u64 << i.rt(), 1u64 << i.rd());
+    let hilo = 3u64 << 32;
+    let m = match i.op {
+        Op::Sll | Op::Srl | Op::Rotr | Op::Sra | Op::Sllv | Op::Srlv | Op::Rotrv | Op::Srav => rd,
+        Op::Movz | Op::Movn | Op::Movci | Op::Mfhi | Op::Mflo | Op::Jalr => rd,
+        Op::Add | Op::Addu | Op::Sub | Op::Subu | Op::And | Op::Or | Op::Xor | Op::Nor | Op::Slt | Op::Sltu => rd,
+        Op::Mul | Op::Clz | Op::Clo | Op::Wsbh | Op::Seb | Op::Seh => rd,
+        Op::Mthi | Op::Mtlo | Op::Mult | Op::Multu | Op::Div | Op::Divu => hilo,
+        Op::Madd | Op::Maddu | Op::Msub | Op::Msubu => hilo,
+        Op::Addi | Op::Addiu | Op::Slti | Op::Sltiu | Op::Andi | Op::Ori | Op::Xori | Op::Lui => rt,
+        Op::Lb | Op::Lh | Op::Lwl | Op::Lw | Op::Lbu | Op::Lhu | Op::Lwr | Op::Ll | Op::Sc => rt,
+        Op::Ext | Op::Ins | Op::Rdhwr | Op::Mfc0 | Op::Mfc1 | Op::Mfhc1 | Op::Cfc1 | Op::Di | Op::Ei => rt,
+        Op::Jal | Op::Bltzal | Op::Bgezal | Op::Bltzall | Op::Bgezall => 1 << 31,
+        Op::Jr | Op::J | Op::Beq | Op::Bne | Op::Blez | Op::Bgtz | Op::Beql | Op::Bnel | Op::Blezl | Op::Bgtzl => 0,
+        Op::Bltz | Op::Bgez | Op::Bltzl | Op::Bgezl | Op::Bc1f | Op::Bc1t | Op::Bc1fl | Op::Bc1tl => 0,
+        Op::Sb | Op::Sh | Op::Sw | Op::Swl | Op::Swr | Op::Sync | Op::Pref | Op::Cache | Op::Synci => 0,
+        Op::Lwc1 | Op::Ldc1 | Op::Swc1 | Op::Sdc1 | Op::Mtc1 | Op::Mthc1 | Op::Ctc1 | Op::Mtc0 => 0,
+        _ => return touched_registers(i),
+    };
+    m & !1
+}
+
 fn import_signatures(b: &mut FunctionBuilder<'_>) -> Sigs {
-    let mut sig = |params: &[Type]| b.import_signature(helper_signature(CallConv::PreserveAll, params, None));
-    Sigs {
-        load: sig(LOAD_PARAMS),
-        store: sig(STORE_PARAMS),
-        exec: sig(EXEC_PARAMS),
-        raise: sig(RAISE_PARAMS),
-        block: b.import_signature(block_signature()),
-    }
+    // Shims take their arguments from `JitState::helper_args`.
+    let shim = b.import_signature(helper_signature(CallConv::PreserveAll, &[], None));
+    Sigs { load: shim, store: shim, exec: shim, raise: shim, block: b.import_signature(block_signature()) }
 }
 
 impl<'b> Lower<'_, 'b> {
@@ -237,7 +295,12 @@ impl<'b> Lower<'_, 'b> {
         if r == 0 {
             return self.b.ins().iconst(I32, 0);
         }
-        self.read |= 1 << r;
+        // Read before any write in the block: the entry must load it. (The
+        // lowering is one straight path with side exits, so a write earlier
+        // on it dominates every later read.)
+        if self.dirty & (1 << r) == 0 {
+            self.read |= 1 << r;
+        }
         self.b.use_var(self.vars[r])
     }
 
@@ -272,7 +335,8 @@ impl<'b> Lower<'_, 'b> {
     /// The exit block in `list` that stores back the registers written so
     /// far, made with `params` on first use.
     fn exit_for(&mut self, chains: bool, params: &[Type]) -> Block {
-        let dirty = self.dirty;
+        // In a region every exit stores the same registers.
+        let dirty = if self.region_writes != 0 { self.region_writes } else { self.dirty };
         let list = if chains { &self.chains } else { &self.exits };
         if let Some(&(_, b)) = list.iter().find(|(m, _)| *m == dirty) {
             return b;
@@ -307,7 +371,7 @@ impl<'b> Lower<'_, 'b> {
     /// the next, so exits store everything the block writes and the entry
     /// loads it.
     fn finish(&mut self) {
-        let always = if self.looped { self.dirty } else { 0 };
+        let always = if self.looped { self.dirty | self.region_writes } else { 0 };
         for (mask, exit) in std::mem::take(&mut self.exits) {
             self.b.seal_block(exit);
             self.b.switch_to_block(exit);
@@ -333,7 +397,8 @@ impl<'b> Lower<'_, 'b> {
             let v = self.b.ins().load(I32, flags(), state, reg_offset(r));
             self.b.def_var(self.vars[r], v);
         }
-        self.b.ins().jump(self.body, &[]);
+        let entry_body = self.region[0].2;
+        self.b.ins().jump(entry_body, &[]);
     }
 
     fn leave_with(&mut self, reason: ExitReason, refund: i32) {
@@ -386,25 +451,27 @@ impl<'b> Lower<'_, 'b> {
         self.b.ins().store(flags(), budget, state, offsets::BUDGET);
     }
 
-    /// A branch back to the block's own start (a tight loop): charge the
-    /// budget as a new entry would and jump to the body, with no tail call
-    /// and no frame setup. Registers stay in their variables.
-    fn loop_to_start(&mut self) {
+    /// A jump to the start of guest block `j` of this function (a tight
+    /// loop, or an edge inside a region): charge the budget as a new entry
+    /// would and jump to its body, with no tail call and no frame setup.
+    /// Registers stay in their variables.
+    fn enter_block(&mut self, j: usize) {
         self.looped = true;
+        let (start, n, body) = self.region[j];
         let state = st(self.b);
         let budget = self.b.ins().load(I32, flags(), state, offsets::BUDGET);
-        let left = self.b.ins().iadd_imm_s(budget, -(self.n as i64));
+        let left = self.b.ins().iadd_imm_s(budget, -(n as i64));
         let spent = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, left, 0);
         let (out, again) = self.split(spent);
         self.b.switch_to_block(out);
-        let pc = self.iconst(self.start);
+        let pc = self.iconst(start);
         let state = st(self.b);
         self.b.ins().store(flags(), pc, state, offsets::PC);
         self.leave_with(ExitReason::Budget, 0);
         self.b.switch_to_block(again);
         let state = st(self.b);
         self.b.ins().store(flags(), left, state, offsets::BUDGET);
-        self.b.ins().jump(self.body, &[]);
+        self.b.ins().jump(body, &[]);
     }
 
     /// Leaves to the register value `pc` (jr, jalr): a tail call through the
@@ -441,8 +508,15 @@ impl<'b> Lower<'_, 'b> {
     /// into the successor if the runtime has linked it, else back to the
     /// dispatcher with [`ExitReason::ChainMiss`].
     fn exit_direct(&mut self, target: u32, slot: usize, refund: i32) {
-        if target == self.start && refund == 0 && !self.exec_seen {
-            return self.loop_to_start();
+        if self.region_writes != 0 {
+            // In a region, `exec` calls store every register the region may
+            // write, so any edge between its blocks can stay inside.
+            if let Some(j) = self.region.iter().position(|r| r.0 == target) {
+                self.refund_now(refund);
+                return self.enter_block(j);
+            }
+        } else if target == self.start && refund == 0 && !self.exec_seen {
+            return self.enter_block(0);
         }
         let mapped = |a: u32| a >> 30 != 2;
         if mapped(target) && target >> 12 != self.start >> 12 {
@@ -454,7 +528,7 @@ impl<'b> Lower<'_, 'b> {
             return self.exit_indirect(pc, refund);
         }
         self.refund_now(refund);
-        let slot_addr = self.b.ins().iconst(I64, (self.slots + 8 * slot) as i64);
+        let slot_addr = self.b.ins().iconst(I64, (self.slots + 8 * (self.slot_base + slot)) as i64);
         let code = self.b.ins().load(I64, flags(), slot_addr, 0);
         let (chain, miss) = self.split(code);
         self.b.switch_to_block(chain);
@@ -496,8 +570,13 @@ impl<'b> Lower<'_, 'b> {
         let pending = self.iconst(self.pending as u32);
         let state = st(self.b);
         self.b.ins().store(flags(), pending, state, offsets::PENDING);
+        // args[0] is the state pointer, which the shim has in the pinned register.
+        for (i, &a) in args.iter().enumerate().skip(1) {
+            let state = st(self.b);
+            self.b.ins().store(flags(), a, state, offsets::helper_arg(i - 1));
+        }
         let f = self.b.ins().iconst(I64, shim as i64);
-        self.b.ins().call_indirect(sig, f, args);
+        self.b.ins().call_indirect(sig, f, &[]);
         let state = st(self.b);
         self.b.ins().load(ty, flags(), state, offsets::HELPER_RET)
     }
@@ -506,7 +585,7 @@ impl<'b> Lower<'_, 'b> {
         // The interpreter reads and writes registers in the state.
         self.exec_seen = true;
         self.pending = self.n - idx as i32;
-        self.flush(self.dirty);
+        self.flush(self.dirty | self.region_writes);
         let args = [st(self.b), self.iconst(insn.word), self.iconst(pcbd)];
         let status = self.call_helper(self.helpers.exec, self.sigs.exec, &args, I32);
         self.exit_unless_continue(status, self.n - idx as i32 - 1);
@@ -630,7 +709,7 @@ impl<'b> Lower<'_, 'b> {
     /// with the branch not retired.
     fn fpu_branch_condition(&mut self, insn: Insn, pc: u32, idx: usize) -> Value {
         self.exec_seen = true;
-        self.flush(self.dirty);
+        self.flush(self.dirty | self.region_writes);
         let args = [st(self.b), self.iconst(insn.word), self.iconst(pc_bd(pc, false))];
         let status = self.call_helper(self.helpers.exec, self.sigs.exec, &args, I32);
         let taken = self.b.ins().icmp_imm_s(IntCC::Equal, status, BRANCH_TAKEN as i64);
@@ -800,6 +879,12 @@ impl<'b> Lower<'_, 'b> {
     /// Emits the tag check and leaves the builder in the hit block. Returns
     /// (miss, join); `join` takes the loaded value as a parameter for loads.
     fn probe(&mut self, addr: Value, size: u32, tag_offset: i32) -> (Block, Block) {
+        if self.flat.is_some() {
+            // Everything in kuseg is memory: only the segment and the
+            // alignment need checking.
+            let bad = self.b.ins().band_imm_s(addr, (0x8000_0000u32 | (size - 1)) as i32 as i64);
+            return self.hit_or_miss(bad, tag_offset, false);
+        }
         // Byte offset of the entry: the page number's low bits, scaled by the
         // entry size, in one shift and one mask.
         let shift = 12 - tlb::ENTRY_SHIFT as i64;
@@ -813,23 +898,35 @@ impl<'b> Lower<'_, 'b> {
         let tag = self.b.ins().load(I32, flags(), entry, tag_offset);
         let want = self.b.ins().band_imm_s(addr, (!0xfffu32 | (size - 1)) as i32 as i64);
         let hit_cond = self.b.ins().icmp(IntCC::Equal, tag, want);
+        self.pending_entry = Some(entry);
+        self.hit_or_miss(hit_cond, tag_offset, true)
+    }
+
+    /// Branches to a new hit block if `cond` is `hit_if` and to a new cold
+    /// miss block otherwise, and leaves the builder in the hit block.
+    fn hit_or_miss(&mut self, cond: Value, tag_offset: i32, hit_if: bool) -> (Block, Block) {
         let (hit, miss, join) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
         if tag_offset == tlb::READ_TAG {
             self.b.append_block_param(join, I32);
         }
-        self.b.ins().brif(hit_cond, hit, &[], miss, &[]);
+        let (yes, no) = if hit_if { (hit, miss) } else { (miss, hit) };
+        self.b.ins().brif(cond, yes, &[], no, &[]);
         self.b.set_cold_block(miss);
         self.b.seal_block(hit);
         self.b.seal_block(miss);
         self.b.switch_to_block(hit);
-        self.pending_entry = Some(entry);
         (miss, join)
     }
 
+    /// The host address of guest `addr`, in the hit block of `probe`.
     fn host_address(&mut self, addr: Value) -> Value {
+        let a = self.b.ins().uextend(I64, addr);
+        if let Some(base) = self.flat {
+            let base = self.b.ins().iconst(I64, base as i64);
+            return self.b.ins().iadd(base, a);
+        }
         let entry = self.pending_entry.take().expect("probe() comes first");
         let addend = self.b.ins().load(I64, flags(), entry, tlb::ADDEND);
-        let a = self.b.ins().uextend(I64, addr);
         self.b.ins().iadd(addend, a)
     }
 }

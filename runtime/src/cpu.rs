@@ -887,20 +887,25 @@ impl Cpu {
         };
         for (k, (a, b)) in ranges.into_iter().enumerate().filter(|(_, (a, b))| a <= b) {
             let Ok(pa) = self.translate(a, Access::Fetch) else { continue };
-            let page = (pa >> 12) as u32;
-            let bits = code_chunks(a, b);
-            let chunks = self.code_pages.entry(page).or_insert(0);
-            if *chunks == 0
-                && let Target::Ram { host_page, .. } = self.phys.lookup(pa)
-            {
-                for t in &mut self.soft_tlbs {
-                    t.protect_host_page(host_page as usize);
-                }
-            }
-            *chunks |= bits;
-            pages[k] = Some(page);
+            pages[k] = Some(self.mark_code_at(pa, a, b));
         }
         pages
+    }
+
+    /// Marks the code at `first_pc..=last_pc`, on one page whose physical
+    /// address is `pa` (its low 12 bits are ignored), as
+    /// [`mark_code`](Self::mark_code) does; returns the physical page number.
+    pub fn mark_code_at(&mut self, pa: u64, first_pc: u32, last_pc: u32) -> u32 {
+        let page = (pa >> 12) as u32;
+        let chunks = self.code_pages.entry(page).or_insert(0);
+        let first = *chunks == 0;
+        *chunks |= code_chunks(first_pc, last_pc);
+        if first && let Target::Ram { host_page, .. } = self.phys.lookup(pa & !0xfff) {
+            for t in &mut self.soft_tlbs {
+                t.protect_host_page(host_page as usize);
+            }
+        }
+        page
     }
 }
 

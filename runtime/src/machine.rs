@@ -8,7 +8,7 @@ use crate::interp::{Flow, exec};
 use frontend::{GuestBlock, decode, scan_block};
 use hashbrown::HashMap;
 use jit::abi::{ExitReason, pc_bd};
-use jit::{CompiledCode, Jit, JitError};
+use jit::{CompiledCode, GuestConfig, Jit, JitError};
 use softmmu::Access;
 use std::time::Duration;
 
@@ -47,6 +47,21 @@ pub enum Exit {
 /// variable `MIPSJIT_HOT_THRESHOLD` overrides it, for tuning).
 pub const HOT_THRESHOLD: u32 = 1000;
 
+/// What the JIT may assume about `cpu`'s guest: its byte order and, in
+/// user-mode emulation, where kuseg lives in host memory (it must be one
+/// RAM region covering all of it, as `linux_user` maps it).
+fn guest_config(cpu: &Cpu) -> GuestConfig {
+    let ram_at = |gpa: u64| match cpu.phys.lookup(gpa) {
+        softmmu::Target::Ram { host_page, writable: true } => Some(host_page as usize),
+        _ => None,
+    };
+    let flat_user_base = match (cpu.linux_user, ram_at(0), ram_at(0x7fff_f000)) {
+        (true, Some(base), Some(top)) if top == base + 0x7fff_f000 => Some(base),
+        _ => None,
+    };
+    GuestConfig { big_endian: cpu.big_endian, flat_user_base }
+}
+
 fn hot_threshold() -> u32 {
     static T: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     *T.get_or_init(|| std::env::var("MIPSJIT_HOT_THRESHOLD").ok().and_then(|v| v.parse().ok()).unwrap_or(HOT_THRESHOLD))
@@ -56,6 +71,22 @@ fn hot_threshold() -> u32 {
 const MAX_SLICE: i32 = 1 << 18;
 /// Shortest slice: longer than any block, so every block can start.
 const MIN_SLICE: i32 = 2 * frontend::MAX_BLOCK_INSNS as i32 + 2;
+
+/// Most guest blocks compiled into one function (a region: a block and
+/// the blocks it reaches by direct jumps on its page).
+const MAX_REGION_BLOCKS: usize = 8;
+
+/// [`MAX_REGION_BLOCKS`], or fewer if the environment variable
+/// `MIPSJIT_REGION_BLOCKS` says so (1 compiles single blocks; for tuning).
+fn region_blocks() -> usize {
+    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *N.get_or_init(|| {
+        let env = std::env::var("MIPSJIT_REGION_BLOCKS").ok().and_then(|v| v.parse().ok());
+        env.unwrap_or(MAX_REGION_BLOCKS).clamp(1, MAX_REGION_BLOCKS)
+    })
+}
+/// Most instructions in a region.
+const MAX_REGION_INSNS: usize = 160;
 
 struct Block {
     key: u64,
@@ -68,9 +99,9 @@ struct Block {
     code: Option<CompiledCode>,
     compile_pending: bool,
     /// Exit slots: code addresses of successor blocks for the two direct
-    /// exits, or 0 to return to the dispatcher. Boxed: JIT code holds
-    /// their address.
-    slots: Box<[usize; 2]>,
+    /// exits of each guest block of the compiled region, or 0 to return to
+    /// the dispatcher. Boxed: JIT code holds their address.
+    slots: Box<[usize; 2 * MAX_REGION_BLOCKS]>,
 }
 
 /// Counters a benchmark or a curious user can read.
@@ -141,7 +172,7 @@ impl Machine {
     pub fn new(cpu: Cpu, mode: JitMode) -> Result<Self, JitError> {
         let jit = match mode {
             JitMode::Never => None,
-            _ => Some(Jit::new(helpers::table(), cpu.big_endian)?),
+            _ => Some(Jit::new(helpers::table(), guest_config(&cpu))?),
         };
         let mut cpu = Box::new(cpu);
         cpu.attach_pointers();
@@ -379,7 +410,7 @@ impl Machine {
             runs: 0,
             code: None,
             compile_pending: false,
-            slots: Box::new([0; 2]),
+            slots: Box::new([0; 2 * MAX_REGION_BLOCKS]),
         };
         let idx = match self.free.pop() {
             Some(i) => {
@@ -407,15 +438,82 @@ impl Machine {
         Some(idx)
     }
 
+    /// The region to compile for block `idx`: the block, then the blocks
+    /// its direct successors lead to on the same page, breadth first. With
+    /// `executed_only`, only blocks the guest has run (so cold paths are not
+    /// compiled); otherwise blocks are decoded from memory as needed.
+    fn region(&mut self, idx: usize, executed_only: bool) -> Vec<GuestBlock> {
+        let Some(head) = self.blocks[idx].as_ref() else { return Vec::new() };
+        let mut region = vec![head.guest.clone()];
+        if !jit::compilable(&head.guest) {
+            return region;
+        }
+        let (key, start) = (head.key, head.guest.start);
+        let page_pa = (key >> 32 & 0x7fff_ffff) << 12;
+        let mut queue: std::collections::VecDeque<u32> = head.guest.successors().into_iter().flatten().collect();
+        let mut insns = head.guest.insns.len();
+        while let Some(t) = queue.pop_front() {
+            if region.len() >= region_blocks() || t >> 12 != start >> 12 || region.iter().any(|g| g.start == t) {
+                continue;
+            }
+            // The same page, mode and mapping as the head.
+            let known = self.map.get(&(t as u64 | (key & !0xffff_ffff))).and_then(|&i| self.blocks[i].as_ref());
+            let guest = match known {
+                Some(b) if !executed_only || b.runs > 0 || b.code.is_some() => b.guest.clone(),
+                Some(_) => continue,
+                None if executed_only => continue,
+                None => {
+                    let cpu = &mut *self.cpu;
+                    match scan_block(t, |a| cpu.fetch_phys(page_pa | (a & 0xfff) as u64)) {
+                        Ok(g) => g,
+                        Err(_) => continue,
+                    }
+                }
+            };
+            if !jit::compilable(&guest) || insns + guest.insns.len() > MAX_REGION_INSNS {
+                continue;
+            }
+            insns += guest.insns.len();
+            queue.extend(guest.successors().into_iter().flatten());
+            // Stores into any of the region's code must drop it.
+            self.cpu.mark_code_at(page_pa, guest.start, guest.end().wrapping_sub(1));
+            region.push(guest);
+        }
+        // Keep only the loops through the head: blocks from which the head
+        // can be reached inside the region. Paths that leave (calls, error
+        // handling) would only make every entry load, and every exit store,
+        // more registers.
+        let mut keep = vec![false; region.len()];
+        keep[0] = true;
+        loop {
+            let before = keep.iter().filter(|&&k| k).count();
+            for j in 1..region.len() {
+                let succ = region[j].successors();
+                keep[j] |= region.iter().zip(&keep).any(|(g, &k)| k && succ.contains(&Some(g.start)));
+            }
+            if keep.iter().filter(|&&k| k).count() == before {
+                break;
+            }
+        }
+        let into_head = region.iter().any(|g| g.successors().contains(&Some(start)));
+        let mut k = keep.into_iter();
+        region.retain(|_| k.next().unwrap_or(false));
+        if !into_head {
+            region.truncate(1);
+        }
+        region
+    }
+
     /// Compiles block `idx` now (`always` mode).
     fn compile(&mut self, idx: usize) {
+        let region = self.region(idx, false);
         let (Some(jit), Some(b)) = (self.jit.as_mut(), self.blocks[idx].as_mut()) else { return };
         b.compile_pending = true;
         if !jit::compilable(&b.guest) {
             return;
         }
         // A block the translator fails on stays in the interpreter.
-        match jit.compile(&b.guest, &mut b.slots) {
+        match jit.compile_region(&region, &mut b.slots[..]) {
             Ok(code) => {
                 b.code = Some(code);
                 self.stats.blocks_compiled += 1;
@@ -426,12 +524,13 @@ impl Machine {
 
     /// Queues block `idx` for the compiler thread (`auto` mode).
     fn compile_in_background(&mut self, idx: usize) {
+        let region = self.region(idx, true);
         let (Some(jit), Some(b)) = (self.jit.as_mut(), self.blocks[idx].as_mut()) else { return };
         b.compile_pending = true;
         if !jit::compilable(&b.guest) {
             return;
         }
-        match jit.submit(&b.guest, &mut b.slots) {
+        match jit.submit_region(&region, &mut b.slots[..]) {
             Ok(id) => drop(self.pending.insert(id, (idx, b.serial))),
             Err(_) => self.stats.compile_failures += 1,
         }
