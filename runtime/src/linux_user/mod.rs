@@ -134,8 +134,14 @@ fn start(program: &Path, args: &[OsString], opts: &Options) -> Result<Process, S
         Some(path) => {
             let host = p.host_path(path);
             let shown = String::from_utf8_lossy(path);
-            let bytes = std::fs::read(&host)
-                .map_err(|e| format!("cannot read the program interpreter {shown} ({}): {e}", host.display()))?;
+            let bytes = std::fs::read(&host).map_err(|e| {
+                let at = if host.as_os_str().as_bytes() == &path[..] {
+                    String::new()
+                } else {
+                    format!(" ({})", host.display())
+                };
+                format!("cannot read the program interpreter {shown}{at}: {e}")
+            })?;
             let elf = Elf::parse(&bytes).map_err(|e| format!("the program interpreter {shown}: {e}"))?;
             if elf.interp.is_some() {
                 return Err(format!("the program interpreter {shown} wants an interpreter itself"));
