@@ -123,6 +123,45 @@ impl Elf {
 }
 
 impl Process {
+    /// Starts the program `exe` (whose file is `bytes`) in this process,
+    /// whose memory must be empty: loads it and its interpreter, builds the
+    /// stack, and points pc at the first instruction to run.
+    pub(super) fn exec(&mut self, exe: &Elf, bytes: &[u8], argv: &[Vec<u8>], env: &[Vec<u8>]) -> Result<(), String> {
+        self.maps.insert(STACK_TOP - STACK_SIZE, STACK_TOP);
+        let image = self.load_elf(exe, bytes, false)?;
+        self.brk_start = image.end.next_multiple_of(PAGE);
+        self.brk = self.brk_start;
+        let interp = match &exe.interp {
+            None => None,
+            Some(path) => {
+                let host = self.host_path(path);
+                let shown = String::from_utf8_lossy(path);
+                let bytes = std::fs::read(&host).map_err(|e| {
+                    let at = if host.as_os_str().as_bytes() == &path[..] {
+                        String::new()
+                    } else {
+                        format!(" ({})", host.display())
+                    };
+                    format!("cannot read the program interpreter {shown}{at}: {e}")
+                })?;
+                let elf = Elf::parse(&bytes).map_err(|e| format!("the program interpreter {shown}: {e}"))?;
+                if elf.interp.is_some() {
+                    return Err(format!("the program interpreter {shown} wants an interpreter itself"));
+                }
+                Some(self.load_elf(&elf, &bytes, true)?)
+            }
+        };
+        let sp = self
+            .setup_stack(argv, env, &image, interp.map_or(0, |i| i.base))
+            .ok_or("the arguments do not fit on the stack")?;
+        let entry = interp.unwrap_or(image).entry;
+        let cpu = &mut *self.machine.cpu;
+        cpu.s.gpr[29] = sp;
+        cpu.s.pc = entry;
+        cpu.s.gpr[25] = entry;
+        Ok(())
+    }
+
     /// Loads `elf` (whose file is `bytes`). An ET_EXEC goes where it was
     /// linked; an ET_DYN goes at [`PIE_BASE`] if it is the program, or
     /// into free mmap space if it is the interpreter.

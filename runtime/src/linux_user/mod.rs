@@ -125,30 +125,6 @@ fn start(program: &Path, args: &[OsString], opts: &Options) -> Result<Process, S
         exe: std::fs::canonicalize(program).unwrap_or_else(|_| program.to_path_buf()),
         warned: HashSet::new(),
     };
-    p.maps.insert(STACK_TOP - STACK_SIZE, STACK_TOP);
-    let image = p.load_elf(&exe, &bytes, false)?;
-    p.brk_start = image.end.next_multiple_of(PAGE);
-    p.brk = p.brk_start;
-    let interp = match &exe.interp {
-        None => None,
-        Some(path) => {
-            let host = p.host_path(path);
-            let shown = String::from_utf8_lossy(path);
-            let bytes = std::fs::read(&host).map_err(|e| {
-                let at = if host.as_os_str().as_bytes() == &path[..] {
-                    String::new()
-                } else {
-                    format!(" ({})", host.display())
-                };
-                format!("cannot read the program interpreter {shown}{at}: {e}")
-            })?;
-            let elf = Elf::parse(&bytes).map_err(|e| format!("the program interpreter {shown}: {e}"))?;
-            if elf.interp.is_some() {
-                return Err(format!("the program interpreter {shown} wants an interpreter itself"));
-            }
-            Some(p.load_elf(&elf, &bytes, true)?)
-        }
-    };
     let mut argv: Vec<Vec<u8>> = vec![program.as_os_str().as_bytes().to_vec()];
     argv.extend(args.iter().map(|a| a.as_bytes().to_vec()));
     let env: Vec<Vec<u8>> = std::env::vars_os()
@@ -159,14 +135,7 @@ fn start(program: &Path, args: &[OsString], opts: &Options) -> Result<Process, S
             e
         })
         .collect();
-    let sp = p
-        .setup_stack(&argv, &env, &image, interp.map_or(0, |i| i.base))
-        .ok_or("the arguments do not fit on the stack")?;
-    let entry = interp.unwrap_or(image).entry;
-    let cpu = &mut *p.machine.cpu;
-    cpu.s.gpr[29] = sp;
-    cpu.s.pc = entry;
-    cpu.s.gpr[25] = entry;
+    p.exec(&exe, &bytes, &argv, &env)?;
     Ok(p)
 }
 
