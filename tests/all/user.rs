@@ -320,3 +320,23 @@ fn busybox_awk_sed_find() {
     same_as_qemu(&["auto"], &bb, &["find", t, "-type", "d", "-o", "-size", "+1k"]);
     same_as_qemu(&["auto"], &bb, &["find", t, "-empty"]);
 }
+
+#[test]
+fn qemu_ld_prefix_picks_the_sysroot_when_there_is_no_dash_l() {
+    let prog = compile("args-prefix", true);
+    let empty = dir().join("empty-sysroot");
+    std::fs::create_dir_all(&empty).unwrap();
+    let run = |prefix: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_mipsjit"))
+            .args(["user", "--jit", "never"])
+            .arg(&prog)
+            .env("QEMU_LD_PREFIX", prefix)
+            .output()
+            .unwrap()
+    };
+    // This host has no /lib/ld.so.1 of its own, so an empty prefix fails.
+    assert_refused(&run(&empty), "program interpreter /lib/ld.so.1");
+    let got = run(Path::new(SYSROOT));
+    assert_eq!(got.status.code(), Some(3), "{got:?}");
+    assert!(String::from_utf8_lossy(&got.stdout).starts_with("argc=1\n"));
+}
