@@ -53,13 +53,19 @@ enum Command {
     /// Boot a Linux kernel on a Malta board, as `qemu-system-mipsel -M malta
     /// -kernel`; the console is this terminal (Ctrl-A X quits).
     Boot(BootArgs),
-    /// Run a static o32 mipsel Linux program on this host, translating its
-    /// system calls (like `qemu-mipsel`); exits with the guest's status.
+    /// Run an o32 mipsel Linux program on this host, translating its system
+    /// calls (like `qemu-mipsel`); exits with the guest's status.
     User {
         /// Which execution tier runs guest code.
         #[arg(long, value_enum, default_value = "auto")]
         jit: Jit,
-        /// The program (a static MIPS32 o32 little-endian Linux ELF).
+        /// Look up the program interpreter and the guest's absolute paths
+        /// here first, as `qemu-mipsel -L` [default: $QEMU_LD_PREFIX, else
+        /// /usr/mipsel-linux-gnu if it exists].
+        #[arg(short = 'L', value_name = "SYSROOT")]
+        sysroot: Option<PathBuf>,
+        /// The program (a MIPS32 o32 little-endian Linux ELF: static or
+        /// dynamic, fixed-address or PIE).
         program: PathBuf,
         /// Its arguments.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -141,9 +147,11 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Command::User { jit, program, args } => {
-            ExitCode::from(runtime::linux_user::run_program(&program, &args, tier(jit)))
-        }
+        Command::User { jit, sysroot, program, args } => ExitCode::from(runtime::linux_user::run_program(
+            &program,
+            &args,
+            &runtime::linux_user::Options::new(tier(jit), sysroot),
+        )),
         Command::Initramfs(args) => match make_initramfs(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(msg) => {

@@ -1,8 +1,10 @@
-//! User-mode emulation (`mipsjit user`): static mipsel Linux programs run
-//! on the host, their system calls translated, against `qemu-mipsel`: the
-//! same stdout and exit status.
+//! User-mode emulation (`mipsjit user`): mipsel Linux programs (static
+//! busybox; C programs of `guest/user`, dynamic through the sysroot's
+//! ld.so, PIE, fixed-address and static) run on the host, their system
+//! calls translated, against `qemu-mipsel`: the same stdout and exit status.
 //!
-//! Needs `qemu-user` (qemu-mipsel) and `gcc-mipsel-linux-gnu`.
+//! Needs `qemu-user` (qemu-mipsel) and `gcc-mipsel-linux-gnu` (which brings
+//! the o32 libraries in [`SYSROOT`]).
 
 use crate::decode::guests_dir;
 use std::path::{Path, PathBuf};
@@ -37,9 +39,18 @@ fn input() -> &'static Path {
     })
 }
 
+/// Where Debian's cross toolchain keeps the mipsel libraries and ld.so.
+const SYSROOT: &str = "/usr/mipsel-linux-gnu";
+
 fn mipsjit(jit: &str, program: &Path, args: &[&str]) -> Output {
+    mipsjit_in(None, jit, program, args)
+}
+
+/// Runs `program` under mipsjit, with `-L sysroot` if given.
+fn mipsjit_in(sysroot: Option<&str>, jit: &str, program: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mipsjit"))
         .args(["user", "--jit", jit])
+        .args(sysroot.map(|s| ["-L", s]).iter().flatten())
         .arg(program)
         .args(args)
         .env("MIPSJIT_TEST_VAR", "x=1")
@@ -47,8 +58,9 @@ fn mipsjit(jit: &str, program: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn qemu(program: &Path, args: &[&str]) -> Output {
+fn qemu(sysroot: Option<&str>, program: &Path, args: &[&str]) -> Output {
     Command::new("qemu-mipsel")
+        .args(sysroot.map(|s| ["-L", s]).iter().flatten())
         .arg(program)
         .args(args)
         .env("MIPSJIT_TEST_VAR", "x=1")
@@ -59,10 +71,15 @@ fn qemu(program: &Path, args: &[&str]) -> Output {
 /// Runs `program args` under mipsjit (each tier in `jits`) and qemu-mipsel:
 /// the same stdout and exit status. Returns the stdout.
 fn same_as_qemu(jits: &[&str], program: &Path, args: &[&str]) -> Vec<u8> {
-    let want = qemu(program, args);
+    same_as_qemu_in(None, jits, program, args)
+}
+
+/// [`same_as_qemu`], both given `-L sysroot` if any.
+fn same_as_qemu_in(sysroot: Option<&str>, jits: &[&str], program: &Path, args: &[&str]) -> Vec<u8> {
+    let want = qemu(sysroot, program, args);
     assert!(want.status.code().is_some(), "qemu-mipsel {args:?}: {want:?}");
     for jit in jits {
-        let got = mipsjit(jit, program, args);
+        let got = mipsjit_in(sysroot, jit, program, args);
         assert_eq!(
             String::from_utf8_lossy(&got.stdout),
             String::from_utf8_lossy(&want.stdout),
@@ -150,31 +167,37 @@ int main(int argc, char **argv) {
 /// Compiles the C program (static, unless `dynamic`) into `name`.
 fn compile(name: &str, dynamic: bool) -> PathBuf {
     let src = dir().join(format!("{name}.c"));
-    let out = dir().join(name);
     std::fs::write(&src, C_PROGRAM).unwrap();
+    gcc(&src, name, if dynamic { &[] } else { &["-static"] })
+}
+
+/// Compiles `src` with `-O2 flags... -lm` into `name` (dynamic, and PIE as
+/// Debian's gcc makes it, unless `flags` say otherwise).
+fn gcc(src: &Path, name: &str, flags: &[&str]) -> PathBuf {
+    let out = dir().join(name);
     let status = Command::new("mipsel-linux-gnu-gcc")
-        .args(if dynamic { &["-O2"][..] } else { &["-static", "-O2"][..] })
+        .arg("-O2")
+        .args(flags)
         .arg("-o")
         .arg(&out)
-        .arg(&src)
+        .arg(src)
         .arg("-lm")
         .status()
         .expect("mipsel-linux-gnu-gcc runs (install gcc-mipsel-linux-gnu)");
-    assert!(status.success());
+    assert!(status.success(), "mipsel-linux-gnu-gcc {}", src.display());
     out
+}
+
+/// `guest/user/NAME.c`, compiled with `flags` into `NAME-SUFFIX`.
+fn guest_program(name: &str, suffix: &str, flags: &[&str]) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("guest/user").join(format!("{name}.c"));
+    gcc(&src, &format!("{name}-{suffix}"), flags)
 }
 
 /// The C program, compiled static once per test run.
 fn c_program() -> &'static Path {
     static P: OnceLock<PathBuf> = OnceLock::new();
     P.get_or_init(|| compile("args", false))
-}
-
-#[test]
-fn dynamic_executables_are_refused() {
-    let got = mipsjit("auto", &compile("args-dynamic", true), &[]);
-    assert_eq!(got.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&got.stderr).contains("dynamic executables are not supported yet"), "{got:?}");
 }
 
 #[test]
@@ -188,4 +211,132 @@ fn a_fault_kills_the_guest_with_its_signal() {
     let got = mipsjit("auto", c_program(), &["segv"]);
     assert_eq!(got.status.code(), Some(128 + 11), "{got:?}");
     assert!(String::from_utf8_lossy(&got.stderr).contains("signal 11"));
+}
+
+#[test]
+fn dynamic_c_program_sees_argv_env_auxv() {
+    let prog = compile("args-dynamic", true);
+    let out = same_as_qemu_in(Some(SYSROOT), &["never", "always"], &prog, &["a", "b c"]);
+    assert!(String::from_utf8_lossy(&out).contains("entry=1\n"));
+}
+
+#[test]
+fn dynamic_libm_functions() {
+    let prog = guest_program("libm", "dynamic", &[]);
+    let out = same_as_qemu_in(Some(SYSROOT), &["never", "always"], &prog, &[]);
+    assert!(String::from_utf8_lossy(&out).contains("sin(0.5) = 0.47942553860420301 0x1.eaee8744b05fp-2\n"));
+}
+
+#[test]
+fn dynamic_fpu_rounding_nan_and_conversions() {
+    let prog = guest_program("fpconv", "dynamic", &[]);
+    let out = same_as_qemu_in(Some(SYSROOT), &["never", "auto", "always"], &prog, &[]);
+    assert!(String::from_utf8_lossy(&out).contains("== towardzero (fegetround ok: 1)\n"));
+}
+
+#[test]
+fn static_and_fixed_address_builds_of_the_fpu_program() {
+    // The dynamic build above is PIE (Debian's default); here the other two.
+    let stat = guest_program("fpconv", "static", &["-static"]);
+    let want = same_as_qemu(&["always"], &stat, &[]);
+    let fixed = guest_program("fpconv", "no-pie", &["-no-pie"]);
+    assert_eq!(same_as_qemu_in(Some(SYSROOT), &["auto"], &fixed, &[]), want);
+}
+
+#[test]
+fn dynamic_mmap_munmap_mremap_mprotect() {
+    let prog = guest_program("mmap", "dynamic", &[]);
+    let file = dir().join("mmap.dat");
+    let out = same_as_qemu_in(Some(SYSROOT), &["never", "always"], &prog, &[path_str(&file)]);
+    assert!(String::from_utf8_lossy(&out).contains("remapped zero: 1 0\n"));
+}
+
+#[test]
+fn ld_so_as_the_program_maps_the_program_itself() {
+    // ld.so is an ET_DYN without an interpreter; it loads `args-dynamic`
+    // with mmap, MAP_FIXED segments and all.
+    let prog = compile("args-ldso", true);
+    let ld_so = Path::new(SYSROOT).join("lib/ld.so.1");
+    let lib = format!("{SYSROOT}/lib");
+    same_as_qemu_in(Some(SYSROOT), &["auto"], &ld_so, &["--library-path", &lib, path_str(&prog), "x"]);
+}
+
+/// The one line mipsjit prints when a program cannot start: status 2.
+fn assert_refused(got: &Output, needle: &str) {
+    let err = String::from_utf8_lossy(&got.stderr);
+    assert_eq!(got.status.code(), Some(2), "{got:?}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains(needle) && !err.contains("panic"), "{err}");
+}
+
+#[test]
+fn truncated_elf_is_refused() {
+    let whole = std::fs::read(compile("args-truncated", true)).unwrap();
+    for len in [40, 60, 200, 2000] {
+        let cut = dir().join(format!("truncated-{len}"));
+        std::fs::write(&cut, &whole[..len]).unwrap();
+        assert_refused(&mipsjit_in(Some(SYSROOT), "auto", &cut, &[]), "malformed ELF");
+    }
+}
+
+#[test]
+fn missing_interpreter_is_refused() {
+    let src = dir().join("args-badinterp.c");
+    std::fs::write(&src, C_PROGRAM).unwrap();
+    let prog = gcc(&src, "args-badinterp", &["-Wl,--dynamic-linker=/nonexistent/ld.so.1"]);
+    assert_refused(&mipsjit_in(Some(SYSROOT), "auto", &prog, &[]), "program interpreter /nonexistent/ld.so.1");
+}
+
+/// A directory tree for `find`, made once.
+fn tree() -> &'static Path {
+    static T: OnceLock<PathBuf> = OnceLock::new();
+    T.get_or_init(|| {
+        let t = dir().join("tree");
+        let _ = std::fs::remove_dir_all(&t);
+        for d in ["a/b/c", "a/d", "e"] {
+            std::fs::create_dir_all(t.join(d)).unwrap();
+        }
+        for (f, len) in [("a/one.txt", 10), ("a/b/two.txt", 3000), ("a/b/c/three.c", 1), ("e/four.txt", 0)] {
+            std::fs::write(t.join(f), "x".repeat(len)).unwrap();
+        }
+        t
+    })
+}
+
+#[test]
+fn busybox_awk_sed_find() {
+    let f = path_str(input());
+    let bb = busybox();
+    // (This busybox's awk has no libm: no sin or log.)
+    let awk = "{ n++; s += $1; if ($1 > m) m = $1; w[length($4)]++ } END { printf \"%d %d %d %.6f %.3e %d %s\\n\", \
+               n, s, m, s / n, s * 1.5e-7, int(s / 7), substr($0, 3, 5); for (k = 0; k <= 21; k += 3) print k, w[k] }";
+    assert!(same_as_qemu(&["never", "auto"], &bb, &["awk", awk, f]).starts_with(b"3000 "));
+    same_as_qemu(&["auto"], &bb, &["awk", "-F", " ", "$4 ~ /xyzxyz/ { print NR, toupper($2), length($4) }", f]);
+    same_as_qemu(&["never", "auto"], &bb, &["sed", "-e", "s/line/LINE/; /xyz$/d; 5~7s/[0-9]\\+/<&>/g", f]);
+    same_as_qemu(&["auto"], &bb, &["sed", "-n", "100,120p; $=", f]);
+    let t = path_str(tree());
+    same_as_qemu(&["never", "auto"], &bb, &["find", t]);
+    same_as_qemu(&["auto"], &bb, &["find", t, "-name", "*.txt", "-type", "f"]);
+    same_as_qemu(&["auto"], &bb, &["find", t, "-type", "d", "-o", "-size", "+1k"]);
+    same_as_qemu(&["auto"], &bb, &["find", t, "-empty"]);
+}
+
+#[test]
+fn qemu_ld_prefix_picks_the_sysroot_when_there_is_no_dash_l() {
+    let prog = compile("args-prefix", true);
+    let empty = dir().join("empty-sysroot");
+    std::fs::create_dir_all(&empty).unwrap();
+    let run = |prefix: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_mipsjit"))
+            .args(["user", "--jit", "never"])
+            .arg(&prog)
+            .env("QEMU_LD_PREFIX", prefix)
+            .output()
+            .unwrap()
+    };
+    // This host has no /lib/ld.so.1 of its own, so an empty prefix fails.
+    assert_refused(&run(&empty), "program interpreter /lib/ld.so.1");
+    let got = run(Path::new(SYSROOT));
+    assert_eq!(got.status.code(), Some(3), "{got:?}");
+    assert!(String::from_utf8_lossy(&got.stdout).starts_with("argc=1\n"));
 }

@@ -1,9 +1,12 @@
-//! User-mode emulation: runs a static o32 little-endian MIPS Linux program
-//! on this host, as `qemu-mipsel` does, translating its system calls.
+//! User-mode emulation: runs an o32 little-endian MIPS Linux program on
+//! this host, as `qemu-mipsel` does, translating its system calls. Static
+//! and dynamic (through the program interpreter, looked up in a sysroot)
+//! executables, fixed-address or position-independent.
 //!
 //! Guest virtual memory is kuseg mapped 1:1 onto 2 GiB of guest physical
-//! RAM (see [`Cpu::linux_user`]); pages the guest never mapped read as
-//! zero. Guest file descriptors are host file descriptors.
+//! RAM (see [`Cpu::linux_user`]); pages not mapped read as zero (`munmap`
+//! zeroes what it unmaps). Guest file descriptors are host file
+//! descriptors.
 
 use crate::cp0::status;
 use crate::cpu::{Cpu, CpuModel, UserException};
@@ -12,14 +15,17 @@ use crate::machine::{Exit, JitMode, Machine};
 use softmmu::PhysMap;
 use std::collections::HashSet;
 use std::ffi::{CString, OsString};
-use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
 
 mod elf;
+mod mm;
 mod syscalls;
+mod vma;
 
-use elf::load;
+use elf::Elf;
 use syscalls::mips_errno;
+use vma::Mappings;
 
 /// Guest memory: kuseg, 2 GiB.
 const MEM_SIZE: u64 = 0x8000_0000;
@@ -39,6 +45,8 @@ const AT_PHDR: u32 = 3;
 const AT_PHENT: u32 = 4;
 const AT_PHNUM: u32 = 5;
 const AT_PAGESZ: u32 = 6;
+const AT_BASE: u32 = 7;
+const AT_FLAGS: u32 = 8;
 const AT_ENTRY: u32 = 9;
 const AT_UID: u32 = 11;
 const AT_EUID: u32 = 12;
@@ -48,6 +56,7 @@ const AT_HWCAP: u32 = 16;
 const AT_CLKTCK: u32 = 17;
 const AT_SECURE: u32 = 23;
 const AT_RANDOM: u32 = 25;
+const AT_EXECFN: u32 = 31;
 
 // MIPS errno values used directly.
 const EPERM: i32 = 1;
@@ -60,11 +69,35 @@ const ENOTTY: i32 = 25;
 const ERANGE: i32 = 34;
 const ENOSYS: i32 = 89;
 
+/// How to run a program.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Which execution tier runs guest code.
+    pub jit: JitMode,
+    /// Where the guest's absolute paths are looked up first (the program
+    /// interpreter, the libraries it opens): `-L`, as in qemu-user.
+    pub sysroot: Option<PathBuf>,
+}
+
+impl Options {
+    /// `sysroot` if given, else `$QEMU_LD_PREFIX`, else
+    /// [`DEFAULT_SYSROOT`] if it exists.
+    pub fn new(jit: JitMode, sysroot: Option<PathBuf>) -> Options {
+        let sysroot = sysroot
+            .or_else(|| std::env::var_os("QEMU_LD_PREFIX").filter(|v| !v.is_empty()).map(PathBuf::from))
+            .or_else(|| Some(PathBuf::from(DEFAULT_SYSROOT)).filter(|p| p.is_dir()));
+        Options { jit, sysroot }
+    }
+}
+
+/// Where Debian's `libc6-mipsel-cross` puts the o32 mipsel libraries.
+pub const DEFAULT_SYSROOT: &str = "/usr/mipsel-linux-gnu";
+
 /// Runs `program` with arguments `args`; returns the exit status (the
 /// guest's, or 128 + signal when it dies of a fault, or 2 when it cannot
 /// start).
-pub fn run_program(program: &Path, args: &[OsString], mode: JitMode) -> u8 {
-    match start(program, args, mode) {
+pub fn run_program(program: &Path, args: &[OsString], opts: &Options) -> u8 {
+    match start(program, args, opts) {
         Ok(mut p) => p.run(),
         Err(msg) => {
             eprintln!("mipsjit: {}: {msg}", program.display());
@@ -73,21 +106,22 @@ pub fn run_program(program: &Path, args: &[OsString], mode: JitMode) -> u8 {
     }
 }
 
-fn start(program: &Path, args: &[OsString], mode: JitMode) -> Result<Process, String> {
+fn start(program: &Path, args: &[OsString], opts: &Options) -> Result<Process, String> {
     let bytes = std::fs::read(program).map_err(|e| e.to_string())?;
+    let exe = Elf::parse(&bytes)?;
     let mut phys = PhysMap::default();
     phys.add_ram(0, MEM_SIZE as usize, true).map_err(|e| e.to_string())?;
-    let image = load(&bytes, &mut phys)?;
     let mut cpu = Cpu::with_model(phys, false, CpuModel::Mips24Kf);
     cpu.linux_user = true;
     cpu.cp0.status = status::KSU_USER | status::CU1;
     cpu.cp0.config3 |= 1 << 13; // ULRI
     cpu.cp0.hwrena |= 1 << 29;
     let mut p = Process {
-        machine: Machine::new(cpu, mode).map_err(|e| e.to_string())?,
-        brk_start: image.end.next_multiple_of(PAGE),
-        brk: image.end.next_multiple_of(PAGE),
-        mmap_next: MMAP_TOP,
+        machine: Machine::new(cpu, opts.jit).map_err(|e| e.to_string())?,
+        brk_start: 0,
+        brk: 0,
+        maps: Mappings::default(),
+        sysroot: opts.sysroot.clone(),
         exe: std::fs::canonicalize(program).unwrap_or_else(|_| program.to_path_buf()),
         warned: HashSet::new(),
     };
@@ -101,11 +135,7 @@ fn start(program: &Path, args: &[OsString], mode: JitMode) -> Result<Process, St
             e
         })
         .collect();
-    let sp = p.setup_stack(&argv, &env, &image).ok_or("the arguments do not fit on the stack")?;
-    let cpu = &mut *p.machine.cpu;
-    cpu.s.gpr[29] = sp;
-    cpu.s.pc = image.entry;
-    cpu.s.gpr[25] = image.entry;
+    p.exec(&exe, &bytes, &argv, &env)?;
     Ok(p)
 }
 
@@ -114,7 +144,10 @@ struct Process {
     machine: Machine,
     brk_start: u32,
     brk: u32,
-    mmap_next: u32,
+    /// Which pages are mapped (segments, stack, heap, `mmap`s).
+    maps: Mappings,
+    /// See [`Options::sysroot`].
+    sysroot: Option<PathBuf>,
     exe: std::path::PathBuf,
     warned: HashSet<u32>,
 }
@@ -155,6 +188,27 @@ impl Process {
             }
         }
         Ok(())
+    }
+
+    /// Where the guest's path `path` is on the host: under the sysroot if
+    /// it is absolute and exists there (as qemu-user looks it up), else as is.
+    fn host_path(&self, path: &[u8]) -> PathBuf {
+        let plain = PathBuf::from(std::ffi::OsStr::from_bytes(path));
+        match (&self.sysroot, path.strip_prefix(b"/")) {
+            (Some(root), Some(rel)) if !rel.is_empty() => {
+                let p = root.join(std::ffi::OsStr::from_bytes(rel));
+                if p.symlink_metadata().is_ok() { p } else { plain }
+            }
+            _ => plain,
+        }
+    }
+
+    /// [`Self::host_path`] of a guest C string, as a C string.
+    fn host_cpath(&self, path: CString) -> CString {
+        if self.sysroot.is_none() || !path.as_bytes().starts_with(b"/") {
+            return path;
+        }
+        CString::new(self.host_path(path.as_bytes()).into_os_string().into_vec()).unwrap_or(path)
     }
 
     fn read_u32(&self, addr: u32) -> Result<u32, i32> {

@@ -248,9 +248,13 @@ impl Process {
             4298 => self.readlinkat(dirfd(a[0]), a[1], a[2], a[3]),
             4090 | 4210 => {
                 let off = if nr == 4210 { a5[1] as u64 * PAGE as u64 } else { a5[1] as u64 };
-                self.mmap(a[0], a[1], a[3], a5[0] as i32, off)
+                self.mmap(a[0], a[1], a[2], a[3], a5[0] as i32, off)
             }
-            4091 | 4125 | 4218 => Ok(0), // munmap, mprotect, madvise: nothing to do
+            4091 => self.munmap(a[0], a[1]),
+            4125 => self.mprotect(a[0], a[1], a[2]),
+            4167 => self.mremap(a[0], a[1], a[2], a[3], a5[0]),
+            4218 => Ok(0), // madvise: advice only
+            4200 => self.pread64(a[0], a[1], a[2], (a5[1] as u64) << 32 | a5[0] as u64),
             4122 => self.uname(a[0]),
             4146 => self.writev(a[0], a[1], a[2]),
             4145 => self.readv(a[0], a[1], a[2]),
@@ -308,6 +312,18 @@ impl Process {
         Ok(n)
     }
 
+    fn pread64(&mut self, fd: u32, buf: u32, len: u32, off: u64) -> SysResult {
+        let len = len.min(1 << 24) as usize;
+        if !Self::in_user(buf, len) {
+            return Err(EFAULT);
+        }
+        let mut tmp = vec![0u8; len];
+        // SAFETY: `tmp` is a writable buffer of `len` bytes.
+        let n = check(unsafe { libc::pread(fd as i32, tmp.as_mut_ptr().cast(), len, off as i64) } as i64)?;
+        self.write_mem(buf, &tmp[..n as usize])?;
+        Ok(n)
+    }
+
     fn write(&mut self, fd: u32, buf: u32, len: u32) -> SysResult {
         let data = self.read_mem(buf, len.min(1 << 24) as usize)?;
         // SAFETY: `data` is a readable buffer of its length.
@@ -351,13 +367,13 @@ impl Process {
     }
 
     fn openat(&mut self, dir: i32, path: u32, flags: u32, mode: u32) -> SysResult {
-        let path = self.read_cstr(path)?;
+        let path = self.host_cpath(self.read_cstr(path)?);
         // SAFETY: `path` is a valid C string.
         check(unsafe { libc::openat(dir, path.as_ptr(), open_flags(flags), mode) } as i64)
     }
 
     fn readlinkat(&mut self, dir: i32, path: u32, buf: u32, len: u32) -> SysResult {
-        let p = self.read_cstr(path)?;
+        let p = self.host_cpath(self.read_cstr(path)?);
         let target = if p.as_bytes() == b"/proc/self/exe" {
             self.exe.as_os_str().as_bytes().to_vec()
         } else {
@@ -370,73 +386,6 @@ impl Process {
         let n = target.len().min(len as usize);
         self.write_mem(buf, &target[..n])?;
         Ok(n as u32)
-    }
-
-    fn brk(&mut self, want: u32) -> u32 {
-        if want >= self.brk_start && want < self.mmap_next.saturating_sub(1 << 20) {
-            if want > self.brk {
-                let _ = self.zero_mem(self.brk, want - self.brk);
-            }
-            self.brk = want;
-        }
-        self.brk
-    }
-
-    fn mmap(&mut self, addr: u32, len: u32, flags: u32, fd: i32, off: u64) -> SysResult {
-        const MAP_FIXED: u32 = 0x10;
-        const MAP_ANONYMOUS: u32 = 0x800;
-        if len == 0 {
-            return Err(EINVAL);
-        }
-        let size = len.checked_next_multiple_of(PAGE).ok_or(ENOMEM)?;
-        let at = if flags & MAP_FIXED != 0 {
-            if !addr.is_multiple_of(PAGE) || !Self::in_user(addr, size as usize) {
-                return Err(EINVAL);
-            }
-            self.zero_mem(addr, size)?;
-            addr
-        } else {
-            let at = self.mmap_next.checked_sub(size).ok_or(ENOMEM)?;
-            if at < self.brk.saturating_add(1 << 20) {
-                return Err(ENOMEM);
-            }
-            self.mmap_next = at;
-            at
-        };
-        if flags & MAP_ANONYMOUS == 0 {
-            let mut tmp = vec![0u8; CHUNK];
-            let mut done = 0u32;
-            while done < len {
-                let want = ((len - done) as usize).min(CHUNK);
-                let pos = off as i64 + done as i64;
-                // SAFETY: `tmp` is a writable buffer of at least `want` bytes.
-                let n = unsafe { libc::pread(fd, tmp.as_mut_ptr().cast(), want, pos) };
-                if n < 0 {
-                    return Err(host_errno());
-                }
-                if n == 0 {
-                    break;
-                }
-                self.write_mem(at + done, &tmp[..n as usize])?;
-                done += n as u32;
-            }
-        }
-        Ok(at)
-    }
-
-    /// Zeroes `len` bytes of guest memory at `addr`.
-    fn zero_mem(&mut self, addr: u32, len: u32) -> Result<(), i32> {
-        if !Self::in_user(addr, len as usize) {
-            return Err(EFAULT);
-        }
-        let zeros = vec![0u8; CHUNK];
-        let mut done = 0u32;
-        while done < len {
-            let n = ((len - done) as usize).min(CHUNK);
-            self.write_mem(addr + done, &zeros[..n])?;
-            done += n as u32;
-        }
-        Ok(())
     }
 
     fn uname(&mut self, buf: u32) -> SysResult {
@@ -551,7 +500,7 @@ impl Process {
     }
 
     fn fstatat(&mut self, dir: i32, path: u32, buf: u32, flags: i32, old: bool) -> SysResult {
-        let p = self.read_cstr(path)?;
+        let p = self.host_cpath(self.read_cstr(path)?);
         // SAFETY: an all-zero stat is valid; fstatat fills it.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: `p` is a C string, `st` a valid stat buffer.
@@ -561,7 +510,7 @@ impl Process {
 
     /// `statx`: `struct statx` has the same layout on every architecture.
     fn statx(&mut self, a: [u32; 4], buf: u32) -> SysResult {
-        let p = self.read_cstr(a[1])?;
+        let p = self.host_cpath(self.read_cstr(a[1])?);
         // SAFETY: an all-zero statx is valid; statx fills it.
         let mut st: libc::statx = unsafe { std::mem::zeroed() };
         // SAFETY: `p` is a C string, `st` a valid statx buffer.

@@ -1,0 +1,198 @@
+//! Memory system calls: `brk`, `mmap`, `munmap`, `mprotect`, `mremap`.
+//!
+//! Guest memory is always backed, so these only keep [`Mappings`] and the
+//! contents right: a new mapping reads as zero (or as its file, copied in:
+//! `MAP_SHARED` writes never reach the file), and `munmap` zeroes what it
+//! unmaps, so unmapped pages always read as zero and freed space can be
+//! handed out again. Permissions are not enforced. Every change goes
+//! through [`Process::write_mem`], which drops translated code of the
+//! pages it writes.
+
+use super::*;
+
+const MAP_TYPE: u32 = 0xf;
+const MAP_FIXED: u32 = 0x10;
+const MAP_ANONYMOUS: u32 = 0x800;
+const MAP_FIXED_NOREPLACE: u32 = 0x10_0000;
+const MREMAP_MAYMOVE: u32 = 1;
+const MREMAP_FIXED: u32 = 2;
+const PROT_ALL: u32 = 0x7 | 0x0100_0000 | 0x0200_0000; // rwx, GROWSDOWN, GROWSUP
+const EEXIST: i32 = 17;
+
+/// The page-aligned size of `len` bytes, or ENOMEM when that wraps.
+fn page_size_of(len: u32) -> Result<u32, i32> {
+    len.checked_next_multiple_of(PAGE).ok_or(ENOMEM)
+}
+
+/// `[addr, addr + len)` rounded out to pages, if it is inside user memory
+/// and `addr` is page-aligned.
+fn user_range(addr: u32, len: u32) -> Result<(u32, u32), i32> {
+    let size = page_size_of(len)?;
+    if !addr.is_multiple_of(PAGE) || addr as u64 + size as u64 > MEM_SIZE {
+        return Err(EINVAL);
+    }
+    Ok((addr, addr + size))
+}
+
+impl Process {
+    /// The lowest address `mmap` hands out without a hint: 1 MiB above the
+    /// break, so the heap has room to grow.
+    pub(super) fn mmap_floor(&self) -> u32 {
+        self.brk.next_multiple_of(PAGE).saturating_add(1 << 20).max(1 << 16)
+    }
+
+    pub(super) fn brk(&mut self, want: u32) -> u32 {
+        let (old_end, new_end) = (self.brk.next_multiple_of(PAGE), want.checked_next_multiple_of(PAGE));
+        let Some(new_end) = new_end.filter(|_| want >= self.brk_start) else { return self.brk };
+        if new_end > old_end {
+            if new_end > MMAP_TOP || !self.maps.is_free(old_end, new_end) {
+                return self.brk;
+            }
+            self.maps.insert(old_end, new_end);
+        } else if new_end < old_end && self.unmap(new_end, old_end).is_err() {
+            return self.brk;
+        }
+        self.brk = want;
+        self.brk
+    }
+
+    pub(super) fn mmap(&mut self, addr: u32, len: u32, prot: u32, flags: u32, fd: i32, off: u64) -> SysResult {
+        if len == 0 || flags & MAP_TYPE == 0 || prot & !PROT_ALL != 0 || !off.is_multiple_of(PAGE as u64) {
+            return Err(EINVAL);
+        }
+        let size = page_size_of(len)?;
+        let at = if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
+            let (start, end) = user_range(addr, size)?;
+            if flags & MAP_FIXED == 0 && !self.maps.is_free(start, end) {
+                return Err(EEXIST);
+            }
+            start
+        } else {
+            let hint_ok = addr != 0
+                && user_range(addr, size).is_ok_and(|(s, e)| e <= MMAP_TOP && s >= PAGE && self.maps.is_free(s, e));
+            if hint_ok { addr } else { self.maps.find_free(size, self.mmap_floor(), MMAP_TOP).ok_or(ENOMEM)? }
+        };
+        if flags & MAP_ANONYMOUS == 0 {
+            // Read the file first: a bad descriptor must leave memory as it was.
+            let data = self.read_file(fd, off, len)?;
+            self.unmap(at, at + size)?;
+            self.write_mem(at, &data)?;
+        } else {
+            self.unmap(at, at + size)?;
+        }
+        self.maps.insert(at, at + size);
+        Ok(at)
+    }
+
+    /// Up to `len` bytes of the file `fd` from `off` (fewer at its end).
+    fn read_file(&self, fd: i32, off: u64, len: u32) -> Result<Vec<u8>, i32> {
+        let off = i64::try_from(off).map_err(|_| EINVAL)?;
+        let mut data = vec![0u8; len as usize];
+        let mut done = 0usize;
+        while done < data.len() {
+            let want = (data.len() - done).min(CHUNK);
+            // SAFETY: `data[done..]` is a writable buffer of at least `want` bytes.
+            let n = unsafe { libc::pread(fd, data[done..].as_mut_ptr().cast(), want, off + done as i64) };
+            match n {
+                n if n < 0 => {
+                    let e = std::io::Error::last_os_error().raw_os_error();
+                    return Err(if e == Some(libc::EISDIR) { 19 } else { mips_errno(e.unwrap_or(libc::EIO)) });
+                }
+                0 => break,
+                n => done += n as usize,
+            }
+        }
+        data.truncate(done);
+        Ok(data)
+    }
+
+    pub(super) fn munmap(&mut self, addr: u32, len: u32) -> SysResult {
+        if len == 0 {
+            return Err(EINVAL);
+        }
+        let (start, end) = user_range(addr, len)?;
+        self.unmap(start, end)?;
+        Ok(0)
+    }
+
+    /// Zeroes the mapped pages of `[start, end)` and forgets them.
+    fn unmap(&mut self, start: u32, end: u32) -> Result<(), i32> {
+        for (s, e) in self.maps.overlapping(start, end) {
+            self.zero_mem(s, e - s)?;
+        }
+        self.maps.remove(start, end);
+        Ok(())
+    }
+
+    pub(super) fn mprotect(&mut self, addr: u32, len: u32, prot: u32) -> SysResult {
+        if prot & !PROT_ALL != 0 || prot & 0x0300_0000 == 0x0300_0000 {
+            return Err(EINVAL);
+        }
+        let (start, end) = user_range(addr, len).map_err(|e| if addr.is_multiple_of(PAGE) { ENOMEM } else { e })?;
+        // Linux fails on a hole; permissions themselves are not enforced.
+        if self.maps.overlapping(start, end).iter().map(|(s, e)| e - s).sum::<u32>() != end - start {
+            return Err(ENOMEM);
+        }
+        Ok(0)
+    }
+
+    pub(super) fn mremap(&mut self, old: u32, old_len: u32, new_len: u32, flags: u32, new_addr: u32) -> SysResult {
+        if flags & !(MREMAP_MAYMOVE | MREMAP_FIXED) != 0
+            || (flags & MREMAP_FIXED != 0 && flags & MREMAP_MAYMOVE == 0)
+            || new_len == 0
+        {
+            return Err(EINVAL);
+        }
+        let (old_start, old_end) = user_range(old, old_len)?;
+        let new_size = page_size_of(new_len)?;
+        let old_size = old_end - old_start;
+        if self.maps.end_of(old_start).is_none_or(|e| e < old_end) {
+            return Err(EFAULT);
+        }
+        let move_to = |p: &mut Self, to: u32| -> SysResult {
+            let keep = old_size.min(new_size);
+            let data = p.read_mem(old_start, keep as usize)?;
+            p.unmap(to, to + new_size)?;
+            p.unmap(old_start, old_end)?;
+            p.write_mem(to, &data)?;
+            p.maps.insert(to, to + new_size);
+            Ok(to)
+        };
+        if flags & MREMAP_FIXED != 0 {
+            let (to, to_end) = user_range(new_addr, new_size)?;
+            if to < old_end && old_start < to_end {
+                return Err(EINVAL);
+            }
+            return move_to(self, to);
+        }
+        if new_size <= old_size {
+            self.unmap(old_start + new_size, old_end)?;
+            return Ok(old_start);
+        }
+        let grown = old_start as u64 + new_size as u64;
+        if grown <= MMAP_TOP as u64 && self.maps.is_free(old_end, grown as u32) {
+            self.maps.insert(old_end, grown as u32);
+            return Ok(old_start);
+        }
+        if flags & MREMAP_MAYMOVE == 0 {
+            return Err(ENOMEM);
+        }
+        let to = self.maps.find_free(new_size, self.mmap_floor(), MMAP_TOP).ok_or(ENOMEM)?;
+        move_to(self, to)
+    }
+
+    /// Zeroes `len` bytes of guest memory at `addr`.
+    pub(super) fn zero_mem(&mut self, addr: u32, len: u32) -> Result<(), i32> {
+        if !Self::in_user(addr, len as usize) {
+            return Err(EFAULT);
+        }
+        let zeros = vec![0u8; CHUNK.min(len as usize)];
+        let mut done = 0u32;
+        while done < len {
+            let n = ((len - done) as usize).min(CHUNK);
+            self.write_mem(addr + done, &zeros[..n])?;
+            done += n as u32;
+        }
+        Ok(())
+    }
+}
