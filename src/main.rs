@@ -59,6 +59,12 @@ enum Command {
         /// Which execution tier runs guest code.
         #[arg(long, value_enum, default_value = "auto")]
         jit: Jit,
+        /// The guest's argv[0], when not PROGRAM (as qemu-mipsel's `-0`).
+        #[arg(long, allow_hyphen_values = true)]
+        argv0: Option<std::ffi::OsString>,
+        /// Set by mipsjit itself when a guest's child runs `execve`.
+        #[arg(long, hide = true)]
+        guest_child: bool,
         /// The program (a static MIPS32 o32 little-endian Linux ELF).
         program: PathBuf,
         /// Its arguments.
@@ -141,8 +147,9 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Command::User { jit, program, args } => {
-            ExitCode::from(runtime::linux_user::run_program(&program, &args, tier(jit)))
+        Command::User { jit, argv0, guest_child, program, args } => {
+            let options = runtime::linux_user::Options { mode: tier(jit), argv0, guest_child };
+            ExitCode::from(runtime::linux_user::run_program(&program, &args, &options))
         }
         Command::Initramfs(args) => match make_initramfs(&args) {
             Ok(()) => ExitCode::SUCCESS,
