@@ -22,16 +22,20 @@ impl Process {
     /// Process system calls; `None` when `nr` is not one.
     pub(super) fn process_syscall(&mut self, nr: u32, a: [u32; 4], a5: [u32; 2]) -> Option<SysResult> {
         Some(match nr {
-            4002 => self.clone(u32::from(signal::SIGCHLD), 0, 0, 0, 0),
+            4002 => self.clone(signal::SIGCHLD, 0, 0, 0, 0),
             4120 => self.clone(a[0], a[1], a[2], a[3], a5[0]),
             4114 => self.wait4(a[0] as i32, a[1], a[2], a[3]),
             4007 => self.wait4(a[0] as i32, a[1], a[2], 0),
             4011 => self.execve(a[0], a[1], a[2]),
-            // SAFETY (all below): host calls with integer arguments only.
+            // SAFETY: a host call with integer arguments only.
             4057 => syscalls::check(unsafe { libc::setpgid(a[0] as i32, a[1] as i32) } as i64),
+            // SAFETY: a host call with integer arguments only.
             4132 => syscalls::check(unsafe { libc::getpgid(a[0] as i32) } as i64),
+            // SAFETY: a host call with integer arguments only.
             4065 => syscalls::check(unsafe { libc::getpgrp() } as i64),
+            // SAFETY: a host call with integer arguments only.
             4066 => syscalls::check(unsafe { libc::setsid() } as i64),
+            // SAFETY: a host call with integer arguments only.
             4151 => syscalls::check(unsafe { libc::getsid(a[0] as i32) } as i64),
             _ => return None,
         })

@@ -346,7 +346,8 @@ impl Signals {
     }
 }
 
-/// Why a system call was interrupted, for `should_restart`.
+/// Calls a signal handler interrupts for good (EINTR even with
+/// SA_RESTART): pause, sigsuspend, sleeps, select and poll.
 const NEVER_RESTARTED: [u32; 11] = [4029, 4072, 4199, 4166, 4265, 4407, 4142, 4188, 4301, 4302, 4250];
 
 impl Process {
