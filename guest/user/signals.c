@@ -33,11 +33,15 @@ static void try(const char *what, void (*f)(void))
 
 static void kseg_store(void) { *(volatile int *)0x80000010 = 1; }
 static void kseg_load(void) { (void)*(volatile int *)0xc0001000; }
+/* Linux (and QEMU) carry out misaligned loads and stores for the program. */
 static void misaligned(void)
 {
-    static char buf[16];
+    static char buf[17] = "0123456789abcdef";
     volatile int *p = (volatile int *)(buf + 1);
-    *p = 1;
+    volatile short *h = (volatile short *)(buf + 5);
+    *p = *p + 0x01010101;
+    *h = *h + 1;
+    printf("misaligned: %s %d\n", buf, h[0]);
 }
 static void illegal(void) { __asm__ volatile(".word 0x7c00003b | (5 << 11) | (1 << 6)"); /* rdhwr $5? no: reserved */ }
 static void reserved(void) { __asm__ volatile(".word 0x0000003f"); }
@@ -85,6 +89,7 @@ int main(int argc, char **argv)
     sigaction(SIGTRAP, &sa, NULL);
     try("kseg store", kseg_store);
     try("kseg load", kseg_load);
+    try("misaligned", misaligned);
     try("reserved", reserved);
     try("overflow", overflow);
     try("break", breakpoint);

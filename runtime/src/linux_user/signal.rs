@@ -642,6 +642,9 @@ impl Process {
     /// a blocked or ignored one kills, as Linux's `force_sig` does.
     /// Returns the exit status if the guest died.
     pub(super) fn fault(&mut self, e: UserException) -> Option<u8> {
+        if matches!(e.code, ExcCode::AdEL | ExcCode::AdES) && self.emulate_unaligned(e) {
+            return None;
+        }
         let (sig, info) = self.fault_signal(e);
         let act = self.sig.actions[sig as usize];
         if act.handler == SIG_DFL || act.handler == SIG_IGN || self.sig.blocked & bit(sig) != 0 {
@@ -652,6 +655,63 @@ impl Process {
         self.machine.cpu.s.pc = if e.bd { e.pc.wrapping_sub(4) } else { e.pc };
         self.sig.queue(sig, info);
         self.deliver()
+    }
+
+    /// Carries out a misaligned load or store byte by byte, as Linux does
+    /// for user programs (`arch/mips/kernel/unaligned.c`) and QEMU too:
+    /// halfwords, words, and FPU words and doublewords, outside delay
+    /// slots. Returns whether it did.
+    fn emulate_unaligned(&mut self, e: UserException) -> bool {
+        if e.bd || e.bad_vaddr.is_none_or(|a| a >= MEM_SIZE as u32) {
+            return false;
+        }
+        let Ok(w) = self.read_u32(e.pc) else { return false };
+        let (op, base, rt) = (w >> 26, (w >> 21 & 31) as usize, (w >> 16 & 31) as usize);
+        let addr = self.machine.cpu.s.gpr[base].wrapping_add(w as u16 as i16 as u32);
+        let fr = self.machine.cpu.cp0.status & status::FR != 0;
+        let load = |p: &Self, n: usize| -> Option<u64> {
+            let b = p.read_mem(addr, n).ok()?;
+            Some(b.iter().rev().fold(0u64, |v, &x| v << 8 | x as u64))
+        };
+        let done = match op {
+            0x21 | 0x23 | 0x25 => {
+                let n = if op == 0x23 { 4 } else { 2 };
+                let Some(v) = load(self, n) else { return false };
+                let v = match op {
+                    0x21 => v as u16 as i16 as u32,
+                    _ => v as u32,
+                };
+                if rt != 0 {
+                    self.machine.cpu.s.gpr[rt] = v;
+                }
+                true
+            }
+            0x31 | 0x35 => {
+                let Some(v) = load(self, if op == 0x31 { 4 } else { 8 }) else { return false };
+                let fpu = &mut self.machine.cpu.fpu;
+                if op == 0x31 {
+                    fpu.set_single(rt, v as u32)
+                } else {
+                    fpu.set_double(rt, v, fr)
+                }
+                true
+            }
+            0x29 | 0x2b | 0x39 | 0x3d => {
+                let cpu = &self.machine.cpu;
+                let (v, n) = match op {
+                    0x29 => (cpu.s.gpr[rt] as u64, 2),
+                    0x2b => (cpu.s.gpr[rt] as u64, 4),
+                    0x39 => (cpu.fpu.single(rt) as u64, 4),
+                    _ => (cpu.fpu.double(rt, fr), 8),
+                };
+                self.write_mem(addr, &v.to_le_bytes()[..n]).is_ok()
+            }
+            _ => false,
+        };
+        if done {
+            self.machine.cpu.s.pc = e.pc.wrapping_add(4);
+        }
+        done
     }
 
     /// The signal and `siginfo` for a fault, as qemu-mipsel reports them.
