@@ -64,6 +64,12 @@ enum Command {
         /// /usr/mipsel-linux-gnu if it exists].
         #[arg(short = 'L', value_name = "SYSROOT")]
         sysroot: Option<PathBuf>,
+        /// The guest's argv[0], when not PROGRAM (as qemu-mipsel's `-0`).
+        #[arg(long, allow_hyphen_values = true)]
+        argv0: Option<std::ffi::OsString>,
+        /// Set by mipsjit itself when a guest's child runs `execve`.
+        #[arg(long, hide = true)]
+        guest_child: bool,
         /// The program (a MIPS32 o32 little-endian Linux ELF: static or
         /// dynamic, fixed-address or PIE).
         program: PathBuf,
@@ -147,11 +153,14 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Command::User { jit, sysroot, program, args } => ExitCode::from(runtime::linux_user::run_program(
-            &program,
-            &args,
-            &runtime::linux_user::Options::new(tier(jit), sysroot),
-        )),
+        Command::User { jit, sysroot, argv0, guest_child, program, args } => {
+            let options = runtime::linux_user::Options {
+                argv0,
+                guest_child,
+                ..runtime::linux_user::Options::new(tier(jit), sysroot)
+            };
+            ExitCode::from(runtime::linux_user::run_program(&program, &args, &options))
+        }
         Command::Initramfs(args) => match make_initramfs(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(msg) => {

@@ -198,6 +198,31 @@ impl Machine {
         pc as u64 | (pa >> 12) << 32 | (self.cpu.cp0.user_mode() as u64) << 63
     }
 
+    /// Makes the machine usable in the child of a host `fork()`: only the
+    /// forking thread survives there, so the JIT's compiler thread is gone.
+    /// The old `Jit` is leaked (dropping it would join a thread that does
+    /// not exist), every block goes back to the interpreter, and a new
+    /// `Jit` with its own thread compiles from now on. If none can be
+    /// started, the child interprets.
+    pub fn after_fork(&mut self) {
+        let Some(old) = self.jit.take() else { return };
+        std::mem::forget(old);
+        self.pending.clear();
+        for b in self.blocks.iter_mut().flatten() {
+            b.code = None;
+            b.compile_pending = false;
+            b.runs = 0;
+            b.slots.fill(0);
+        }
+        for e in self.cpu.jump_caches.iter_mut().flat_map(|c| c.iter_mut()) {
+            *e = Default::default();
+        }
+        match Jit::new(helpers::table(), guest_config(&self.cpu)) {
+            Ok(j) => self.jit = Some(j),
+            Err(_) => self.mode = JitMode::Never,
+        }
+    }
+
     /// Runs until the guest stops the machine or `limit` instructions retire.
     pub fn run(&mut self, limit: Option<u64>) -> Exit {
         let end = limit.map(|l| self.cpu.icount().saturating_add(l));

@@ -130,13 +130,30 @@ fn busybox_checksums_sort_wc() {
 
 #[test]
 fn busybox_gzip_round_trip() {
-    // `sh` cannot fork yet, so the pipe goes through a file.
     let f = path_str(input());
     let gz = same_as_qemu(&["auto"], &busybox(), &["gzip", "-c", f]);
     let gz_path = dir().join("input.txt.gz");
     std::fs::write(&gz_path, &gz).unwrap();
     let back = same_as_qemu(&["auto"], &busybox(), &["gunzip", "-c", path_str(&gz_path)]);
     assert_eq!(back, std::fs::read(f).unwrap());
+}
+
+#[test]
+fn busybox_sh_pipelines_and_command_substitution() {
+    let f = path_str(input());
+    let out = same_as_qemu(&["never", "auto"], &busybox(), &["sh", "-c", "echo a b c | wc -w"]);
+    assert_eq!(out, b"3\n");
+    let sorted = format!("cat {f} | sort | md5sum; gzip -c {f} | gunzip -c | md5sum");
+    same_as_qemu(&["never", "auto"], &busybox(), &["sh", "-c", &sorted]);
+    let out = same_as_qemu(&["never", "auto"], &busybox(), &["sh", "-c", "x=$(echo hi | tr a-z A-Z); echo \"<$x>\""]);
+    assert_eq!(out, b"<HI>\n");
+}
+
+#[test]
+fn busybox_sh_background_job_and_wait() {
+    let script = "(sleep 0.2; echo late) & echo early; wait; echo done $?; sh -c 'exit 3'; echo $?";
+    let out = same_as_qemu(&["never", "auto"], &busybox(), &["sh", "-c", script]);
+    assert_eq!(out, b"early\nlate\ndone 0\n3\n");
 }
 
 const C_PROGRAM: &str = r#"
@@ -204,6 +221,45 @@ fn c_program() -> &'static Path {
 fn c_program_sees_argv_env_auxv_and_prints_doubles() {
     let out = same_as_qemu(&["never", "auto", "always"], c_program(), &["a", "b c", "-x"]);
     assert!(String::from_utf8_lossy(&out).contains("argv[2]=b c\n"));
+}
+
+/// `guest/user/signals.c`, compiled static once per test run.
+fn signals_program() -> &'static Path {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    P.get_or_init(|| {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("guest/user/signals.c");
+        let out = dir().join("signals");
+        let status = Command::new("mipsel-linux-gnu-gcc")
+            .args(["-O2", "-static", "-o"])
+            .arg(&out)
+            .arg(&src)
+            .status()
+            .expect("mipsel-linux-gnu-gcc runs (install gcc-mipsel-linux-gnu)");
+        assert!(status.success());
+        out
+    })
+}
+
+#[test]
+fn signals_reach_guest_handlers_with_the_o32_frame() {
+    // Faults with SA_SIGINFO and siglongjmp, raise, masks, sigpending, a
+    // handler that edits uc_mcontext.pc, alarm, children killed by signals.
+    let out = same_as_qemu(&["never", "auto", "always"], signals_program(), &[]);
+    let out = String::from_utf8_lossy(&out);
+    assert!(out.contains("skipped: v0=42\n") && out.contains("alarm: got=14\n"), "{out}");
+}
+
+#[test]
+fn an_unhandled_signal_kills_the_guest_by_that_signal() {
+    let got = mipsjit("auto", signals_program(), &["die"]);
+    assert_eq!(got.status.code(), Some(128 + 15), "{got:?}");
+    // A guest shell's child runs the program through execve, and dies of
+    // the signal itself. (qemu-mipsel cannot serve here: without binfmt_misc
+    // its execve runs MIPS programs on the host, which fails.)
+    let cmd = format!("{} die; echo status $?", path_str(signals_program()));
+    let got = mipsjit("auto", &busybox(), &["sh", "-c", &cmd]);
+    assert_eq!(String::from_utf8_lossy(&got.stdout), "status 143\n", "{got:?}");
+    assert_eq!(got.status.code(), Some(0));
 }
 
 #[test]

@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 
 mod elf;
 mod mm;
+mod process;
+mod signal;
 mod syscalls;
 mod vma;
 
@@ -38,6 +40,8 @@ const MMAP_TOP: u32 = STACK_TOP - STACK_SIZE - 0x1_0000;
 const PAGE: u32 = 4096;
 /// Host buffer size for bulk copies into guest memory.
 const CHUNK: usize = 1 << 20;
+/// Instructions between looks at host signals (about a millisecond).
+const SIGNAL_POLL_INSNS: u64 = 1 << 20;
 
 // Auxiliary vector types.
 const AT_NULL: u32 = 0;
@@ -69,14 +73,20 @@ const ENOTTY: i32 = 25;
 const ERANGE: i32 = 34;
 const ENOSYS: i32 = 89;
 
-/// How to run a program.
-#[derive(Debug, Clone)]
+/// How `mipsjit user` runs a program.
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Which execution tier runs guest code.
     pub jit: JitMode,
     /// Where the guest's absolute paths are looked up first (the program
     /// interpreter, the libraries it opens): `-L`, as in qemu-user.
     pub sysroot: Option<PathBuf>,
+    /// The guest's `argv[0]`, when not the program path (as qemu's `-0`).
+    pub argv0: Option<OsString>,
+    /// The process is a guest's child (started by a guest `execve` in a
+    /// forked process): a deadly signal kills it with that host signal, so
+    /// the guest parent's `wait` sees it, instead of exiting 128 + signal.
+    pub guest_child: bool,
 }
 
 impl Options {
@@ -86,7 +96,7 @@ impl Options {
         let sysroot = sysroot
             .or_else(|| std::env::var_os("QEMU_LD_PREFIX").filter(|v| !v.is_empty()).map(PathBuf::from))
             .or_else(|| Some(PathBuf::from(DEFAULT_SYSROOT)).filter(|p| p.is_dir()));
-        Options { jit, sysroot }
+        Options { jit, sysroot, ..Options::default() }
     }
 }
 
@@ -94,9 +104,12 @@ impl Options {
 pub const DEFAULT_SYSROOT: &str = "/usr/mipsel-linux-gnu";
 
 /// Runs `program` with arguments `args`; returns the exit status (the
-/// guest's, or 128 + signal when it dies of a fault, or 2 when it cannot
+/// guest's, or 128 + signal when a signal kills it, or 2 when it cannot
 /// start).
 pub fn run_program(program: &Path, args: &[OsString], opts: &Options) -> u8 {
+    if opts.guest_child {
+        signal::GUEST_CHILD.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     match start(program, args, opts) {
         Ok(mut p) => p.run(),
         Err(msg) => {
@@ -124,8 +137,12 @@ fn start(program: &Path, args: &[OsString], opts: &Options) -> Result<Process, S
         sysroot: opts.sysroot.clone(),
         exe: std::fs::canonicalize(program).unwrap_or_else(|_| program.to_path_buf()),
         warned: HashSet::new(),
+        mode: opts.jit,
+        sig: signal::Signals::inherit(),
     };
-    let mut argv: Vec<Vec<u8>> = vec![program.as_os_str().as_bytes().to_vec()];
+    p.write_mem(signal::TRAMPOLINE, &signal::trampoline_code()).map_err(|_| "no room for the signal trampoline")?;
+    let argv0 = opts.argv0.as_deref().unwrap_or(program.as_os_str());
+    let mut argv: Vec<Vec<u8>> = vec![argv0.as_bytes().to_vec()];
     argv.extend(args.iter().map(|a| a.as_bytes().to_vec()));
     let env: Vec<Vec<u8>> = std::env::vars_os()
         .map(|(k, v)| {
@@ -136,6 +153,8 @@ fn start(program: &Path, args: &[OsString], opts: &Options) -> Result<Process, S
         })
         .collect();
     p.exec(&exe, &bytes, &argv, &env)?;
+    // The trampoline page is taken: no mmap may land on it.
+    p.maps.insert(signal::TRAMPOLINE, signal::TRAMPOLINE + PAGE);
     Ok(p)
 }
 
@@ -150,6 +169,10 @@ struct Process {
     sysroot: Option<PathBuf>,
     exe: std::path::PathBuf,
     warned: HashSet<u32>,
+    /// The tier, for the images `execve` starts.
+    mode: JitMode,
+    /// Signal dispositions, mask, pending signals.
+    sig: signal::Signals,
 }
 
 /// The result of a system call: a value, or a (MIPS) errno.
@@ -240,36 +263,36 @@ impl Process {
     /// Runs the guest to its end; returns the exit status.
     fn run(&mut self) -> u8 {
         loop {
-            match self.machine.run(None) {
-                Exit::GuestException => {}
+            // Return now and then to look at host signals.
+            match self.machine.run(Some(SIGNAL_POLL_INSNS)) {
+                Exit::GuestException | Exit::InstructionLimit => {}
                 other => {
                     eprintln!("mipsjit: unexpected stop: {other:?}");
                     return 1;
                 }
             }
-            let Some(e) = self.machine.cpu.user_exception.take() else { continue };
-            if e.code == ExcCode::Sys && !e.bd {
-                if let Some(status) = self.syscall(e.pc) {
+            if let Some(e) = self.machine.cpu.user_exception.take() {
+                let done = if e.code == ExcCode::Sys && !e.bd { self.syscall(e.pc) } else { self.fault(e) };
+                if let Some(status) = done {
                     return status;
                 }
-                continue;
             }
-            return self.die(e);
+            if let Some(status) = self.deliver() {
+                return status;
+            }
         }
     }
 
-    /// The guest dies of a fault: one line naming the signal, 128 + signal.
+    /// The guest dies of a fault: one line naming the signal, then the
+    /// signal's death (see [`Process::exit_by_signal`]).
     fn die(&self, e: UserException) -> u8 {
-        let (sig, name) = match e.code {
-            ExcCode::AdEL | ExcCode::AdES | ExcCode::TlbL | ExcCode::TlbS | ExcCode::Mod => (11, "Segmentation fault"),
-            ExcCode::Ibe | ExcCode::Dbe => (10, "Bus error"),
-            ExcCode::Ri | ExcCode::CpU => (4, "Illegal instruction"),
-            // Codes 6 and 7 (overflow, divide by zero: gcc's `teq rt, $0, 7`)
-            // are arithmetic errors, as Linux reports them.
-            ExcCode::Bp | ExcCode::Tr if matches!(self.trap_code(e), Some(6 | 7)) => (8, "Floating point exception"),
-            ExcCode::Bp | ExcCode::Tr | ExcCode::Sys => (5, "Trace/breakpoint trap"),
-            ExcCode::Ov | ExcCode::Fpe => (8, "Floating point exception"),
-            _ => (6, "Aborted"),
+        let (sig, _) = self.fault_signal(e);
+        let name = match sig {
+            signal::SIGSEGV => "Segmentation fault",
+            signal::SIGBUS => "Bus error",
+            signal::SIGILL => "Illegal instruction",
+            signal::SIGFPE => "Floating point exception",
+            _ => "Trace/breakpoint trap",
         };
         let addr = e.bad_vaddr.map(|a| format!(" address {a:#010x}")).unwrap_or_default();
         eprintln!(
@@ -278,7 +301,7 @@ impl Process {
             e.pc,
             if e.bd { " (delay slot)" } else { "" }
         );
-        128 + sig
+        self.exit_by_signal(sig)
     }
 
     /// The code field of the `break` or trap instruction that raised `e`.

@@ -91,6 +91,8 @@ impl Process {
         let stack_arg = |p: &Self, i: u32| p.read_u32(sp.wrapping_add(16 + 4 * i)).unwrap_or(0);
         let r = match nr {
             4001 | 4246 => return Some(a[0] as u8),
+            // The registers come from the signal frame, not a result.
+            4119 | 4193 => return self.sigreturn(nr == 4193),
             4042 => {
                 // pipe: the two descriptors come back in v0 and v1.
                 let mut fds = [0i32; 2];
@@ -108,6 +110,12 @@ impl Process {
                 self.dispatch(nr, a, a5)
             }
         };
+        // Interrupted by a signal: run the call again after the handler
+        // (or at once if no handler runs), unless the handler says not to.
+        if r == Err(libc::EINTR) && self.should_restart(nr) {
+            self.machine.cpu.s.pc = pc;
+            return None;
+        }
         let cpu = &mut self.machine.cpu;
         match r {
             Ok(v) => {
@@ -124,6 +132,9 @@ impl Process {
     }
 
     fn dispatch(&mut self, nr: u32, a: [u32; 4], a5: [u32; 2]) -> SysResult {
+        if let Some(r) = self.signal_syscall(nr, a).or_else(|| self.process_syscall(nr, a, a5)) {
+            return r;
+        }
         match nr {
             4003 => self.read(a[0], a[1], a[2]),
             4004 => self.write(a[0], a[1], a[2]),
@@ -263,7 +274,6 @@ impl Process {
             4108 | 4215 => self.fstat(a[0], a[1]),
             4293 => self.fstatat(dirfd(a[0]), a[1], a[2], a[3] as i32, false),
             4366 => self.statx(a, a5[0]),
-            4194 | 4195 | 4206 => Ok(0), // rt_sigaction, rt_sigprocmask, sigaltstack: no delivery
             4203 => self.getcwd(a[0], a[1]),
             4219 => self.getdents64(a[0], a[1], a[2]),
             4252 => Ok(std::process::id()),
@@ -285,7 +295,6 @@ impl Process {
             // set_robust_list, rseq: glibc copes without them.
             4309 | 4367 => Err(ENOSYS),
             4116 => self.sysinfo(a[0]),
-            4037 | 4236 | 4266 => Err(EPERM), // kill, tkill, tgkill
             _ => {
                 if self.warned.insert(nr) {
                     eprintln!("mipsjit: unsupported syscall {nr} ({}): returning ENOSYS", nr.wrapping_sub(4000));

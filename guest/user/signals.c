@@ -1,0 +1,141 @@
+/* Signal delivery in user-mode emulation: faults caught with SA_SIGINFO
+ * handlers, raise, masks, alarm, editing the ucontext, processes killed by
+ * signals. Prints what it sees; mipsjit must print what qemu-mipsel does. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+static sigjmp_buf env;
+static volatile sig_atomic_t got;
+
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    printf("caught %d: si_signo=%d si_code=%d si_addr=%p\n", sig, si->si_signo, si->si_code, si->si_addr);
+    siglongjmp(env, 1);
+}
+
+static void try(const char *what, void (*f)(void))
+{
+    if (sigsetjmp(env, 1) == 0) {
+        f();
+        printf("%s: no fault\n", what);
+    } else {
+        printf("%s: recovered\n", what);
+    }
+}
+
+static void kseg_store(void) { *(volatile int *)0x80000010 = 1; }
+static void kseg_load(void) { (void)*(volatile int *)0xc0001000; }
+/* Linux (and QEMU) carry out misaligned loads and stores for the program. */
+static void misaligned(void)
+{
+    static char buf[17] = "0123456789abcdef";
+    volatile int *p = (volatile int *)(buf + 1);
+    volatile short *h = (volatile short *)(buf + 5);
+    *p = *p + 0x01010101;
+    *h = *h + 1;
+    printf("misaligned: %s %d\n", buf, h[0]);
+}
+static void illegal(void) { __asm__ volatile(".word 0x7c00003b | (5 << 11) | (1 << 6)"); /* rdhwr $5? no: reserved */ }
+static void reserved(void) { __asm__ volatile(".word 0x0000003f"); }
+static void divide(void)
+{
+    volatile int a = 1, b = 0;
+    printf("%d\n", a / b);
+}
+static void overflow(void)
+{
+    int r;
+    __asm__ volatile("add %0, %1, %2" : "=r"(r) : "r"(0x7fffffff), "r"(1));
+    printf("%d\n", r);
+}
+static void breakpoint(void) { __asm__ volatile("break 3"); }
+
+static void on_usr1(int sig) { printf("handler %d\n", sig); got++; }
+
+/* Skips the faulting instruction: the handler moves pc past it. */
+static void skip(int sig, siginfo_t *si, void *p)
+{
+    ucontext_t *uc = p;
+    printf("skip %d at code %d, v0 before %d\n", sig, si->si_code, (int)uc->uc_mcontext.gregs[2]);
+    uc->uc_mcontext.pc += 4;
+    uc->uc_mcontext.gregs[2] = 42;
+}
+
+static void on_alarm(int sig) { got = sig; }
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc > 1 && strcmp(argv[1], "die") == 0) {
+        kill(getpid(), SIGTERM);
+        return 0;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGBUS, &sa, NULL);
+    sigaction(SIGILL, &sa, NULL);
+    sigaction(SIGFPE, &sa, NULL);
+    sigaction(SIGTRAP, &sa, NULL);
+    try("kseg store", kseg_store);
+    try("kseg load", kseg_load);
+    try("misaligned", misaligned);
+    try("reserved", reserved);
+    try("overflow", overflow);
+    try("break", breakpoint);
+    (void)illegal;
+
+    signal(SIGUSR1, on_usr1);
+    raise(SIGUSR1);
+    printf("after raise: got=%d\n", got);
+
+    sigset_t s, old;
+    sigemptyset(&s);
+    sigaddset(&s, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &s, &old);
+    raise(SIGUSR1);
+    sigset_t p;
+    sigpending(&p);
+    printf("blocked: got=%d pending=%d\n", got, sigismember(&p, SIGUSR1));
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    printf("unblocked: got=%d\n", got);
+
+    sa.sa_sigaction = skip;
+    sigaction(SIGSEGV, &sa, NULL);
+    int v;
+    __asm__ volatile("li $2, 7\n\tlui $3, 0x8000\n\tlw $3, 0($3)\n\tmove %0, $2" : "=r"(v) : : "$2", "$3");
+    printf("skipped: v0=%d\n", v);
+
+    signal(SIGALRM, on_alarm);
+    alarm(1);
+    while (!got || got == 2)
+        pause();
+    printf("alarm: got=%d\n", got);
+
+    for (int i = 0; i < 3; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            signal(SIGSEGV, SIG_DFL);
+            if (i == 0)
+                *(volatile int *)0x80000000 = 0;
+            if (i == 1)
+                kill(getpid(), SIGTERM);
+            _exit(5);
+        }
+        int st;
+        waitpid(pid, &st, 0);
+        printf("child: exited=%d status=%d signaled=%d sig=%d\n", WIFEXITED(st), WEXITSTATUS(st), WIFSIGNALED(st),
+               WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    }
+    return 3;
+}

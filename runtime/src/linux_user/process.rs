@@ -1,0 +1,291 @@
+//! Processes: `fork`/`clone` (the host process forks as a whole), `wait4`,
+//! `execve` (mipsjit runs itself on the new image), process groups.
+
+use super::signal::{GUEST_CHILD, guest_sig};
+use super::*;
+use std::sync::atomic::Ordering;
+
+// `clone` flags.
+const CLONE_VM: u32 = 0x0000_0100;
+const CLONE_VFORK: u32 = 0x0000_4000;
+const CLONE_THREAD: u32 = 0x0001_0000;
+const CLONE_SETTLS: u32 = 0x0008_0000;
+const CLONE_PARENT_SETTID: u32 = 0x0010_0000;
+const CLONE_CHILD_SETTID: u32 = 0x0100_0000;
+const ENOEXEC: i32 = 8;
+const ECHILD: i32 = 10;
+
+/// Arguments and environment: at most this many strings each.
+const MAX_STRINGS: u32 = 1 << 16;
+
+impl Process {
+    /// Process system calls; `None` when `nr` is not one.
+    pub(super) fn process_syscall(&mut self, nr: u32, a: [u32; 4], a5: [u32; 2]) -> Option<SysResult> {
+        Some(match nr {
+            4002 => self.clone(signal::SIGCHLD, 0, 0, 0, 0),
+            4120 => self.clone(a[0], a[1], a[2], a[3], a5[0]),
+            4114 => self.wait4(a[0] as i32, a[1], a[2], a[3]),
+            4007 => self.wait4(a[0] as i32, a[1], a[2], 0),
+            4011 => self.execve(a[0], a[1], a[2]),
+            // SAFETY: a host call with integer arguments only.
+            4057 => syscalls::check(unsafe { libc::setpgid(a[0] as i32, a[1] as i32) } as i64),
+            // SAFETY: a host call with integer arguments only.
+            4132 => syscalls::check(unsafe { libc::getpgid(a[0] as i32) } as i64),
+            // SAFETY: a host call with integer arguments only.
+            4065 => syscalls::check(unsafe { libc::getpgrp() } as i64),
+            // SAFETY: a host call with integer arguments only.
+            4066 => syscalls::check(unsafe { libc::setsid() } as i64),
+            // SAFETY: a host call with integer arguments only.
+            4151 => syscalls::check(unsafe { libc::getsid(a[0] as i32) } as i64),
+            _ => return None,
+        })
+    }
+
+    /// `clone(flags, newsp, parent_tid, tls, child_tid)`: without
+    /// CLONE_THREAD, a new process, made by forking the host process. The
+    /// child's memory is a copy even with CLONE_VM; with CLONE_VFORK the
+    /// parent waits until the child has called `execve` or exited.
+    fn clone(&mut self, flags: u32, newsp: u32, ptid: u32, tls: u32, ctid: u32) -> SysResult {
+        if flags & CLONE_THREAD != 0 {
+            if self.warned.insert(4120) {
+                eprintln!("mipsjit: clone with CLONE_THREAD (threads) is not supported: returning EINVAL");
+            }
+            return Err(EINVAL);
+        }
+        let _ = CLONE_VM;
+        // The vfork wait: the child holds the write end (closed by exec or
+        // exit), the parent reads until end of file.
+        let mut vfork_pipe = [-1i32; 2];
+        if flags & CLONE_VFORK != 0 {
+            // SAFETY: `vfork_pipe` is an array of two ints.
+            syscalls::check(unsafe { libc::pipe2(vfork_pipe.as_mut_ptr(), libc::O_CLOEXEC) } as i64)?;
+        }
+        // SAFETY: the host forks as a whole; the child continues with only
+        // this thread, and `after_fork` replaces what lived in the others.
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            for fd in vfork_pipe.into_iter().filter(|&f| f >= 0) {
+                // SAFETY: closes the pipe made above.
+                unsafe { libc::close(fd) };
+            }
+            return syscalls::check(-1);
+        }
+        if pid == 0 {
+            if vfork_pipe[0] >= 0 {
+                // SAFETY: closes the read end, which only the parent uses.
+                unsafe { libc::close(vfork_pipe[0]) };
+            }
+            self.machine.after_fork();
+            self.sig.after_fork();
+            GUEST_CHILD.store(true, Ordering::Relaxed);
+            let me = std::process::id();
+            if flags & CLONE_CHILD_SETTID != 0 {
+                let _ = self.write_u32(ctid, me);
+            }
+            if flags & CLONE_SETTLS != 0 {
+                self.machine.cpu.user_local = tls;
+            }
+            if newsp != 0 {
+                self.machine.cpu.s.gpr[29] = newsp;
+            }
+            return Ok(0);
+        }
+        if flags & CLONE_PARENT_SETTID != 0 {
+            let _ = self.write_u32(ptid, pid as u32);
+        }
+        if vfork_pipe[0] >= 0 {
+            let mut b = [0u8; 1];
+            // SAFETY: the pipe made above; `b` is a one-byte buffer.
+            unsafe {
+                libc::close(vfork_pipe[1]);
+                while libc::read(vfork_pipe[0], b.as_mut_ptr().cast(), 1) != 0 {
+                    if std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+                        break;
+                    }
+                }
+                libc::close(vfork_pipe[0]);
+            }
+        }
+        Ok(pid as u32)
+    }
+
+    /// `wait4(pid, status, options, rusage)`: the host's, with signal
+    /// numbers in the status translated, and the o32 `struct rusage`.
+    fn wait4(&mut self, pid: i32, status: u32, options: u32, rusage: u32) -> SysResult {
+        let mut st = 0i32;
+        // SAFETY: an all-zero rusage is valid; wait4 fills it.
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: `st` and `ru` are valid for the host to fill.
+        let got = unsafe { libc::wait4(pid, &mut st, options as i32, &mut ru) };
+        if got < 0 {
+            let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+            return Err(if e == libc::ECHILD { ECHILD } else { syscalls::mips_errno(e) });
+        }
+        if got > 0 && status != 0 {
+            self.write_u32(status, guest_wait_status(st))?;
+        }
+        if got > 0 && rusage != 0 {
+            let tv = |t: libc::timeval| [t.tv_sec as u32, t.tv_usec as u32];
+            let mut w: Vec<u32> = tv(ru.ru_utime).into_iter().chain(tv(ru.ru_stime)).collect();
+            w.extend(
+                [
+                    ru.ru_maxrss,
+                    ru.ru_ixrss,
+                    ru.ru_idrss,
+                    ru.ru_isrss,
+                    ru.ru_minflt,
+                    ru.ru_majflt,
+                    ru.ru_nswap,
+                    ru.ru_inblock,
+                    ru.ru_oublock,
+                    ru.ru_msgsnd,
+                    ru.ru_msgrcv,
+                    ru.ru_nsignals,
+                    ru.ru_nvcsw,
+                    ru.ru_nivcsw,
+                ]
+                .iter()
+                .map(|&v| v as u32),
+            );
+            let b: Vec<u8> = w.iter().flat_map(|v| v.to_le_bytes()).collect();
+            self.write_mem(rusage, &b)?;
+        }
+        Ok(got as u32)
+    }
+
+    /// A NULL-terminated array of guest strings.
+    fn read_cstr_array(&self, at: u32) -> Result<Vec<CString>, i32> {
+        let mut out = Vec::new();
+        if at == 0 {
+            return Ok(out);
+        }
+        for i in 0..MAX_STRINGS {
+            let p = self.read_u32(at.wrapping_add(4 * i))?;
+            if p == 0 {
+                return Ok(out);
+            }
+            out.push(self.read_cstr(p)?);
+        }
+        Err(mips_errno(libc::E2BIG))
+    }
+
+    /// `execve(path, argv, envp)`: a MIPS executable (directly or as the
+    /// interpreter of a `#!` script) runs in a new mipsjit, started on it
+    /// with the same options; anything else is the host's to run. The path
+    /// is used as given (no PATH search), as the kernel does.
+    fn execve(&mut self, path: u32, argv: u32, envp: u32) -> SysResult {
+        let mut path = self.read_cstr(path)?;
+        if path.as_bytes() == b"/proc/self/exe" {
+            path = CString::new(self.exe.as_os_str().as_bytes()).map_err(|_| ENOENT)?;
+        }
+        let mut argv = self.read_cstr_array(argv)?;
+        let envp = self.read_cstr_array(envp)?;
+        // SAFETY: `path` is a valid C string.
+        syscalls::check(unsafe { libc::access(path.as_ptr(), libc::X_OK) } as i64)?;
+        let mut prog = path.clone();
+        let head = file_head(&prog)?;
+        if head.starts_with(b"#!") {
+            let line = head[2..].split(|&b| b == b'\n').next().unwrap_or_default();
+            let mut words = line.split(|&b| b == b' ' || b == b'\t').filter(|w| !w.is_empty());
+            let interp = CString::new(words.next().ok_or(ENOEXEC)?).map_err(|_| ENOEXEC)?;
+            let rest: Vec<u8> = words.collect::<Vec<_>>().join(&b' ');
+            let mut new_argv = vec![interp.clone()];
+            if !rest.is_empty() {
+                new_argv.push(CString::new(rest).map_err(|_| ENOEXEC)?);
+            }
+            new_argv.push(path.clone());
+            new_argv.extend(argv.into_iter().skip(1));
+            argv = new_argv;
+            prog = interp;
+        }
+        let head = file_head(&prog)?;
+        let mips =
+            head.len() >= 20 && head.starts_with(b"\x7fELF\x01\x01") && u16::from_le_bytes([head[18], head[19]]) == 8;
+        let (exe, host_argv) = if mips {
+            let me = std::env::current_exe().map_err(|_| ENOENT)?;
+            let me = CString::new(me.as_os_str().as_bytes()).map_err(|_| ENOENT)?;
+            let jit = match self.mode {
+                JitMode::Never => "never",
+                JitMode::Always => "always",
+                JitMode::Auto => "auto",
+            };
+            let mut v: Vec<CString> = ["user", "--jit", jit].iter().filter_map(|s| CString::new(*s).ok()).collect();
+            v.insert(0, me.clone());
+            if let Some(root) = &self.sysroot {
+                v.extend(CString::new("-L").ok());
+                v.extend(CString::new(root.as_os_str().as_bytes()).ok());
+            }
+            if GUEST_CHILD.load(Ordering::Relaxed) {
+                v.extend(CString::new("--guest-child").ok());
+            }
+            if let Some(a0) = argv.first() {
+                v.extend(CString::new("--argv0").ok());
+                v.push(a0.clone());
+            }
+            v.push(prog);
+            v.extend(argv.into_iter().skip(1));
+            (me, v)
+        } else if head.starts_with(b"\x7fELF") || head.starts_with(b"#!") {
+            (prog, argv)
+        } else {
+            return Err(ENOEXEC);
+        };
+        let ptrs = |v: &[CString]| -> Vec<*const libc::c_char> {
+            v.iter().map(|s| s.as_ptr()).chain(std::iter::once(std::ptr::null())).collect()
+        };
+        let (argp, envp_ptrs) = (ptrs(&host_argv), ptrs(&envp));
+        // The new image inherits the guest's mask, as on Linux.
+        let old = signal::set_host_mask(self.sig.blocked());
+        // SAFETY: NULL-terminated arrays of valid C strings that outlive the call.
+        unsafe { libc::execve(exe.as_ptr(), argp.as_ptr(), envp_ptrs.as_ptr()) };
+        let err = syscalls::check(-1);
+        // SAFETY: restores the mask saved above.
+        unsafe { libc::sigprocmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
+        err
+    }
+}
+
+/// The first bytes of a file, to tell what it is.
+fn file_head(path: &CString) -> Result<Vec<u8>, i32> {
+    let mut head = vec![0u8; 256];
+    // SAFETY: `path` is a valid C string; `head` a writable buffer.
+    let n = unsafe {
+        let fd = libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+        if fd < 0 {
+            return syscalls::check(-1).map(|_| Vec::new());
+        }
+        let n = libc::read(fd, head.as_mut_ptr().cast(), head.len());
+        libc::close(fd);
+        n
+    };
+    head.truncate(n.max(0) as usize);
+    Ok(head)
+}
+
+/// A host wait status with the signal numbers in it made the guest's.
+fn guest_wait_status(st: i32) -> u32 {
+    let sig = |h: i32| guest_sig(h).unwrap_or(h as u32);
+    let low = st & 0x7f;
+    if low == 0 {
+        st as u32 // exited
+    } else if low == 0x7f {
+        (st as u32 & !0xff00) | sig((st >> 8) & 0xff) << 8 // stopped
+    } else {
+        (st as u32 & !0x7f) | sig(low) // killed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::signal::host_sig;
+    use super::*;
+
+    #[test]
+    fn wait_statuses_carry_guest_signal_numbers() {
+        assert_eq!(guest_wait_status(3 << 8), 3 << 8);
+        assert_eq!(guest_wait_status(libc::SIGUSR1), 16);
+        assert_eq!(guest_wait_status(libc::SIGSEGV | 0x80), 11 | 0x80);
+        assert_eq!(guest_wait_status(libc::SIGCHLD << 8 | 0x7f), 18 << 8 | 0x7f);
+        assert_eq!(host_sig(16), Some(libc::SIGUSR1));
+    }
+}

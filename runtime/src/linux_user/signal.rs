@@ -1,0 +1,941 @@
+//! Signals: the guest's dispositions, mask and pending set, delivery on
+//! the o32 signal frames Linux builds (`arch/mips/kernel/signal.c`), guest
+//! faults as signals, and host signals forwarded to guest handlers.
+//!
+//! Host signals reach the guest through [`on_host_signal`], which only
+//! records them; the run loop polls the record after every system call and
+//! every few hundred thousand instructions. A guest disposition of "ignore"
+//! becomes the host's too (so it survives `execve`, as on Linux), and a
+//! guest handler becomes the recording host handler. Default actions stay
+//! the host's, except for the signals mipsjit raises itself (faults).
+
+use super::*;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+
+// Guest (MIPS) signal numbers used by name.
+pub(super) const SIGILL: u32 = 4;
+pub(super) const SIGTRAP: u32 = 5;
+pub(super) const SIGFPE: u32 = 8;
+pub(super) const SIGKILL: u32 = 9;
+pub(super) const SIGBUS: u32 = 10;
+pub(super) const SIGSEGV: u32 = 11;
+pub(super) const SIGCHLD: u32 = 18;
+const SIGSTOP: u32 = 23;
+
+/// The highest guest signal (`_NSIG` is 128 on MIPS).
+const NSIG: u32 = 128;
+/// `sizeof(sigset_t)` for the kernel: 128 bits.
+const SIGSET_BYTES: u32 = 16;
+
+// `sa_flags` bits (MIPS values).
+const SA_SIGINFO: u32 = 0x0000_0008;
+const SA_ONSTACK: u32 = 0x0800_0000;
+const SA_RESTART: u32 = 0x1000_0000;
+const SA_NODEFER: u32 = 0x4000_0000;
+const SA_RESETHAND: u32 = 0x8000_0000;
+const SIG_DFL: u32 = 0;
+const SIG_IGN: u32 = 1;
+const SS_ONSTACK: u32 = 1;
+const SS_DISABLE: u32 = 2;
+const MINSIGSTKSZ: u32 = 2048;
+const EINTR: i32 = 4;
+
+// `si_code` values (MIPS numbering where it differs).
+const SI_USER: i32 = 0;
+const SI_KERNEL: i32 = 0x80;
+const SI_TKILL: i32 = -6;
+
+/// Guest signal numbers and their host equivalents (SIGEMT has none).
+const HOST_SIGNALS: [(u32, i32); 30] = [
+    (1, libc::SIGHUP),
+    (2, libc::SIGINT),
+    (3, libc::SIGQUIT),
+    (4, libc::SIGILL),
+    (5, libc::SIGTRAP),
+    (6, libc::SIGABRT),
+    (8, libc::SIGFPE),
+    (9, libc::SIGKILL),
+    (10, libc::SIGBUS),
+    (11, libc::SIGSEGV),
+    (12, libc::SIGSYS),
+    (13, libc::SIGPIPE),
+    (14, libc::SIGALRM),
+    (15, libc::SIGTERM),
+    (16, libc::SIGUSR1),
+    (17, libc::SIGUSR2),
+    (18, libc::SIGCHLD),
+    (19, libc::SIGPWR),
+    (20, libc::SIGWINCH),
+    (21, libc::SIGURG),
+    (22, libc::SIGIO),
+    (23, libc::SIGSTOP),
+    (24, libc::SIGTSTP),
+    (25, libc::SIGCONT),
+    (26, libc::SIGTTIN),
+    (27, libc::SIGTTOU),
+    (28, libc::SIGVTALRM),
+    (29, libc::SIGPROF),
+    (30, libc::SIGXCPU),
+    (31, libc::SIGXFSZ),
+];
+
+/// The host signal for guest signal `g`: the table, then real-time signals
+/// 34..=64 as themselves (32 and 33 belong to the host's C library).
+pub(super) fn host_sig(g: u32) -> Option<i32> {
+    if let Some(&(_, h)) = HOST_SIGNALS.iter().find(|(s, _)| *s == g) {
+        return Some(h);
+    }
+    (34..=64).contains(&g).then_some(g as i32)
+}
+
+/// The guest signal for host signal `h` (0 stays 0).
+pub(super) fn guest_sig(h: i32) -> Option<u32> {
+    if h == 0 {
+        return Some(0);
+    }
+    if let Some(&(g, _)) = HOST_SIGNALS.iter().find(|(_, s)| *s == h) {
+        return Some(g);
+    }
+    (34..=64).contains(&h).then_some(h as u32)
+}
+
+/// The bit of signal `sig` in a set.
+fn bit(sig: u32) -> u128 {
+    1u128 << (sig - 1)
+}
+
+/// Signals that can be neither caught nor blocked.
+fn unblockable() -> u128 {
+    bit(SIGKILL) | bit(SIGSTOP)
+}
+
+/// What a signal's default action does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DefaultAction {
+    Ignore,
+    Stop,
+    Terminate,
+    Core,
+}
+
+fn default_action(sig: u32) -> DefaultAction {
+    match sig {
+        18 | 20 | 21 | 25 => DefaultAction::Ignore, // CHLD, WINCH, URG, CONT
+        23 | 24 | 26 | 27 => DefaultAction::Stop,   // STOP, TSTP, TTIN, TTOU
+        3..=8 | 10..=12 | 30 | 31 => DefaultAction::Core,
+        _ => DefaultAction::Terminate,
+    }
+}
+
+/// The name the shell prints for a signal.
+fn name(sig: u32) -> &'static str {
+    match sig {
+        4 => "Illegal instruction",
+        5 => "Trace/breakpoint trap",
+        6 => "Aborted",
+        8 => "Floating point exception",
+        10 => "Bus error",
+        11 => "Segmentation fault",
+        _ => "Killed",
+    }
+}
+
+/// A guest `struct sigaction`.
+#[derive(Clone, Copy, Default)]
+struct Action {
+    handler: u32,
+    flags: u32,
+    mask: u128,
+}
+
+/// A queued signal's `siginfo`: the code and the four words after the
+/// preamble (`si_addr`, or `si_pid`, `si_uid`, `si_status`/value, ...).
+#[derive(Clone, Copy, Default)]
+pub(super) struct SigInfo {
+    pub(super) code: i32,
+    pub(super) words: [u32; 4],
+}
+
+/// The guest's signal state.
+pub(super) struct Signals {
+    actions: Vec<Action>,
+    blocked: u128,
+    pending: u128,
+    info: Vec<SigInfo>,
+    /// `sigaltstack`: base, size (0: disabled).
+    altstack: (u32, u32),
+    /// The mask to restore after a `sigsuspend` (the frame records it).
+    saved_mask: Option<u128>,
+}
+
+/// Host signals recorded by [`on_host_signal`], one bit per host number.
+static HOST_PENDING: AtomicU64 = AtomicU64::new(0);
+/// Per host signal: `si_code`, `si_pid`, `si_uid`, `si_status`.
+static HOST_INFO: [[AtomicI32; 4]; 65] = [const { [const { AtomicI32::new(0) }; 4] }; 65];
+/// This process is the child of a guest (a `fork`, or an image it
+/// `execve`d): a deadly signal kills the host process with that signal,
+/// so the guest parent's `wait` sees it as Linux would report it.
+pub(super) static GUEST_CHILD: AtomicBool = AtomicBool::new(false);
+
+/// The host handler for signals the guest handles: records the signal.
+/// Only async-signal-safe work (atomic stores).
+extern "C" fn on_host_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
+    if !(1..=64).contains(&sig) {
+        return;
+    }
+    let slot = &HOST_INFO[sig as usize];
+    if !info.is_null() {
+        // SAFETY: the kernel passes a valid siginfo with SA_SIGINFO; the
+        // union fields read are those of kill/sigqueue/SIGCHLD senders.
+        unsafe {
+            slot[0].store((*info).si_code, Ordering::Relaxed);
+            slot[1].store((*info).si_pid(), Ordering::Relaxed);
+            slot[2].store((*info).si_uid() as i32, Ordering::Relaxed);
+            let status = if sig == libc::SIGCHLD { (*info).si_status() } else { 0 };
+            slot[3].store(status, Ordering::Relaxed);
+        }
+    }
+    HOST_PENDING.fetch_or(1 << (sig - 1), Ordering::Release);
+}
+
+/// Signals mipsjit raises itself when the guest faults: the host keeps
+/// its own handling of these (a real host fault must not be swallowed).
+fn host_owned(h: i32) -> bool {
+    [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE, libc::SIGTRAP, libc::SIGKILL, libc::SIGSTOP].contains(&h)
+}
+
+/// Makes the host disposition of guest signal `g` follow the guest's.
+fn set_host_action(g: u32, handler: u32) {
+    let Some(h) = host_sig(g) else { return };
+    if host_owned(h) {
+        return;
+    }
+    // SAFETY: an all-zero sigaction is valid; the fields are set below.
+    let mut sa: libc::sigaction = unsafe { std::mem::zeroed() };
+    sa.sa_sigaction = match handler {
+        SIG_DFL => libc::SIG_DFL,
+        SIG_IGN => libc::SIG_IGN,
+        _ => {
+            sa.sa_flags = libc::SA_SIGINFO;
+            on_host_signal as *const () as usize
+        }
+    };
+    // SAFETY: `sa.sa_mask` is a valid sigset; `sa` is a valid action whose
+    // handler (if any) only stores to atomics.
+    unsafe {
+        libc::sigfillset(&mut sa.sa_mask);
+        libc::sigaction(h, &sa, std::ptr::null_mut());
+    }
+}
+
+/// Sets the host's blocked mask to `set` (guest numbering) and returns
+/// the old host mask.
+pub(super) fn set_host_mask(set: u128) -> libc::sigset_t {
+    // SAFETY: plain sigset manipulation on local, initialised sets.
+    unsafe {
+        let mut s: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut s);
+        for g in 1..=NSIG {
+            if set & bit(g) != 0
+                && let Some(h) = host_sig(g)
+            {
+                libc::sigaddset(&mut s, h);
+            }
+        }
+        libc::sigprocmask(libc::SIG_SETMASK, &s, &mut old);
+        old
+    }
+}
+
+/// Guest `si_code` for a host one (MIPS swaps three of the negative codes).
+fn guest_si_code(c: i32) -> i32 {
+    match c {
+        -2 => -3, // SI_TIMER
+        -3 => -4, // SI_MESGQ
+        -4 => -2, // SI_ASYNCIO
+        c => c,
+    }
+}
+
+impl Signals {
+    /// The state a new image starts with: dispositions "ignore" and the
+    /// blocked mask inherited from the host (as `execve` keeps them), the
+    /// rest default. The host's own mask is cleared: the guest's is kept
+    /// here.
+    pub(super) fn inherit() -> Self {
+        let mut s = Self {
+            actions: vec![Action::default(); NSIG as usize + 1],
+            blocked: 0,
+            pending: 0,
+            info: vec![SigInfo::default(); NSIG as usize + 1],
+            altstack: (0, 0),
+            saved_mask: None,
+        };
+        // SAFETY: queries and resets of this process's signal state with
+        // valid, initialised structures.
+        unsafe {
+            // Rust ignores SIGPIPE before main; the guest expects the default.
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            let mut none: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut none);
+            libc::sigprocmask(libc::SIG_SETMASK, &none, &mut old);
+            for g in 1..=64 {
+                let Some(h) = host_sig(g) else { continue };
+                if libc::sigismember(&old, h) == 1 {
+                    s.blocked |= bit(g);
+                }
+                let mut sa: libc::sigaction = std::mem::zeroed();
+                if h != libc::SIGPIPE
+                    && libc::sigaction(h, std::ptr::null(), &mut sa) == 0
+                    && sa.sa_sigaction == libc::SIG_IGN
+                {
+                    s.actions[g as usize].handler = SIG_IGN;
+                }
+            }
+        }
+        s.blocked &= !unblockable();
+        s
+    }
+
+    /// After `fork`: the child has no pending signals.
+    pub(super) fn after_fork(&mut self) {
+        self.pending = 0;
+        HOST_PENDING.store(0, Ordering::Relaxed);
+    }
+
+    /// The host mask a new image should inherit; see [`set_host_mask`].
+    pub(super) fn blocked(&self) -> u128 {
+        self.blocked
+    }
+
+    /// Queues `sig` with `info`.
+    pub(super) fn queue(&mut self, sig: u32, info: SigInfo) {
+        if (1..=NSIG).contains(&sig) {
+            self.pending |= bit(sig);
+            self.info[sig as usize] = info;
+        }
+    }
+
+    /// Moves host signals recorded since the last poll into the pending set.
+    fn poll_host(&mut self) {
+        let bits = HOST_PENDING.swap(0, Ordering::Acquire);
+        for h in 1..=64i32 {
+            if bits & (1 << (h - 1)) == 0 {
+                continue;
+            }
+            let Some(g) = guest_sig(h) else { continue };
+            let slot = &HOST_INFO[h as usize];
+            let mut words = [slot[1].load(Ordering::Relaxed) as u32, slot[2].load(Ordering::Relaxed) as u32, 0, 0];
+            let code = slot[0].load(Ordering::Relaxed);
+            if h == libc::SIGCHLD {
+                let st = slot[3].load(Ordering::Relaxed);
+                // CLD_KILLED, CLD_DUMPED, CLD_STOPPED carry a signal number.
+                words[2] = if matches!(code, 2 | 3 | 5) { guest_sig(st).unwrap_or(st as u32) } else { st as u32 };
+            }
+            self.queue(g, SigInfo { code: guest_si_code(code), words });
+        }
+    }
+
+    /// The next signal to deliver, if any (lowest number first).
+    fn next(&mut self) -> Option<u32> {
+        self.poll_host();
+        let ready = self.pending & !self.blocked;
+        (ready != 0).then(|| ready.trailing_zeros() + 1)
+    }
+}
+
+/// Calls a signal handler interrupts for good (EINTR even with
+/// SA_RESTART): pause, sigsuspend, sleeps, select and poll.
+const NEVER_RESTARTED: [u32; 11] = [4029, 4072, 4199, 4166, 4265, 4407, 4142, 4188, 4301, 4302, 4250];
+
+impl Process {
+    /// Signal-related system calls; `None` when `nr` is not one.
+    pub(super) fn signal_syscall(&mut self, nr: u32, a: [u32; 4]) -> Option<SysResult> {
+        Some(match nr {
+            4194 => self.rt_sigaction(a[0], a[1], a[2], a[3]),
+            4067 => self.sigaction_old(a[0], a[1], a[2]),
+            4195 => self.rt_sigprocmask(a[0], a[1], a[2], a[3]),
+            4126 => self.sigprocmask_old(a[0], a[1], a[2]),
+            4196 => self.rt_sigpending(a[0], a[1]),
+            4199 => self.rt_sigsuspend(a[0], a[1]),
+            4029 => self.sigsuspend_with(self.sig.blocked),
+            4206 => self.sigaltstack(a[0], a[1]),
+            4037 => self.kill(a[0] as i32, a[1], SI_USER),
+            4236 => self.tkill(a[0], a[1]),
+            4266 => self.tkill(a[1], a[2]),
+            // SAFETY: a host call with an integer argument only.
+            4027 => Ok(unsafe { libc::alarm(a[0]) }),
+            4166 => self.nanosleep(libc::CLOCK_REALTIME, 0, a[0], a[1], false),
+            4265 => self.nanosleep(a[0] as i32, a[1] as i32, a[2], a[3], false),
+            4407 => self.nanosleep(a[0] as i32, a[1] as i32, a[2], a[3], true),
+            4104 => self.setitimer(a[0], a[1], a[2]),
+            4105 => self.setitimer(a[0], 0, a[1]),
+            _ => return None,
+        })
+    }
+
+    fn read_sigset(&self, at: u32) -> Result<u128, i32> {
+        let b = self.read_mem(at, SIGSET_BYTES as usize)?;
+        let mut w = [0u8; 16];
+        w.copy_from_slice(&b);
+        Ok(u128::from_le_bytes(w))
+    }
+
+    fn rt_sigaction(&mut self, sig: u32, act: u32, oact: u32, size: u32) -> SysResult {
+        if size != SIGSET_BYTES {
+            return Err(EINVAL);
+        }
+        self.sigaction(sig, act, oact, true)
+    }
+
+    fn sigaction_old(&mut self, sig: u32, act: u32, oact: u32) -> SysResult {
+        self.sigaction(sig, act, oact, false)
+    }
+
+    /// `sigaction`: the o32 `struct sigaction` is `sa_flags`, `sa_handler`,
+    /// then a 128-bit `sa_mask` (the old call uses its first word only).
+    fn sigaction(&mut self, sig: u32, act: u32, oact: u32, rt: bool) -> SysResult {
+        if !(1..=NSIG).contains(&sig) || (act != 0 && (sig == SIGKILL || sig == SIGSTOP)) {
+            return Err(EINVAL);
+        }
+        let new = if act != 0 {
+            let flags = self.read_u32(act)?;
+            let handler = self.read_u32(act.wrapping_add(4))?;
+            let mut mask = self.read_sigset(act.wrapping_add(8))?;
+            if !rt {
+                mask &= 0xffff_ffff;
+            }
+            Some(Action { handler, flags, mask: mask & !unblockable() })
+        } else {
+            None
+        };
+        if oact != 0 {
+            let old = self.sig.actions[sig as usize];
+            let mask = if rt { old.mask } else { old.mask & 0xffff_ffff };
+            let mut b = Vec::with_capacity(24);
+            b.extend(old.flags.to_le_bytes());
+            b.extend(old.handler.to_le_bytes());
+            b.extend(mask.to_le_bytes());
+            self.write_mem(oact, &b)?;
+        }
+        if let Some(new) = new {
+            self.sig.actions[sig as usize] = new;
+            let ignored =
+                new.handler == SIG_IGN || (new.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore);
+            if ignored {
+                self.sig.pending &= !bit(sig);
+            }
+            set_host_action(sig, new.handler);
+        }
+        Ok(0)
+    }
+
+    fn change_mask(&mut self, how: u32, set: u128) -> Result<(), i32> {
+        let b = &mut self.sig.blocked;
+        match how {
+            1 => *b |= set,
+            2 => *b &= !set,
+            3 => *b = set,
+            _ => return Err(EINVAL),
+        }
+        *b &= !unblockable();
+        Ok(())
+    }
+
+    fn rt_sigprocmask(&mut self, how: u32, set: u32, oset: u32, size: u32) -> SysResult {
+        if size != SIGSET_BYTES {
+            return Err(EINVAL);
+        }
+        let old = self.sig.blocked;
+        if set != 0 {
+            let s = self.read_sigset(set)?;
+            self.change_mask(how, s)?;
+        }
+        if oset != 0 {
+            self.write_mem(oset, &old.to_le_bytes())?;
+        }
+        Ok(0)
+    }
+
+    fn sigprocmask_old(&mut self, how: u32, set: u32, oset: u32) -> SysResult {
+        let old = self.sig.blocked;
+        if set != 0 {
+            let s = self.read_u32(set)?;
+            let keep_high = if how == 3 { old & !0xffff_ffff } else { 0 };
+            self.change_mask(how, s as u128 | keep_high)?;
+        }
+        if oset != 0 {
+            self.write_u32(oset, old as u32)?;
+        }
+        Ok(0)
+    }
+
+    fn rt_sigpending(&mut self, set: u32, size: u32) -> SysResult {
+        if size != SIGSET_BYTES {
+            return Err(EINVAL);
+        }
+        self.sig.poll_host();
+        let p = self.sig.pending & self.sig.blocked;
+        self.write_mem(set, &p.to_le_bytes())?;
+        Ok(0)
+    }
+
+    fn rt_sigsuspend(&mut self, mask: u32, size: u32) -> SysResult {
+        if size != SIGSET_BYTES {
+            return Err(EINVAL);
+        }
+        let m = self.read_sigset(mask)?;
+        self.sigsuspend_with(m)
+    }
+
+    /// Waits with `mask` blocked until a signal is to be delivered; returns
+    /// EINTR, and the old mask comes back when the handler returns.
+    fn sigsuspend_with(&mut self, mask: u128) -> SysResult {
+        let old = self.sig.blocked;
+        self.sig.blocked = mask & !unblockable();
+        // Block every host signal while checking, then wait with all of
+        // them open: one arriving between the check and the wait still
+        // ends the wait.
+        let host_old = set_host_mask(!0);
+        while self.sig.next().is_none() {
+            // SAFETY: a valid, empty set; sigsuspend returns on any signal.
+            unsafe {
+                let mut none: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut none);
+                libc::sigsuspend(&none);
+            }
+        }
+        // SAFETY: restores the mask saved above.
+        unsafe { libc::sigprocmask(libc::SIG_SETMASK, &host_old, std::ptr::null_mut()) };
+        self.sig.saved_mask = Some(old);
+        Err(EINTR)
+    }
+
+    /// `sigaltstack`: the o32 `stack_t` is `ss_sp`, `ss_size`, `ss_flags`.
+    fn sigaltstack(&mut self, ss: u32, oss: u32) -> SysResult {
+        let (base, size) = self.sig.altstack;
+        let sp = self.machine.cpu.s.gpr[29];
+        let on = size != 0 && sp.wrapping_sub(base) < size;
+        if oss != 0 {
+            let flags = if size == 0 {
+                SS_DISABLE
+            } else if on {
+                SS_ONSTACK
+            } else {
+                0
+            };
+            let b: Vec<u8> = [base, size, flags].iter().flat_map(|w| w.to_le_bytes()).collect();
+            self.write_mem(oss, &b)?;
+        }
+        if ss != 0 {
+            let (nbase, nsize, nflags) =
+                (self.read_u32(ss)?, self.read_u32(ss.wrapping_add(4))?, self.read_u32(ss.wrapping_add(8))?);
+            if on {
+                return Err(EPERM);
+            }
+            if nflags & SS_DISABLE != 0 {
+                self.sig.altstack = (0, 0);
+            } else if nsize < MINSIGSTKSZ {
+                return Err(ENOMEM);
+            } else {
+                self.sig.altstack = (nbase, nsize);
+            }
+        }
+        Ok(0)
+    }
+
+    /// `kill`: to this process, queued here (its mask and handlers decide);
+    /// to others, sent by the host.
+    fn kill(&mut self, pid: i32, sig: u32, code: i32) -> SysResult {
+        if sig > NSIG {
+            return Err(EINVAL);
+        }
+        let me = std::process::id() as i32;
+        if pid == me {
+            if sig != 0 {
+                // SAFETY: a host call without arguments.
+                let uid = unsafe { libc::getuid() };
+                self.sig.queue(sig, SigInfo { code, words: [me as u32, uid, 0, 0] });
+            }
+            return Ok(0);
+        }
+        let h = host_sig(sig).ok_or(EINVAL)?;
+        // SAFETY: a host call with integer arguments only.
+        syscalls::check(unsafe { libc::kill(pid, h) } as i64)
+    }
+
+    fn tkill(&mut self, tid: u32, sig: u32) -> SysResult {
+        self.kill(tid as i32, sig, SI_TKILL)
+    }
+
+    /// `setitimer(which, new, old)` (and `getitimer` with no new value):
+    /// the host's timers, with o32 `struct itimerval` (four words).
+    fn setitimer(&mut self, which: u32, new: u32, old: u32) -> SysResult {
+        let tv = |s: u32, u: u32| libc::timeval { tv_sec: s as i32 as i64, tv_usec: u as i32 as i64 };
+        // SAFETY: an all-zero itimerval is valid.
+        let mut o: libc::itimerval = unsafe { std::mem::zeroed() };
+        if new != 0 {
+            let w: Vec<u32> = (0..4).map(|i| self.read_u32(new.wrapping_add(4 * i))).collect::<Result<_, _>>()?;
+            let n = libc::itimerval { it_interval: tv(w[0], w[1]), it_value: tv(w[2], w[3]) };
+            // SAFETY: valid itimervals.
+            syscalls::check(unsafe { libc::setitimer(which as i32, &n, &mut o) } as i64)?;
+        } else {
+            // SAFETY: a valid itimerval to fill.
+            syscalls::check(unsafe { libc::getitimer(which as i32, &mut o) } as i64)?;
+        }
+        if old != 0 {
+            let w = [o.it_interval.tv_sec, o.it_interval.tv_usec, o.it_value.tv_sec, o.it_value.tv_usec];
+            let b: Vec<u8> = w.iter().flat_map(|&v| (v as u32).to_le_bytes()).collect();
+            self.write_mem(old, &b)?;
+        }
+        Ok(0)
+    }
+
+    /// `nanosleep` and `clock_nanosleep` (`wide`: 64-bit `timespec`); a
+    /// signal ends the sleep early with EINTR and the time left.
+    fn nanosleep(&mut self, clock: i32, flags: i32, req: u32, rem: u32, wide: bool) -> SysResult {
+        let read = |p: &Self, at: u32| -> Result<libc::timespec, i32> {
+            Ok(if wide {
+                let b = p.read_mem(at, 12)?;
+                let sec = i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+                libc::timespec { tv_sec: sec, tv_nsec: i32::from_le_bytes([b[8], b[9], b[10], b[11]]) as i64 }
+            } else {
+                libc::timespec {
+                    tv_sec: p.read_u32(at)? as i32 as i64,
+                    tv_nsec: p.read_u32(at.wrapping_add(4))? as i32 as i64,
+                }
+            })
+        };
+        let t = read(self, req)?;
+        let mut left = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: valid timespecs.
+        let r = unsafe { libc::clock_nanosleep(clock, flags, &t, &mut left) };
+        if r == 0 {
+            return Ok(0);
+        }
+        if r == libc::EINTR && rem != 0 && flags == 0 {
+            if wide {
+                self.write_mem(rem, &left.tv_sec.to_le_bytes())?;
+                self.write_mem(rem.wrapping_add(8), &left.tv_nsec.to_le_bytes())?;
+            } else {
+                self.write_u32(rem, left.tv_sec as u32)?;
+                self.write_u32(rem.wrapping_add(4), left.tv_nsec as u32)?;
+            }
+        }
+        Err(syscalls::mips_errno(r))
+    }
+
+    /// A system call returned EINTR: whether to run it again once the
+    /// signal is handled (no handler will run, or it has SA_RESTART).
+    pub(super) fn should_restart(&mut self, nr: u32) -> bool {
+        let Some(sig) = self.sig.next() else { return true };
+        let act = self.sig.actions[sig as usize];
+        match act.handler {
+            SIG_DFL | SIG_IGN => true,
+            _ => act.flags & SA_RESTART != 0 && !NEVER_RESTARTED.contains(&nr),
+        }
+    }
+
+    /// A guest fault becomes its signal, delivered to the guest's handler;
+    /// a blocked or ignored one kills, as Linux's `force_sig` does.
+    /// Returns the exit status if the guest died.
+    pub(super) fn fault(&mut self, e: UserException) -> Option<u8> {
+        if matches!(e.code, ExcCode::AdEL | ExcCode::AdES) && self.emulate_unaligned(e) {
+            return None;
+        }
+        let (sig, info) = self.fault_signal(e);
+        let act = self.sig.actions[sig as usize];
+        if act.handler == SIG_DFL || act.handler == SIG_IGN || self.sig.blocked & bit(sig) != 0 {
+            return Some(self.die(e));
+        }
+        // The handler sees (and returns to) the faulting instruction, or
+        // its branch when it sits in a delay slot.
+        self.machine.cpu.s.pc = if e.bd { e.pc.wrapping_sub(4) } else { e.pc };
+        self.sig.queue(sig, info);
+        self.deliver()
+    }
+
+    /// Carries out a misaligned load or store byte by byte, as Linux does
+    /// for user programs (`arch/mips/kernel/unaligned.c`) and QEMU too:
+    /// halfwords, words, and FPU words and doublewords, outside delay
+    /// slots. Returns whether it did.
+    fn emulate_unaligned(&mut self, e: UserException) -> bool {
+        if e.bd || e.bad_vaddr.is_none_or(|a| a >= MEM_SIZE as u32) {
+            return false;
+        }
+        let Ok(w) = self.read_u32(e.pc) else { return false };
+        let (op, base, rt) = (w >> 26, (w >> 21 & 31) as usize, (w >> 16 & 31) as usize);
+        let addr = self.machine.cpu.s.gpr[base].wrapping_add(w as u16 as i16 as u32);
+        let fr = self.machine.cpu.cp0.status & status::FR != 0;
+        let load = |p: &Self, n: usize| -> Option<u64> {
+            let b = p.read_mem(addr, n).ok()?;
+            Some(b.iter().rev().fold(0u64, |v, &x| v << 8 | x as u64))
+        };
+        let done = match op {
+            0x21 | 0x23 | 0x25 => {
+                let n = if op == 0x23 { 4 } else { 2 };
+                let Some(v) = load(self, n) else { return false };
+                let v = match op {
+                    0x21 => v as u16 as i16 as u32,
+                    _ => v as u32,
+                };
+                if rt != 0 {
+                    self.machine.cpu.s.gpr[rt] = v;
+                }
+                true
+            }
+            0x31 | 0x35 => {
+                let Some(v) = load(self, if op == 0x31 { 4 } else { 8 }) else { return false };
+                let fpu = &mut self.machine.cpu.fpu;
+                if op == 0x31 {
+                    fpu.set_single(rt, v as u32)
+                } else {
+                    fpu.set_double(rt, v, fr)
+                }
+                true
+            }
+            0x29 | 0x2b | 0x39 | 0x3d => {
+                let cpu = &self.machine.cpu;
+                let (v, n) = match op {
+                    0x29 => (cpu.s.gpr[rt] as u64, 2),
+                    0x2b => (cpu.s.gpr[rt] as u64, 4),
+                    0x39 => (cpu.fpu.single(rt) as u64, 4),
+                    _ => (cpu.fpu.double(rt, fr), 8),
+                };
+                self.write_mem(addr, &v.to_le_bytes()[..n]).is_ok()
+            }
+            _ => false,
+        };
+        if done {
+            self.machine.cpu.s.pc = e.pc.wrapping_add(4);
+        }
+        done
+    }
+
+    /// The signal and `siginfo` for a fault, as qemu-mipsel reports them.
+    pub(super) fn fault_signal(&self, e: UserException) -> (u32, SigInfo) {
+        let at = |code: i32, addr: u32| SigInfo { code, words: [addr, 0, 0, 0] };
+        match e.code {
+            ExcCode::AdEL | ExcCode::AdES => match e.bad_vaddr {
+                // In kuseg only a misaligned access faults: SIGBUS, BUS_ADRALN.
+                Some(a) if a < MEM_SIZE as u32 => (SIGBUS, at(1, a)),
+                a => (SIGSEGV, at(1, a.unwrap_or(0))),
+            },
+            ExcCode::TlbL | ExcCode::TlbS | ExcCode::Mod => (SIGSEGV, at(1, e.bad_vaddr.unwrap_or(0))),
+            ExcCode::Ibe | ExcCode::Dbe => (SIGBUS, at(2, e.bad_vaddr.unwrap_or(0))),
+            ExcCode::Ri | ExcCode::CpU => (SIGILL, SigInfo { code: SI_KERNEL, words: [0; 4] }),
+            ExcCode::Ov => (SIGFPE, at(2, e.pc)), // FPE_INTOVF
+            ExcCode::Fpe => {
+                let cause = self.machine.cpu.fpu.fcsr >> 12;
+                let code = [(16, 7), (15, 3), (14, 4), (13, 5), (12, 6)]
+                    .iter()
+                    .find(|(b, _)| cause & (1 << (b - 12)) != 0)
+                    .map_or(14, |&(_, c)| c);
+                (SIGFPE, at(code, e.pc))
+            }
+            ExcCode::Bp | ExcCode::Tr => match self.trap_code(e) {
+                Some(6) => (SIGFPE, at(2, e.pc)), // overflow
+                Some(7) => (SIGFPE, at(1, e.pc)), // divide by zero
+                _ if e.code == ExcCode::Tr => (SIGTRAP, SigInfo { code: SI_KERNEL, words: [0; 4] }),
+                _ => (SIGTRAP, at(1, e.pc)), // TRAP_BRKPT
+            },
+            _ => (SIGTRAP, at(1, e.pc)),
+        }
+    }
+
+    /// Delivers pending, unblocked signals: runs default actions, or builds
+    /// a frame for the handler. Returns the exit status if the guest died.
+    pub(super) fn deliver(&mut self) -> Option<u8> {
+        while let Some(sig) = self.sig.next() {
+            self.sig.pending &= !bit(sig);
+            let info = self.sig.info[sig as usize];
+            let act = self.sig.actions[sig as usize];
+            match act.handler {
+                SIG_IGN => {}
+                SIG_DFL => match default_action(sig) {
+                    DefaultAction::Ignore => {}
+                    DefaultAction::Stop => {
+                        // SAFETY: a host call with integer arguments only.
+                        unsafe { libc::kill(libc::getpid(), libc::SIGSTOP) };
+                    }
+                    d => {
+                        if d == DefaultAction::Core {
+                            eprintln!("mipsjit: guest killed by signal {sig} ({})", name(sig));
+                        }
+                        return Some(self.exit_by_signal(sig));
+                    }
+                },
+                _ => {
+                    let old_mask = self.sig.saved_mask.take().unwrap_or(self.sig.blocked);
+                    if self.push_frame(sig, act, info, old_mask).is_err() {
+                        // No room for the frame: Linux kills with SIGSEGV.
+                        eprintln!("mipsjit: guest killed by signal 11: no room for the signal {sig} frame");
+                        return Some(self.exit_by_signal(SIGSEGV));
+                    }
+                    self.sig.blocked |= act.mask;
+                    if act.flags & SA_NODEFER == 0 {
+                        self.sig.blocked |= bit(sig);
+                    }
+                    self.sig.blocked &= !unblockable();
+                    if act.flags & SA_RESETHAND != 0 {
+                        self.sig.actions[sig as usize] = Action::default();
+                        set_host_action(sig, SIG_DFL);
+                    }
+                }
+            }
+        }
+        if let Some(m) = self.sig.saved_mask.take() {
+            self.sig.blocked = m;
+        }
+        None
+    }
+
+    /// Ends the process for signal `sig`: a guest's child dies of the host
+    /// signal (its parent's `wait` sees that); the top process exits with
+    /// 128 + `sig`.
+    pub(super) fn exit_by_signal(&self, sig: u32) -> u8 {
+        if GUEST_CHILD.load(Ordering::Relaxed)
+            && let Some(h) = host_sig(sig)
+        {
+            // SAFETY: host calls on this process's own state, with valid
+            // structures; no core file, as qemu-mipsel does.
+            unsafe {
+                let none = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+                libc::setrlimit(libc::RLIMIT_CORE, &none);
+                libc::signal(h, libc::SIG_DFL);
+                let mut s: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut s);
+                libc::sigaddset(&mut s, h);
+                libc::sigprocmask(libc::SIG_UNBLOCK, &s, std::ptr::null_mut());
+                libc::kill(libc::getpid(), h);
+            }
+        }
+        128u32.saturating_add(sig).min(255) as u8
+    }
+
+    /// Builds the signal frame for `sig` on the guest stack and points the
+    /// CPU at the handler: an `rt_sigframe` (argument save area, two
+    /// padding words, `siginfo`, `ucontext`) with SA_SIGINFO, else a
+    /// `sigframe` (save area, padding, `sigcontext`, mask).
+    fn push_frame(&mut self, sig: u32, act: Action, info: SigInfo, old_mask: u128) -> Result<(), i32> {
+        let rt = act.flags & SA_SIGINFO != 0;
+        let size: u32 = if rt { 24 + 128 + 632 } else { 24 + SIGCONTEXT_BYTES + 16 };
+        let sp = self.machine.cpu.s.gpr[29];
+        let (base, ss_size) = self.sig.altstack;
+        let on_alt = ss_size != 0 && sp.wrapping_sub(base) < ss_size;
+        let top = if act.flags & SA_ONSTACK != 0 && ss_size != 0 && !on_alt { base.wrapping_add(ss_size) } else { sp };
+        // Linux leaves 32 bytes below the stack pointer, and aligns to 8.
+        let frame = top.wrapping_sub(32).wrapping_sub(size) & !7;
+        if !Self::in_user(frame, size as usize) || frame > top {
+            return Err(EFAULT);
+        }
+        let sc = self.sigcontext();
+        let mut b = vec![0u8; size as usize];
+        let mut put = |off: usize, v: &[u8]| b[off..off + v.len()].copy_from_slice(v);
+        if rt {
+            put(24, &sig.to_le_bytes());
+            put(28, &info.code.to_le_bytes());
+            for (i, w) in info.words.iter().enumerate() {
+                put(36 + 4 * i, &w.to_le_bytes());
+            }
+            let uc = 152;
+            let ss_flags = if ss_size == 0 {
+                SS_DISABLE
+            } else if on_alt {
+                SS_ONSTACK
+            } else {
+                0
+            };
+            put(uc + 8, &base.to_le_bytes());
+            put(uc + 12, &ss_size.to_le_bytes());
+            put(uc + 16, &ss_flags.to_le_bytes());
+            put(uc + 24, &sc);
+            put(uc + 24 + SIGCONTEXT_BYTES as usize, &old_mask.to_le_bytes());
+        } else {
+            put(24, &sc);
+            put(24 + SIGCONTEXT_BYTES as usize, &old_mask.to_le_bytes());
+        }
+        self.write_mem(frame, &b)?;
+        let g = &mut self.machine.cpu.s.gpr;
+        g[4] = sig;
+        g[5] = if rt { frame + 24 } else { 0 };
+        g[6] = if rt { frame + 152 } else { frame + 24 };
+        g[29] = frame;
+        g[31] = if rt { TRAMPOLINE + 8 } else { TRAMPOLINE };
+        g[25] = act.handler;
+        self.machine.cpu.s.pc = act.handler;
+        Ok(())
+    }
+
+    /// The o32 `struct sigcontext` for the current registers.
+    fn sigcontext(&self) -> Vec<u8> {
+        let cpu = &self.machine.cpu;
+        let mut b = vec![0u8; SIGCONTEXT_BYTES as usize];
+        let mut put = |off: usize, v: &[u8]| b[off..off + v.len()].copy_from_slice(v);
+        put(8, &(cpu.s.pc as u64).to_le_bytes());
+        for i in 1..32 {
+            put(16 + 8 * i, &(cpu.s.gpr[i] as u64).to_le_bytes());
+        }
+        for i in 0..32 {
+            put(272 + 8 * i, &cpu.fpu.fpr[i].to_le_bytes());
+        }
+        put(532, &cpu.fpu.fcsr.to_le_bytes());
+        put(540, &1u32.to_le_bytes()); // sc_used_math
+        put(552, &(cpu.s.hi as u64).to_le_bytes());
+        put(560, &(cpu.s.lo as u64).to_le_bytes());
+        b
+    }
+
+    /// `sigreturn` (`rt`: `rt_sigreturn`): restores the registers and mask
+    /// saved in the frame at the stack pointer. Registers are not written
+    /// with a system call result. A bad frame kills with SIGSEGV.
+    pub(super) fn sigreturn(&mut self, rt: bool) -> Option<u8> {
+        let frame = self.machine.cpu.s.gpr[29];
+        let sc = if rt { frame.wrapping_add(152 + 24) } else { frame.wrapping_add(24) };
+        let restored = self.read_mem(sc, SIGCONTEXT_BYTES as usize + 16);
+        let Ok(b) = restored else {
+            eprintln!("mipsjit: guest killed by signal 11: bad signal frame at {frame:#010x}");
+            return Some(self.exit_by_signal(SIGSEGV));
+        };
+        let u64_at = |off: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&b[off..off + 8]);
+            u64::from_le_bytes(w)
+        };
+        let u32_at = |off: usize| u64_at(off) as u32;
+        let cpu = &mut self.machine.cpu;
+        cpu.s.pc = u32_at(8);
+        for i in 1..32 {
+            cpu.s.gpr[i] = u32_at(16 + 8 * i);
+        }
+        cpu.s.hi = u32_at(552);
+        cpu.s.lo = u32_at(560);
+        if u32_at(540) != 0 {
+            for i in 0..32 {
+                cpu.fpu.fpr[i] = u64_at(272 + 8 * i);
+            }
+            cpu.fpu.fcsr = u32_at(532);
+        }
+        let mut m = [0u8; 16];
+        m.copy_from_slice(&b[SIGCONTEXT_BYTES as usize..]);
+        self.sig.blocked = u128::from_le_bytes(m) & !unblockable();
+        None
+    }
+}
+
+/// `sizeof(struct sigcontext)` for o32.
+const SIGCONTEXT_BYTES: u32 = 592;
+
+/// Where the return trampolines live: `sigreturn` at +0, `rt_sigreturn`
+/// at +8, in the page above the stack (the vDSO's place on Linux).
+pub(super) const TRAMPOLINE: u32 = STACK_TOP;
+
+/// The trampoline code: `li v0, NR; syscall` for both returns.
+pub(super) fn trampoline_code() -> Vec<u8> {
+    [0x2402_0000 | 4119, 0x0000_000c, 0x2402_0000 | 4193, 0x0000_000c]
+        .iter()
+        .flat_map(|w: &u32| w.to_le_bytes())
+        .collect()
+}
