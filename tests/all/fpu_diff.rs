@@ -181,3 +181,42 @@ fn an_fpu_branch_sees_a_compare_in_the_same_block() {
         }
     }
 }
+
+#[test]
+fn inline_fpu_loads_stores_and_moves_check_cu1_alignment_and_fr() {
+    use g::{S0, SCRATCH_BASE, T0};
+    let (ldc1, sdc1, lwc1) = (
+        |ft, off| g::i_type(53, S0, ft, off),
+        |ft, off| g::i_type(61, S0, ft, off),
+        |ft, off| g::i_type(49, S0, ft, off),
+    );
+    let mov_d = |fd: u32, fs: u32| 0x4620_0006 | fs << 11 | fd << 6;
+    let words = [
+        ldc1(3, 0),               // FR=0: the pair $f2/$f3
+        sdc1(3, 16),              // back, 16 bytes on
+        ldc1(4, 4),               // misaligned: AdEL
+        lwc1(5, 8),               //
+        fpu::cop1_move(0, T0, 5), // mfc1 $t0, $f5
+        mov_d(6, 3),              // odd with FR=0: RI
+        fpu::cop1_move(4, T0, 7), // mtc1 $t0, $f7
+    ];
+    // (Status, exceptions by ExcCode: AdEL 4, RI 10, CpU 11)
+    let cases = [(CU1, vec![4, 10]), (CU1 | FR, vec![4]), (0, vec![11; 7])];
+    for be in [false, true] {
+        for (status, want) in &cases {
+            let mut gpr = [0; 32];
+            gpr[S0 as usize] = SCRATCH_BASE;
+            let f = fpu::FpuState { status: *status, fcsr: 0, fpr: [0x1111_2222_3333_4444; 32] };
+            let s = run_fpu(&words, gpr, f, be);
+            let n = word_at(&s, g::EXC_COUNT, be);
+            let got: Vec<u32> = (1..=n).map(|k| (exc_record(&s, k, be).1 >> 2) & 31).collect();
+            assert_eq!(&got, want, "status {status:#x}, big-endian {be}");
+            if *status & CU1 != 0 {
+                let (a, b) = (word_at(&s, SCRATCH_BASE, be), word_at(&s, SCRATCH_BASE + 4, be));
+                assert_eq!((word_at(&s, SCRATCH_BASE + 16, be), word_at(&s, SCRATCH_BASE + 20, be)), (a, b));
+                assert_eq!(s.regs.gpr[T0 as usize], word_at(&s, SCRATCH_BASE + 8, be), "mfc1 of lwc1");
+                assert_eq!(s.regs.fpu.fpr[7] as u32, s.regs.gpr[T0 as usize], "mtc1");
+            }
+        }
+    }
+}
