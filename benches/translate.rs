@@ -62,7 +62,7 @@ fn busybox_blocks() -> Vec<GuestBlock> {
 }
 
 fn translate(c: &mut Criterion) {
-    let helpers = Helpers { load, store, exec, raise, cp0: &[] };
+    let helpers = Helpers { load, store, exec, raise, cp0: &[], fpu: None };
     let mut jit = Jit::new(helpers, jit::GuestConfig::default()).expect("host supports the JIT");
     let blocks = busybox_blocks();
     let insns: usize = blocks.iter().map(|b| b.insns.len()).sum();

@@ -4,6 +4,7 @@
  * Console: 16550 UART at ISA port 0x3f8 (kseg1 0xb80003f8), byte accesses.
  * Exit:    Malta FPGA SOFTRES (kseg1 0xbf000500) <- 0x42.
  * Nothing here uses interrupts, the FPU, the TLB or other devices.
+ * With -DRT_LINUX, a hosted build instead (see below).
  */
 #ifndef GUEST_RT_H
 #define GUEST_RT_H
@@ -32,6 +33,19 @@ typedef int64_t s64;
 #define GUEST_BIG_ENDIAN 0
 #define ENDIAN_NAME "el"
 #endif
+
+#ifdef RT_LINUX
+/*
+ * The same programs as Linux processes (`make -C guest linux`, used by
+ * scripts/bench-user.py): the C library provides printf, puts, the string
+ * functions and _exit, and there is no CP0 or exception frame. Only what
+ * the benchmark kernels use is available.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#else
 
 /* ---- console --------------------------------------------------------- */
 void uart_putc(int c);
@@ -110,5 +124,7 @@ enum {
 } while (0)
 
 #define KSEG1(p) ((void *)((u32)(p) | 0xa0000000u))
+
+#endif /* RT_LINUX */
 
 #endif

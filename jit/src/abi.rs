@@ -229,6 +229,22 @@ pub struct Helpers {
     /// CP0 registers that kernel-mode code reads and writes inline (see
     /// `frontend::cp0` for which and why).
     pub cp0: &'static [Cp0Slot],
+    /// Where the FPU state lives, for inline FPU moves, loads and stores;
+    /// `None`: every FPU instruction goes to `exec`.
+    pub fpu: Option<FpuSlots>,
+}
+
+/// Where the FPU registers and CP0 Status live in the runtime's CPU state
+/// (byte offsets from the `*mut JitState`). Inline FPU code checks
+/// Status.CU1 (clear: `exec` raises Coprocessor Unusable; it is never set
+/// on a core without an FPU) and Status.FR (where FR=0 doubles are pairs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FpuSlots {
+    /// The 32 FPRs, `[u64; 32]` in host byte order; a single or word is
+    /// the low half of its register.
+    pub fpr: i32,
+    /// CP0 Status (a `u32`).
+    pub status: i32,
 }
 
 /// Where a CP0 register lives in the runtime's CPU state, for inline

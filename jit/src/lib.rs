@@ -12,6 +12,7 @@ pub mod abi;
 mod code_memory;
 mod engine;
 mod lower;
+mod lower_fpu;
 mod lower_ops;
 
 pub use engine::{CompiledCode, GuestConfig, Jit, JitError, Reply};

@@ -50,6 +50,7 @@ pub(crate) struct Shims {
     pub(crate) exec: usize,
     pub(crate) raise: usize,
     pub(crate) cp0: &'static [crate::abi::Cp0Slot],
+    pub(crate) fpu: Option<crate::abi::FpuSlots>,
 }
 
 /// The parameter types of each helper (all return through `helper_ret`).
@@ -785,6 +786,25 @@ impl<'b> Lower<'_, 'b> {
             return None;
         }
         self.helpers.cp0.iter().copied().find(|s| s.reg as u32 == reg && s.sel as u32 == sel)
+    }
+    /// Where the FPU state lives, if FPU instructions may be inlined.
+    pub(crate) fn fpu_slots(&self) -> Option<crate::abi::FpuSlots> {
+        self.helpers.fpu
+    }
+    /// Lowers `fast` where `cond` holds and runs `i` in the `exec` helper
+    /// (a cold path) where it does not; both go on after `i`.
+    pub(crate) fn fast_or_exec(&mut self, cond: Value, i: Insn, pcbd: u32, idx: usize, fast: impl FnOnce(&mut Self)) {
+        let (yes, no) = self.split(cond);
+        let join = self.b.create_block();
+        self.b.set_cold_block(no);
+        self.b.switch_to_block(no);
+        self.call_exec(i, pcbd, idx);
+        self.b.ins().jump(join, &[]);
+        self.b.switch_to_block(yes);
+        fast(self);
+        self.b.ins().jump(join, &[]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
     }
     pub(crate) fn load_state(&mut self, offset: i32) -> Value {
         let state = st(self.b);

@@ -11,7 +11,7 @@ use crate::cpu::Cpu;
 use crate::exception::{ExcCode, Exception};
 use crate::interp::{Flow, exec};
 use frontend::{Op, decode};
-use jit::abi::{BRANCH_TAKEN, CONTINUE, ExitReason, Helpers, JitState, LOAD_SIGNED, LOAD_WORD_OF};
+use jit::abi::{BRANCH_TAKEN, CONTINUE, ExitReason, FpuSlots, Helpers, JitState, LOAD_SIGNED, LOAD_WORD_OF};
 
 /// # Safety
 /// `state` must be the `s` field of a live `Cpu` with no other borrow.
@@ -95,5 +95,7 @@ unsafe extern "C" fn raise(state: *mut JitState, code: u32, pc_bd: u32) -> u32 {
 
 /// The helper table handed to the translator.
 pub fn table() -> Helpers {
-    Helpers { load, store, exec: exec_one, raise, cp0: crate::cpu::CP0_INLINE }
+    use std::mem::offset_of as at;
+    let fpu = FpuSlots { fpr: at!(Cpu, fpu.fpr) as i32, status: at!(Cpu, cp0.status) as i32 };
+    Helpers { load, store, exec: exec_one, raise, cp0: crate::cpu::CP0_INLINE, fpu: Some(fpu) }
 }

@@ -2,7 +2,8 @@
 //! (`JitMode::Never`) is the reference, and the Cranelift tier
 //! (`JitMode::Always`) must end every run in exactly the same state: exit
 //! reason, GPRs, HI/LO, PC, the whole of CP0, the instruction count, the LL
-//! bit and the compared RAM (vectors, exception log, code, scratch, stack).
+//! bit and the compared RAM (vectors, exception log, code, scratch, stack),
+//! and the FPU (FPRs, FCSR), which `fpu_diff.rs` exercises on a 24Kf.
 //!
 //! Programs come from the seeded generator in `gen.rs`. Environment:
 //! - `MIPSJIT_DIFF_PROGRAMS=N`: random programs per byte order (default
@@ -22,13 +23,15 @@
 //! failure is rerun on a brand-new pair of machines, and the report says
 //! whether it reproduces there.
 
+use crate::mipsgen::fpu::FpuState;
 use crate::mipsgen::{self as g, CODE, Program, S0, SCRATCH_BASE, T0, T1, T2, T3, ZERO, phys};
 use frontend::{decode, disasm};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use runtime::cp0::Cp0;
 use runtime::devices::malta;
-use runtime::{Cpu, Exit, JitMode, Machine};
+use runtime::fpu::Fpu;
+use runtime::{Cpu, CpuModel, Exit, JitMode, Machine};
 use std::fmt::Write as _;
 use std::time::Instant;
 
@@ -45,9 +48,9 @@ const DEFAULT_SEED: u64 = 0x6d69_7073_6a69_7400;
 /// Programs run on one pair of machines before both are rebuilt.
 const REUSE: usize = 500;
 /// Failures reported in detail before the test gives up.
-const MAX_REPORTS: usize = 3;
+pub(crate) const MAX_REPORTS: usize = 3;
 
-fn env_u64(name: &str) -> Option<u64> {
+pub(crate) fn env_u64(name: &str) -> Option<u64> {
     let v = std::env::var(name).ok()?;
     let v = v.trim();
     let parsed = match v.strip_prefix("0x") {
@@ -61,8 +64,8 @@ fn env_u64(name: &str) -> Option<u64> {
 
 /// The architectural state after a run, minus memory.
 #[derive(Debug, PartialEq)]
-struct Regs {
-    exit: Exit,
+pub(crate) struct Regs {
+    pub(crate) exit: Exit,
     pc: u32,
     icount: u64,
     /// CP0 Count (derived from the instruction count and the last mtc0).
@@ -70,15 +73,17 @@ struct Regs {
     llbit: bool,
     hi: u32,
     lo: u32,
-    gpr: [u32; 32],
-    cp0: Cp0,
+    pub(crate) gpr: [u32; 32],
+    pub(crate) cp0: Cp0,
+    /// The FPU registers, FIR and FCSR (all zero on the 24Kc).
+    pub(crate) fpu: Fpu,
 }
 
 /// Everything the two tiers must agree on.
 #[derive(PartialEq)]
-struct Snapshot {
-    regs: Regs,
-    mem: Vec<u8>,
+pub(crate) struct Snapshot {
+    pub(crate) regs: Regs,
+    pub(crate) mem: Vec<u8>,
 }
 
 fn snapshot(m: &Machine, exit: Exit) -> Snapshot {
@@ -93,6 +98,7 @@ fn snapshot(m: &Machine, exit: Exit) -> Snapshot {
         lo: cpu.s.lo,
         gpr: cpu.s.gpr,
         cp0: cpu.cp0.clone(),
+        fpu: cpu.fpu.clone(),
     };
     let mut mem = vec![0; (g::COMPARED_PHYS.end - g::COMPARED_PHYS.start) as usize];
     cpu.phys.read_bytes(g::COMPARED_PHYS.start, &mut mem).expect("compared range is RAM");
@@ -117,6 +123,10 @@ fn describe_diff(a: &Snapshot, b: &Snapshot) -> String {
     field("lo", format!("{:#010x}", x.lo), format!("{:#010x}", y.lo));
     for (r, name) in REG_NAMES.iter().enumerate() {
         field(&format!("gpr[{r}] ${name}"), format!("{:#010x}", x.gpr[r]), format!("{:#010x}", y.gpr[r]));
+    }
+    field("fcsr", format!("{:#010x}", x.fpu.fcsr), format!("{:#010x}", y.fpu.fcsr));
+    for r in 0..32 {
+        field(&format!("fpr[{r}]"), format!("{:#018x}", x.fpu.fpr[r]), format!("{:#018x}", y.fpu.fpr[r]));
     }
     // `{:#x?}` prints one CP0 field per line, arrays one element per line.
     for (p, q) in format!("{:#x?}", x.cp0).lines().zip(format!("{:#x?}", y.cp0).lines()) {
@@ -143,19 +153,22 @@ fn describe_diff(a: &Snapshot, b: &Snapshot) -> String {
 // ---- loading and running ----------------------------------------------------------
 
 /// What one run starts from.
-struct Setup<'a> {
-    words: &'a [u32],
-    gpr: [u32; 32],
-    hi: u32,
-    lo: u32,
+pub(crate) struct Setup<'a> {
+    pub(crate) words: &'a [u32],
+    pub(crate) gpr: [u32; 32],
+    pub(crate) hi: u32,
+    pub(crate) lo: u32,
     /// Seed of the random bytes in the scratch and stack areas.
-    fill: u64,
+    pub(crate) fill: u64,
     /// Fill the empty RAM around the code (phys 0x4000..0x20000, and from
     /// 0x40000 to the end) with
     /// `j` to a reset stub at [`PAD_STUB`] instead of zeros (nops), so that
     /// arbitrary code landing there ends at once instead of compiling a
     /// long sled of nop blocks.
-    pad: bool,
+    pub(crate) pad: bool,
+    /// A 24Kf starting from this FPU state and Status; `None`: a 24Kc with
+    /// Status 0.
+    pub(crate) fpu: Option<FpuState>,
 }
 
 /// The reset stub for padded runs, on the otherwise empty page 1.
@@ -205,7 +218,8 @@ fn load(m: &mut Machine, s: &Setup<'_>, fill: &[u8]) {
     // Kept blocks stay guarded: stores to their code still drop them.
     let kept = m.cpu.code_pages.get(&0).copied().filter(|_| keep_vectors);
     let ram = std::mem::take(&mut m.cpu.phys);
-    let mut cpu = Cpu::new(ram, be);
+    let model = if s.fpu.is_some() { CpuModel::Mips24Kf } else { CpuModel::Mips24Kc };
+    let mut cpu = Cpu::with_model(ram, be, model);
     let p = &mut cpu.phys;
     p.write_bytes(0, &vec![0; g::COMPARED_PHYS.end as usize]).expect("RAM");
     p.write_bytes(0, &vectors).expect("RAM");
@@ -225,6 +239,11 @@ fn load(m: &mut Machine, s: &Setup<'_>, fill: &[u8]) {
     // Kernel mode, EXL = 0, BEV = 0: exceptions go to EBase (0x8000_0000).
     cpu.cp0.status = 0;
     cpu.cp0.ebase = 0x8000_0000;
+    if let Some(f) = &s.fpu {
+        cpu.cp0.status = f.status;
+        cpu.fpu.fcsr = f.fcsr;
+        cpu.fpu.fpr = f.fpr;
+    }
     if let Some(chunks) = kept {
         cpu.code_pages.insert(0, chunks);
     }
@@ -233,7 +252,7 @@ fn load(m: &mut Machine, s: &Setup<'_>, fill: &[u8]) {
 }
 
 /// An interpreter and a JIT machine of one byte order.
-struct Rig {
+pub(crate) struct Rig {
     big_endian: bool,
     interp: Machine,
     jit: Machine,
@@ -241,21 +260,21 @@ struct Rig {
 }
 
 /// The outcome of one program on both tiers.
-struct Outcome {
-    interp: Snapshot,
-    jit: Snapshot,
+pub(crate) struct Outcome {
+    pub(crate) interp: Snapshot,
+    pub(crate) jit: Snapshot,
     /// Blocks the JIT machine ran in the interpreter (0 when every block compiled).
-    jit_interp_blocks: u64,
+    pub(crate) jit_interp_blocks: u64,
 }
 
 impl Outcome {
-    fn agree(&self) -> bool {
+    pub(crate) fn agree(&self) -> bool {
         self.interp == self.jit
     }
 }
 
 impl Rig {
-    fn new(big_endian: bool) -> Self {
+    pub(crate) fn new(big_endian: bool) -> Self {
         Self {
             big_endian,
             interp: new_machine(big_endian, JitMode::Never),
@@ -264,7 +283,7 @@ impl Rig {
         }
     }
 
-    fn run(&mut self, s: &Setup<'_>, limit: u64) -> Outcome {
+    pub(crate) fn run(&mut self, s: &Setup<'_>, limit: u64) -> Outcome {
         self.uses += 1;
         if self.uses > REUSE {
             *self = Self::new(self.big_endian);
@@ -291,7 +310,14 @@ fn listing(words: &[u32]) -> String {
     out
 }
 
-fn report(what: &str, s: &Setup<'_>, limit: u64, big_endian: bool, o: &Outcome, fresh: Option<bool>) -> String {
+pub(crate) fn report(
+    what: &str,
+    s: &Setup<'_>,
+    limit: u64,
+    big_endian: bool,
+    o: &Outcome,
+    fresh: Option<bool>,
+) -> String {
     let mut out = String::new();
     let order = if big_endian { "big" } else { "little" };
     let _ = writeln!(out, "=== {what}, {order}-endian, limit {limit}");
@@ -301,12 +327,15 @@ fn report(what: &str, s: &Setup<'_>, limit: u64, big_endian: bool, o: &Outcome, 
     let _ = writeln!(out, "exit: interp {:?} | jit {:?}", o.interp.regs.exit, o.jit.regs.exit);
     let _ = writeln!(out, "differences:\n{}", describe_diff(&o.interp, &o.jit));
     let _ = writeln!(out, "initial gpr: {:08x?}\ninitial hi/lo: {:08x} {:08x}", s.gpr, s.hi, s.lo);
+    if let Some(f) = &s.fpu {
+        let _ = writeln!(out, "initial status {:#010x}, fcsr {:#010x}\ninitial fpr: {:016x?}", f.status, f.fcsr, f.fpr);
+    }
     let _ = writeln!(out, "program at {CODE:#x}:\n{}", listing(s.words));
     out
 }
 
 /// Runs `setup` on a brand-new pair of machines: does the mismatch reproduce?
-fn reproduces_fresh(s: &Setup<'_>, limit: u64, big_endian: bool) -> bool {
+pub(crate) fn reproduces_fresh(s: &Setup<'_>, limit: u64, big_endian: bool) -> bool {
     !Rig::new(big_endian).run(s, limit).agree()
 }
 
@@ -336,7 +365,7 @@ fn random_programs(big_endian: bool) {
     for i in 0..count {
         let seed = base.wrapping_add(i);
         let (p, fill) = random_program(seed);
-        let s = Setup { words: &p.words, gpr: p.gpr, hi: p.hi, lo: p.lo, fill, pad: false };
+        let s = Setup { words: &p.words, gpr: p.gpr, hi: p.hi, lo: p.lo, fill, pad: false, fpu: None };
         let o = rig.run(&s, p.limit);
         let n_exc = word_at(&o.interp, g::EXC_COUNT, big_endian);
         exceptions += n_exc as u64;
@@ -421,7 +450,7 @@ fn arbitrary_bytes(big_endian: bool) {
         }
         gpr[g::S0 as usize] = SCRATCH_BASE;
         gpr[g::SP as usize] = g::STACK_BASE;
-        let s = Setup { words: &words, gpr, hi: rng.r#gen(), lo: rng.r#gen(), fill: rng.r#gen(), pad: true };
+        let s = Setup { words: &words, gpr, hi: rng.r#gen(), lo: rng.r#gen(), fill: rng.r#gen(), pad: true, fpu: None };
         let o = rig.run(&s, 10_000);
         // Only a branch in the last word of a page stays interpreted.
         partly_interpreted += (o.jit_interp_blocks != 0) as u64;
@@ -463,7 +492,7 @@ fn run_both(words: &[u32], gpr: [u32; 32], limit: u64, big_endian: bool) -> Snap
     let stub = CODE + 4 * (words.len() as u32 + 2);
     words.extend([g::j(stub), g::NOP]);
     words.extend(g::reset_stub());
-    let s = Setup { words: &words, gpr, hi: 0x1111_1111, lo: 0x2222_2222, fill: 7, pad: false };
+    let s = Setup { words: &words, gpr, hi: 0x1111_1111, lo: 0x2222_2222, fill: 7, pad: false, fpu: None };
     let o = Rig::new(big_endian).run(&s, limit);
     assert!(o.agree(), "{}", report("targeted test", &s, limit, big_endian, &o, None));
     o.interp
@@ -478,13 +507,13 @@ fn base_gpr() -> [u32; 32] {
     gpr
 }
 
-fn word_at(s: &Snapshot, vaddr: u32, big_endian: bool) -> u32 {
+pub(crate) fn word_at(s: &Snapshot, vaddr: u32, big_endian: bool) -> u32 {
     let b: [u8; 4] = s.mem[(phys(vaddr) - g::COMPARED_PHYS.start) as usize..][..4].try_into().unwrap();
     if big_endian { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) }
 }
 
 /// Log record `n` (1-based, as the handler counts) of the exception handler.
-fn exc_record(s: &Snapshot, n: u32, be: bool) -> (u32, u32, u32) {
+pub(crate) fn exc_record(s: &Snapshot, n: u32, be: bool) -> (u32, u32, u32) {
     let rec = g::EXC_LOG + 16 * (n & 63);
     (word_at(s, rec, be), word_at(s, rec + 4, be), word_at(s, rec + 8, be))
 }
@@ -600,7 +629,7 @@ fn the_instruction_limit_stops_both_tiers_at_the_same_count() {
             last = s.regs.icount;
         }
         // Resuming: many short runs on the same machines stay in step.
-        let s = Setup { words: &words, gpr: base_gpr(), hi: 0, lo: 0, fill: 3, pad: false };
+        let s = Setup { words: &words, gpr: base_gpr(), hi: 0, lo: 0, fill: 3, pad: false, fpu: None };
         let mut rig = Rig::new(be);
         let fill = fill_bytes(s.fill);
         load(&mut rig.interp, &s, &fill);

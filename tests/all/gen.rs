@@ -10,6 +10,9 @@ use frontend::{Op, decode};
 use rand::Rng;
 use rand::rngs::StdRng;
 
+#[path = "gen_fpu.rs"]
+pub mod fpu;
+
 // ---- registers -------------------------------------------------------------
 
 pub const ZERO: u32 = 0;
@@ -245,6 +248,9 @@ struct Gen<'a> {
     fixups: Vec<Fixup>,
     /// Index of the final `j stub`.
     end: usize,
+    /// FPU programs (see `gen_fpu.rs`): the Status bits (CU1, FR) every
+    /// generated Status write keeps. `None`: integer programs only.
+    fpu: Option<u32>,
 }
 
 /// A value that is often a corner case.
@@ -307,6 +313,9 @@ impl Gen<'_> {
 
     /// One random instruction that is not a branch.
     fn insn(&mut self) -> (u32, Op) {
+        if self.fpu.is_some() && self.rng.gen_bool(0.6) {
+            return fpu::insn(self);
+        }
         let (d, s, t) = (self.dest(), self.src(), self.src());
         let k = self.rng.gen_range(0..100);
         match k {
@@ -613,6 +622,15 @@ impl Gen<'_> {
                 self.fixups.push(Fixup::Jump { at, target });
                 return op;
             }
+            21..=23 if self.fpu.is_some() => {
+                let (word, op) = [
+                    (0x4500_0000, Op::Bc1f),
+                    (0x4501_0000, Op::Bc1t),
+                    (0x4502_0000, Op::Bc1fl),
+                    (0x4503_0000, Op::Bc1tl),
+                ][self.rng.gen_range(0..4)];
+                (word | self.rng.gen_range(0..8) << 18, op)
+            }
             21 if self.rng.gen_bool(0.3) => {
                 let (word, op) = [(0x4500_0000, Op::Bc1f), (0x4501_0000, Op::Bc1t), (0x4502_0000, Op::Bc1fl)]
                     [self.rng.gen_range(0..3)];
@@ -721,9 +739,16 @@ impl Gen<'_> {
                     self.push(addiu(d, d, delay), Op::Addiu, false);
                     self.push(mtc0(d, 11), Op::Mtc0, false);
                 }
-                self.push(ori(d, ZERO, 0x8301 | im), Op::Ori, false);
+                if let Some(keep) = self.fpu {
+                    self.push(lui(d, keep >> 16), Op::Lui, false);
+                    self.push(ori(d, d, 0x8301 | im), Op::Ori, false);
+                } else {
+                    self.push(ori(d, ZERO, 0x8301 | im), Op::Ori, false);
+                }
                 self.push(mtc0(d, 12), Op::Mtc0, false);
-                debug_assert_eq!(self.words.len(), at + 5);
+                debug_assert_eq!(self.words.len(), at + 5 + self.fpu.is_some() as usize);
+            } else if self.fpu.is_some() && room >= 6 && k < 32 {
+                fpu::sequence(self);
             } else {
                 let (w, op) = self.insn();
                 let at = self.push(w, op, true);
@@ -767,8 +792,15 @@ impl Gen<'_> {
 
 /// A random program of `len` instructions (plus the ending) from `rng`.
 pub fn program(rng: &mut StdRng, len: usize) -> Program {
+    program_with(rng, len, None)
+}
+
+/// [`program`], with FPU instructions mixed in when `fpu` holds the
+/// Status bits (CU1, FR) that generated Status writes keep.
+fn program_with(rng: &mut StdRng, len: usize, fpu: Option<u32>) -> Program {
     let len = len.max(4);
-    let mut g = Gen { rng, words: Vec::new(), target_ok: Vec::new(), plain: Vec::new(), fixups: Vec::new(), end: len };
+    let mut g =
+        Gen { rng, words: Vec::new(), target_ok: Vec::new(), plain: Vec::new(), fixups: Vec::new(), end: len, fpu };
     g.body();
     let stub = CODE + 4 * (len as u32 + 2);
     g.push(j(stub), Op::J, true);

@@ -4,6 +4,7 @@ mod boot;
 mod cli;
 mod decode;
 mod diff;
+mod fpu_diff;
 mod guest;
 #[path = "gen.rs"] // `gen` is a keyword in Rust 2024
 mod mipsgen;

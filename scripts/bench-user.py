@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""User-mode benchmark: mipsjit user against qemu-mipsel and the host, side by side.
+
+    scripts/bench-user.py [-n RUNS] [--mb MB] [--only NAME,...]
+
+Workloads:
+  - the bare-metal benchmark kernels (guest/bench/*.c) built as Linux
+    programs by `make -C guest linux`: static mipsel (-march=mips32r2) for
+    mipsjit and qemu-mipsel, and the same C for the host (gcc -O2);
+  - busybox 1.35 (static mipsel) `gzip -c`, `sha256sum` and `sort` over a
+    few MiB of generated text; natively, the host's gzip, sha256sum and sort.
+
+Each workload runs N times (default 3) on each runner, interleaved; the
+table shows the median wall time (process start-up included) and the
+ratios mipsjit/qemu-mipsel and mipsjit/native, with their geometric means.
+Outputs must agree across the three runners (gzip: the decompressed
+output, since busybox and GNU gzip compress differently); a mismatch or a
+failed run is reported and makes the exit status 1. Everything runs with
+LC_ALL=C.
+"""
+
+import argparse
+import gzip
+import math
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build", "guest")
+KERNELS = ["crc32", "interp", "matmul", "sort", "strsearch"]
+APPLETS = ["gzip", "sha256sum", "sort"]
+RUNNERS = ["mipsjit", "qemu", "native"]
+
+
+def guests_dir():
+    d = os.environ.get("MIPSJIT_GUESTS")
+    if d:
+        return d
+    shared = os.path.join(ROOT, "..", "shared", "guests")
+    return shared if os.path.isdir(shared) else os.path.join(ROOT, "build", "guests")
+
+
+def make_text(path, mb):
+    """A deterministic text file of `mb` MiB: lines of words and numbers
+    (compressible like real text, with many distinct lines to sort)."""
+    rng = random.Random(20261124)
+    words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 10)))
+             for _ in range(5000)]
+    out, size = [], 0
+    while size < mb << 20:
+        line = " ".join(rng.choice(words) for _ in range(rng.randint(3, 12)))
+        line += " %d\n" % rng.randint(0, 10 ** rng.randint(1, 9))
+        out.append(line)
+        size += len(line)
+    with open(path, "w") as f:
+        f.write("".join(out))
+
+
+def workloads(mipsjit, busybox, text):
+    """(name, {runner: argv}, normalize) for every workload."""
+    w = []
+    for k in KERNELS:
+        mips = os.path.join(BUILD, "linux-mipsel", k)
+        native = os.path.join(BUILD, "linux-native", k)
+        cmds = {"mipsjit": [mipsjit, "user", mips], "qemu": ["qemu-mipsel", mips], "native": [native]}
+        w.append((k, cmds, None))
+    for a in APPLETS:
+        args = ["-c", text] if a == "gzip" else [text]
+        cmds = {
+            "mipsjit": [mipsjit, "user", busybox, a] + args,
+            "qemu": ["qemu-mipsel", busybox, a] + args,
+            "native": [a] + args,
+        }
+        w.append(("busybox " + a, cmds, gzip.decompress if a == "gzip" else None))
+    return w
+
+
+def run_once(argv):
+    env = dict(os.environ, LC_ALL="C")
+    t0 = time.perf_counter()
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    return time.perf_counter() - t0, p.returncode, p.stdout, p.stderr
+
+
+def geomean(xs):
+    return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-n", type=int, default=3, help="runs of each workload on each runner (median reported)")
+    ap.add_argument("--mb", type=int, default=4, help="MiB of text for the busybox workloads (default 4)")
+    ap.add_argument("--only", default="", help="comma-separated workload names (e.g. crc32,sort,gzip)")
+    ap.add_argument("--mipsjit", default=os.path.join(ROOT, "target", "release", "mipsjit"))
+    a = ap.parse_args()
+
+    if not os.path.exists(a.mipsjit):
+        sys.exit("%s not found: cargo build --release" % a.mipsjit)
+    busybox = os.path.join(guests_dir(), "busybox-1.35.0-static-mipsel")
+    if not os.path.exists(busybox):
+        sys.exit("%s not found: scripts/fetch-guests.sh" % busybox)
+    subprocess.run(["make", "-s", "-C", os.path.join(ROOT, "guest"), "linux"], check=True)
+
+    tmp = tempfile.mkdtemp(prefix="bench-user-")
+    text = os.path.join(tmp, "text")
+    make_text(text, a.mb)
+    only = [s for s in a.only.split(",") if s]
+    todo = [w for w in workloads(a.mipsjit, busybox, text)
+            if not only or w[0] in only or w[0].split()[-1] in only]
+
+    ok = True
+    rows, ratios = [], {"qemu": [], "native": []}
+    for name, cmds, normalize in todo:
+        times = {r: [] for r in RUNNERS}
+        reference = None
+        for i in range(a.n):
+            for r in RUNNERS:  # interleaved: noise hits every runner alike
+                dt, status, out, err = run_once(cmds[r])
+                times[r].append(dt)
+                if status != 0:
+                    ok = False
+                    print("%s on %s: exit status %s\n%s" % (name, r, status, err.decode(errors="replace")[-2000:]))
+                    continue
+                norm = normalize(out) if normalize else out
+                # The kernels print their own name and checksums; busybox
+                # names its input file, which is the same for all three.
+                if reference is None:
+                    reference = (r, norm)
+                elif norm != reference[1]:
+                    ok = False
+                    print("%s: output on %s (run %d) differs from %s" % (name, r, i + 1, reference[0]))
+        med = {r: statistics.median(times[r]) for r in RUNNERS}
+        rq, rn = med["mipsjit"] / med["qemu"], med["mipsjit"] / med["native"]
+        ratios["qemu"].append(rq)
+        ratios["native"].append(rn)
+        rows.append((name, med["mipsjit"], med["qemu"], med["native"], rq, rn))
+        print("%-18s mipsjit %6.2f s  qemu-mipsel %6.2f s  native %6.2f s" % (name, *[med[r] for r in RUNNERS]),
+              file=sys.stderr)
+
+    print()
+    print("median of %d, wall time (s); busybox over %d MiB of text" % (a.n, a.mb))
+    print()
+    print("| workload | mipsjit s | qemu-mipsel s | native s | mipsjit/qemu-mipsel | mipsjit/native |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, m, q, n, rq, rn in rows:
+        print("| %s | %.2f | %.2f | %.3f | %.2f | %.1f |" % (name, m, q, n, rq, rn))
+    gq, gn = geomean(ratios["qemu"]), geomean(ratios["native"])
+    if rows:
+        print("| **geomean** | | | | **%.2f** | **%.1f** |" % (gq, gn))
+    if not ok:
+        print("\nSOME RUNS FAILED OR DISAGREED")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

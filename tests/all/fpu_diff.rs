@@ -1,0 +1,222 @@
+//! Differential testing of the FPU: random programs mixing COP1/COP1X
+//! instructions with the integer ones (`gen_fpu.rs`) run on a 24Kf in the
+//! interpreter and in the Cranelift tier, which must agree on everything
+//! `diff.rs` compares plus every FPR and FCSR.
+//!
+//! Environment (as in `diff.rs`):
+//! - `MIPSJIT_FPU_DIFF_PROGRAMS=N`: programs per byte order (default 1,500);
+//! - `MIPSJIT_FPU_DIFF_SEED=S`: base seed (program `i` uses seed `S + i`).
+
+use crate::diff::{MAX_REPORTS, Outcome, Rig, Setup, env_u64, exc_record, report, reproduces_fresh, word_at};
+use crate::mipsgen::fpu::{self, CU1, FR};
+use crate::mipsgen::{self as g, CODE, Program};
+use frontend::{Op, decode};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use runtime::Exit;
+use std::collections::BTreeMap;
+
+/// Default number of random programs per byte order.
+const DEFAULT_PROGRAMS: u64 = 1_500;
+/// Default base seed.
+const DEFAULT_SEED: u64 = 0x6670_7564_6966_6600;
+
+/// ExcCode of the Floating Point exception.
+const FPE: u32 = 15;
+/// ExcCode of Reserved Instruction.
+const RI: u32 = 10;
+
+/// Program `seed`: code, registers, FPU state, limit and memory fill.
+fn random_program(seed: u64) -> (Program, fpu::FpuState, u64) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let len = rng.gen_range(4..=40);
+    let (mut p, f) = fpu::program(&mut rng, len);
+    if rng.gen_bool(0.1) {
+        p.gpr[g::FP as usize] = rng.gen_range(10..=60);
+        p.limit = rng.gen_range(1..=1500);
+    }
+    (p, f, rng.r#gen())
+}
+
+/// What the runs exercised, so that a generator slip that stops testing
+/// something fails loudly.
+#[derive(Default, Debug)]
+struct Coverage {
+    /// Exceptions by ExcCode.
+    exceptions: BTreeMap<u32, u64>,
+    /// Runs that ended with FR = 1 and with FR = 0.
+    fr: [u64; 2],
+    /// Runs whose final FCSR has a non-zero Flags field.
+    flags: u64,
+    /// Runs whose FPRs changed.
+    fpr_changed: u64,
+    /// Runs that reached the reset stub.
+    finished: u64,
+}
+
+fn random_programs(big_endian: bool) {
+    let count = env_u64("MIPSJIT_FPU_DIFF_PROGRAMS").unwrap_or(DEFAULT_PROGRAMS);
+    let base = env_u64("MIPSJIT_FPU_DIFF_SEED").unwrap_or(DEFAULT_SEED);
+    let mut rig = Rig::new(big_endian);
+    let (mut failures, mut reports) = (0u64, Vec::new());
+    let mut cov = Coverage::default();
+    for i in 0..count {
+        let seed = base.wrapping_add(i);
+        let (p, f, fill) = random_program(seed);
+        let initial_fpr = f.fpr;
+        let s = Setup { words: &p.words, gpr: p.gpr, hi: p.hi, lo: p.lo, fill, pad: false, fpu: Some(f) };
+        let o = rig.run(&s, p.limit);
+        tally(&mut cov, &o, &initial_fpr, big_endian);
+        if !o.agree() || o.jit_interp_blocks != 0 {
+            failures += 1;
+            if reports.len() < MAX_REPORTS {
+                let fresh = reproduces_fresh(&s, p.limit, big_endian);
+                let what =
+                    format!("FPU seed {seed:#x} (rerun: MIPSJIT_FPU_DIFF_SEED={seed:#x} MIPSJIT_FPU_DIFF_PROGRAMS=1)");
+                let mut r = report(&what, &s, p.limit, big_endian, &o, Some(fresh));
+                if o.jit_interp_blocks != 0 {
+                    r.push_str(&format!("the JIT machine interpreted {} blocks\n", o.jit_interp_blocks));
+                }
+                reports.push(r);
+            }
+        }
+    }
+    assert!(failures == 0, "{failures} of {count} FPU programs diverged:\n{}", reports.join("\n"));
+    eprintln!("fpu diff ({}-endian): {count} programs, {cov:?}", if big_endian { "big" } else { "little" });
+    if count >= 1000 {
+        let exc = |code| cov.exceptions.get(&code).copied().unwrap_or(0);
+        assert!(exc(FPE) > count / 10, "too few Floating Point exceptions: {cov:?}");
+        assert!(exc(RI) > count / 20, "too few Reserved Instruction exceptions: {cov:?}");
+        assert!(exc(11) > 0, "no Coprocessor Unusable: {cov:?}");
+        assert!(cov.fr[0] > count / 5 && cov.fr[1] > count / 5, "FR=0 and FR=1 unbalanced: {cov:?}");
+        assert!(cov.flags > count / 2 && cov.fpr_changed > count * 3 / 4, "FPU state rarely changed: {cov:?}");
+        assert!(cov.finished > count / 2, "too few programs ran to the end: {cov:?}");
+    }
+}
+
+fn tally(cov: &mut Coverage, o: &Outcome, initial_fpr: &[u64; 32], be: bool) {
+    let r = &o.interp.regs;
+    let n = word_at(&o.interp, g::EXC_COUNT, be);
+    for k in 1..=n.min(64) {
+        *cov.exceptions.entry((exc_record(&o.interp, k, be).1 >> 2) & 31).or_default() += 1;
+    }
+    let status = r.cp0.status;
+    cov.fr[(status & FR != 0) as usize] += 1;
+    cov.flags += (r.fpu.fcsr & 0x7c != 0) as u64;
+    cov.fpr_changed += (r.fpu.fpr != *initial_fpr) as u64;
+    cov.finished += (r.exit == Exit::Reset) as u64;
+}
+
+#[test]
+fn random_fpu_programs_agree_little_endian() {
+    random_programs(false);
+}
+
+#[test]
+fn random_fpu_programs_agree_big_endian() {
+    random_programs(true);
+}
+
+#[test]
+fn the_fpu_generator_covers_every_operation_it_is_meant_to() {
+    use frontend::Op::*;
+    const WANTED: &[Op] = &[
+        FAdd, FSub, FMul, FDiv, FSqrt, FAbs, FNeg, FMov, FCvtS, FCvtD, FCvtW, FCvtL, FRoundW, FTruncW, FCeilW, FFloorW,
+        FRoundL, FTruncL, FCeilL, FFloorL, FCmp, Bc1t, Bc1f, Bc1tl, Bc1fl, FMovcf, Movci, FMovz, FMovn, FMadd, FMsub,
+        FNmadd, FNmsub, FRecip, FRsqrt, Lwc1, Swc1, Ldc1, Sdc1, Lwxc1, Ldxc1, Swxc1, Sdxc1, Luxc1, Suxc1, Mfc1, Mtc1,
+        Mfhc1, Mthc1, Cfc1, Ctc1, Prefx, Mtc0,
+    ];
+    let mut seen = std::collections::HashSet::new();
+    let (mut fr, mut status_writes) = (0, 0);
+    for seed in 0..500 {
+        let (p, f, _) = random_program(seed);
+        seen.extend(p.words.iter().map(|&w| decode(w).op));
+        fr += (f.status & FR != 0) as u32;
+        assert!(f.status & CU1 != 0, "programs start with the FPU usable");
+        status_writes += p.words.iter().filter(|&&w| decode(w).op == Mtc0 && w >> 11 & 31 == 12).count() as u32;
+    }
+    let missing: Vec<_> = WANTED.iter().filter(|op| !seen.contains(op)).collect();
+    assert!(missing.is_empty(), "never generated: {missing:?}");
+    assert!(fr > 100 && fr < 400, "FR=1 in {fr} of 500 programs");
+    assert!(status_writes > 50, "{status_writes} Status writes");
+}
+
+// ---- targeted tests -------------------------------------------------------------
+
+/// Runs `words` (plus the ending) on a 24Kf from `fpu` on both tiers,
+/// asserts they agree and returns the interpreter's final FPU state and GPRs.
+fn run_fpu(words: &[u32], gpr: [u32; 32], f: fpu::FpuState, be: bool) -> crate::diff::Snapshot {
+    let mut words = words.to_vec();
+    let stub = CODE + 4 * (words.len() as u32 + 2);
+    words.extend([g::j(stub), g::NOP]);
+    words.extend(g::reset_stub());
+    let s = Setup { words: &words, gpr, hi: 0, lo: 0, fill: 5, pad: false, fpu: Some(f) };
+    let o = Rig::new(be).run(&s, 10_000);
+    assert!(o.agree(), "{}", report("targeted FPU test", &s, 10_000, be, &o, None));
+    o.interp
+}
+
+#[test]
+fn an_fpu_branch_sees_a_compare_in_the_same_block() {
+    // c.eq.s $f0,$f2 sets cc 3; bc1t/bc1f on it, in one block, both ways.
+    let ceq_cc3 = 0x4602_0000 | 3 << 8 | 0x32;
+    for be in [false, true] {
+        for (a, b, taken) in [(0x3f80_0000u64, 0x3f80_0000u64, true), (0x3f80_0000, 0x4000_0000, false)] {
+            let mut fpr = [0u64; 32];
+            fpr[0] = a;
+            fpr[2] = b;
+            let f = fpu::FpuState { status: CU1, fcsr: 0, fpr };
+            let words = [
+                ceq_cc3,
+                0x4500_0000 | 3 << 18 | 1 << 16 | 2, // bc1t $fcc3, +2
+                g::addiu(g::T0, g::ZERO, 1),         // slot
+                g::addiu(g::T1, g::ZERO, 1),         // skipped when taken
+                g::addiu(g::T2, g::ZERO, 1),
+            ];
+            let s = run_fpu(&words, [0; 32], f, be);
+            assert_eq!(s.regs.exit, Exit::Reset);
+            assert_eq!(s.regs.gpr[g::T0 as usize], 1);
+            assert_eq!(s.regs.gpr[g::T1 as usize], !taken as u32);
+            assert_eq!(s.regs.gpr[g::T2 as usize], 1);
+        }
+    }
+}
+
+#[test]
+fn inline_fpu_loads_stores_and_moves_check_cu1_alignment_and_fr() {
+    use g::{S0, SCRATCH_BASE, T0};
+    let (ldc1, sdc1, lwc1) = (
+        |ft, off| g::i_type(53, S0, ft, off),
+        |ft, off| g::i_type(61, S0, ft, off),
+        |ft, off| g::i_type(49, S0, ft, off),
+    );
+    let mov_d = |fd: u32, fs: u32| 0x4620_0006 | fs << 11 | fd << 6;
+    let words = [
+        ldc1(3, 0),               // FR=0: the pair $f2/$f3
+        sdc1(3, 16),              // back, 16 bytes on
+        ldc1(4, 4),               // misaligned: AdEL
+        lwc1(5, 8),               //
+        fpu::cop1_move(0, T0, 5), // mfc1 $t0, $f5
+        mov_d(6, 3),              // odd with FR=0: RI
+        fpu::cop1_move(4, T0, 7), // mtc1 $t0, $f7
+    ];
+    // (Status, exceptions by ExcCode: AdEL 4, RI 10, CpU 11)
+    let cases = [(CU1, vec![4, 10]), (CU1 | FR, vec![4]), (0, vec![11; 7])];
+    for be in [false, true] {
+        for (status, want) in &cases {
+            let mut gpr = [0; 32];
+            gpr[S0 as usize] = SCRATCH_BASE;
+            let f = fpu::FpuState { status: *status, fcsr: 0, fpr: [0x1111_2222_3333_4444; 32] };
+            let s = run_fpu(&words, gpr, f, be);
+            let n = word_at(&s, g::EXC_COUNT, be);
+            let got: Vec<u32> = (1..=n).map(|k| (exc_record(&s, k, be).1 >> 2) & 31).collect();
+            assert_eq!(&got, want, "status {status:#x}, big-endian {be}");
+            if *status & CU1 != 0 {
+                let (a, b) = (word_at(&s, SCRATCH_BASE, be), word_at(&s, SCRATCH_BASE + 4, be));
+                assert_eq!((word_at(&s, SCRATCH_BASE + 16, be), word_at(&s, SCRATCH_BASE + 20, be)), (a, b));
+                assert_eq!(s.regs.gpr[T0 as usize], word_at(&s, SCRATCH_BASE + 8, be), "mfc1 of lwc1");
+                assert_eq!(s.regs.fpu.fpr[7] as u32, s.regs.gpr[T0 as usize], "mtc1");
+            }
+        }
+    }
+}
