@@ -87,6 +87,10 @@ pub(crate) struct Lower<'a, 'b> {
     /// Guest registers (32 GPRs, HI, LO) as SSA variables: loaded on block
     /// entry, written back only when control leaves the function.
     vars: [Variable; 34],
+    /// `JitState::budget` as a variable: charged and refunded in a
+    /// register, stored at exits and around helper calls (which read the
+    /// instruction count and may end the slice), reloaded after them.
+    budget: Variable,
     /// Registers read anywhere in the block (loaded on entry).
     read: u64,
     /// Registers written so far.
@@ -188,6 +192,7 @@ pub(crate) fn lower_region(
     let r = b.ins().iconst(I32, ExitReason::Budget as i64);
     b.ins().return_(&[r]);
     let vars = std::array::from_fn(|_| b.declare_var(I32));
+    let budget_var = b.declare_var(I32);
     let mut bodies = vec![(g.start, n, body)];
     for r in &region[1..] {
         bodies.push((r.start, r.insns.len() as i32, b.create_block()));
@@ -205,6 +210,7 @@ pub(crate) fn lower_region(
         big_endian: guest.big_endian,
         flat: guest.flat_user_base,
         vars,
+        budget: budget_var,
         read: 0,
         dirty: 0,
         exits: Vec::new(),
@@ -379,6 +385,7 @@ impl<'b> Lower<'_, 'b> {
             let (status, refund) = (self.b.block_params(exit)[0], self.b.block_params(exit)[1]);
             self.flush(mask | always);
             self.add_to_budget(refund);
+            self.store_budget();
             self.b.ins().return_(&[status]);
         }
         for (mask, chain) in std::mem::take(&mut self.chains) {
@@ -386,12 +393,12 @@ impl<'b> Lower<'_, 'b> {
             self.b.switch_to_block(chain);
             let code = self.b.block_params(chain)[0];
             self.flush(mask | always);
+            self.store_budget();
             let state = st(self.b);
             self.b.ins().return_call_indirect(self.sigs.block, code, &[state]);
         }
         self.b.switch_to_block(self.charge);
-        let state = st(self.b);
-        self.b.ins().store(flags(), self.charged, state, offsets::BUDGET);
+        self.b.def_var(self.budget, self.charged);
         let load = self.read | always;
         for r in (1..34).filter(|r| load & (1 << r) != 0) {
             let state = st(self.b);
@@ -445,9 +452,14 @@ impl<'b> Lower<'_, 'b> {
 
     /// `budget += delta`.
     fn add_to_budget(&mut self, delta: Value) {
-        let state = st(self.b);
-        let budget = self.b.ins().load(I32, flags(), state, offsets::BUDGET);
+        let budget = self.b.use_var(self.budget);
         let budget = self.b.ins().iadd(budget, delta);
+        self.b.def_var(self.budget, budget);
+    }
+
+    /// Writes the budget variable to the state.
+    fn store_budget(&mut self) {
+        let budget = self.b.use_var(self.budget);
         let state = st(self.b);
         self.b.ins().store(flags(), budget, state, offsets::BUDGET);
     }
@@ -459,8 +471,7 @@ impl<'b> Lower<'_, 'b> {
     fn enter_block(&mut self, j: usize) {
         self.looped = true;
         let (start, n, body) = self.region[j];
-        let state = st(self.b);
-        let budget = self.b.ins().load(I32, flags(), state, offsets::BUDGET);
+        let budget = self.b.use_var(self.budget);
         let left = self.b.ins().iadd_imm_s(budget, -(n as i64));
         let spent = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, left, 0);
         let (out, again) = self.split(spent);
@@ -470,8 +481,7 @@ impl<'b> Lower<'_, 'b> {
         self.b.ins().store(flags(), pc, state, offsets::PC);
         self.leave_with(ExitReason::Budget, 0);
         self.b.switch_to_block(again);
-        let state = st(self.b);
-        self.b.ins().store(flags(), left, state, offsets::BUDGET);
+        self.b.def_var(self.budget, left);
         self.b.ins().jump(body, &[]);
     }
 
@@ -576,8 +586,11 @@ impl<'b> Lower<'_, 'b> {
             let state = st(self.b);
             self.b.ins().store(flags(), a, state, offsets::helper_arg(i - 1));
         }
+        self.store_budget();
         let f = self.b.ins().iconst(I64, shim as i64);
         self.b.ins().call_indirect(sig, f, &[]);
+        let budget = self.load_state(offsets::BUDGET);
+        self.b.def_var(self.budget, budget);
         let state = st(self.b);
         self.b.ins().load(ty, flags(), state, offsets::HELPER_RET)
     }
