@@ -782,6 +782,10 @@ impl<'b> Lower<'_, 'b> {
     pub(crate) fn konst(&mut self, v: u32) -> Value {
         self.iconst(v)
     }
+    /// Whether memory is flat (see [`crate::GuestConfig::flat_user_base`]).
+    pub(crate) fn is_flat(&self) -> bool {
+        self.flat.is_some()
+    }
     pub(crate) fn is_big_endian(&self) -> bool {
         self.big_endian
     }

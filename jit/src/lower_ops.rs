@@ -38,6 +38,8 @@ pub(crate) fn lower(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
         Sb | Sh | Sw => store(l, i, pcbd, idx),
         // Hints and barriers: nothing to do in a sequentially consistent,
         // cache-less model.
+        // Except `synci` where stores do not find translated code themselves.
+        Synci if l.is_flat() => l.exec_helper(i, pcbd, idx),
         Sync | Pref | Synci => {}
         // Control flow is lowered by `Lower::lower_branch`; reaching here means
         // a branch sits in a delay slot, which `exec` reports.

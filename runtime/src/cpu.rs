@@ -892,6 +892,20 @@ impl Cpu {
         pages
     }
 
+    /// The guest wrote to physical pages `first..=last` behind the soft-MMU's
+    /// back (a system call, `cacheflush`, `synci`): translations from them
+    /// are dropped before the dispatcher runs another block.
+    pub fn code_written(&mut self, first: u32, last: u32) {
+        if self.code_pages.is_empty() {
+            return;
+        }
+        for page in first..=last {
+            if self.code_pages.remove(&page).is_some() {
+                self.dirty_code_pages.push(page);
+            }
+        }
+    }
+
     /// Marks the code at `first_pc..=last_pc`, on one page whose physical
     /// address is `pa` (its low 12 bits are ignored), as
     /// [`mark_code`](Self::mark_code) does; returns the physical page number.

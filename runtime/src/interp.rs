@@ -86,6 +86,15 @@ pub fn exec(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
         }
         Op::Syscall => return raise(cpu, Exception::new(ExcCode::Sys), pc, bd),
         Op::Break => return raise(cpu, Exception::new(ExcCode::Bp), pc, bd),
+        // In user-mode emulation stores do not look for translated code (see
+        // `jit::GuestConfig::flat_user_base`): `synci` is how the guest says
+        // it wrote some, so its line's page is translated again, from the
+        // next block on.
+        Op::Synci if cpu.linux_user => {
+            let page = rs.wrapping_add(i.simm() as u32) >> 12;
+            cpu.code_written(page, page);
+            cpu.request_exit();
+        }
         Op::Sync | Op::Pref | Op::Synci => {}
         Op::Mfhi => set(cpu, i.rd(), cpu.s.hi),
         Op::Mthi => cpu.s.hi = rs,

@@ -226,18 +226,17 @@ fn c_program_sees_argv_env_auxv_and_prints_doubles() {
 /// `guest/user/signals.c`, compiled static once per test run.
 fn signals_program() -> &'static Path {
     static P: OnceLock<PathBuf> = OnceLock::new();
-    P.get_or_init(|| {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("guest/user/signals.c");
-        let out = dir().join("signals");
-        let status = Command::new("mipsel-linux-gnu-gcc")
-            .args(["-O2", "-static", "-o"])
-            .arg(&out)
-            .arg(&src)
-            .status()
-            .expect("mipsel-linux-gnu-gcc runs (install gcc-mipsel-linux-gnu)");
-        assert!(status.success());
-        out
-    })
+    P.get_or_init(|| guest_program("signals", "static", &["-static"]))
+}
+
+#[test]
+fn code_written_at_run_time_runs_after_an_icache_flush() {
+    // Stores skip the search for translated code in user mode; synci,
+    // cacheflush(2) and __builtin___clear_cache must drop stale code, also
+    // once the JIT has compiled it.
+    let prog = guest_program("smc", "static", &["-static", "-march=mips32r2"]);
+    let out = same_as_qemu(&["never", "auto", "always"], &prog, &[]);
+    assert!(String::from_utf8_lossy(&out).contains("version 6: sum 6298500\n"));
 }
 
 #[test]

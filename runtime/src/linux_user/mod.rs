@@ -202,13 +202,8 @@ impl Process {
         }
         self.phys().write_bytes(addr as u64, data).map_err(|_| EFAULT)?;
         // Translated code from the written pages is stale now.
-        let cpu = &mut *self.machine.cpu;
-        if !data.is_empty() && !cpu.code_pages.is_empty() {
-            for page in addr >> 12..=(addr + (data.len() as u32 - 1)) >> 12 {
-                if cpu.code_pages.remove(&page).is_some() {
-                    cpu.dirty_code_pages.push(page);
-                }
-            }
+        if !data.is_empty() {
+            self.machine.cpu.code_written(addr >> 12, (addr + (data.len() as u32 - 1)) >> 12);
         }
         Ok(())
     }

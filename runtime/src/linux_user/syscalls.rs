@@ -136,6 +136,14 @@ impl Process {
             return r;
         }
         match nr {
+            // cacheflush(addr, bytes, cache): code written there is stale.
+            4147 => {
+                let end = a[0].checked_add(a[1]).filter(|&e| (e as u64) <= MEM_SIZE).ok_or(EFAULT)?;
+                if a[1] != 0 {
+                    self.machine.cpu.code_written(a[0] >> 12, (end - 1) >> 12);
+                }
+                Ok(0)
+            }
             4003 => self.read(a[0], a[1], a[2]),
             4004 => self.write(a[0], a[1], a[2]),
             4005 => self.openat(libc::AT_FDCWD, a[0], a[1], a[2]),
