@@ -42,6 +42,10 @@ pub struct GuestConfig {
     /// flushes the instruction cache (`cacheflush`, `synci`), which MIPS
     /// requires of it anyway.
     pub flat_user_base: Option<usize>,
+    /// System mode: the host address and length of the RAM that kseg0
+    /// shows from physical address 0 (a power of two, at most 512 MiB).
+    /// Loads in kernel blocks from there skip the soft-TLB.
+    pub kseg0_ram: Option<(usize, usize)>,
 }
 
 /// Address of a compiled block's code.

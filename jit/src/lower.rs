@@ -84,6 +84,8 @@ pub(crate) struct Lower<'a, 'b> {
     big_endian: bool,
     /// [`GuestConfig::flat_user_base`](crate::GuestConfig::flat_user_base).
     flat: Option<usize>,
+    /// [`GuestConfig::kseg0_ram`](crate::GuestConfig::kseg0_ram).
+    kseg0: Option<(usize, usize)>,
     /// Guest registers (32 GPRs, HI, LO) as SSA variables: loaded on block
     /// entry, written back only when control leaves the function.
     vars: [Variable; 34],
@@ -110,8 +112,6 @@ pub(crate) struct Lower<'a, 'b> {
     /// Whether an `exec` helper call was lowered (it needs memory to be in
     /// sync, so such a block never loops inside its function).
     exec_seen: bool,
-    /// The soft-TLB entry address computed by the last `probe`.
-    pending_entry: Option<Value>,
     /// Instructions in the block (the budget charged on entry).
     n: i32,
     /// Exit slots of the function: two per guest block, `[taken or
@@ -209,6 +209,7 @@ pub(crate) fn lower_region(
         sigs,
         big_endian: guest.big_endian,
         flat: guest.flat_user_base,
+        kseg0: guest.kseg0_ram,
         vars,
         budget: budget_var,
         read: 0,
@@ -218,7 +219,6 @@ pub(crate) fn lower_region(
         charge,
         charged: left,
         exec_seen: false,
-        pending_entry: None,
         n,
         slots,
         slot_base: 0,
@@ -834,9 +834,7 @@ impl<'b> Lower<'_, 'b> {
 
     /// A `size`-byte load at `addr`: the soft-TLB probe inline, the helper on a miss.
     pub(crate) fn load(&mut self, addr: Value, size: u32, signed: bool, pcbd: u32, idx: usize) -> Value {
-        let (miss, join) = self.probe(addr, size, tlb::READ_TAG);
-        // hit: host = addend + addr
-        let host = self.host_address(addr);
+        let (miss, join, host) = self.probe(addr, size, tlb::READ_TAG);
         let ty = match size {
             1 => types::I8,
             2 => types::I16,
@@ -878,8 +876,7 @@ impl<'b> Lower<'_, 'b> {
     /// faults at `addr` itself, as the interpreter does.
     pub(crate) fn load_word_of(&mut self, addr: Value, pcbd: u32, idx: usize) -> Value {
         let aligned = self.b.ins().band_imm_s(addr, !3);
-        let (miss, join) = self.probe(aligned, 4, tlb::READ_TAG);
-        let host = self.host_address(aligned);
+        let (miss, join, host) = self.probe(aligned, 4, tlb::READ_TAG);
         let mut v = self.b.ins().load(I32, flags(), host, 0);
         if self.big_endian {
             v = self.b.ins().bswap(v);
@@ -891,8 +888,7 @@ impl<'b> Lower<'_, 'b> {
 
     /// A `size`-byte store of `v` at `addr`.
     pub(crate) fn store(&mut self, addr: Value, v: Value, size: u32, pcbd: u32, idx: usize) {
-        let (miss, join) = self.probe(addr, size, tlb::WRITE_TAG);
-        let host = self.host_address(addr);
+        let (miss, join, host) = self.probe(addr, size, tlb::WRITE_TAG);
         let mut x = match size {
             1 => self.b.ins().ireduce(types::I8, v),
             2 => self.b.ins().ireduce(types::I16, v),
@@ -913,14 +909,44 @@ impl<'b> Lower<'_, 'b> {
         self.b.switch_to_block(join);
     }
 
-    /// Emits the tag check and leaves the builder in the hit block. Returns
-    /// (miss, join); `join` takes the loaded value as a parameter for loads.
-    fn probe(&mut self, addr: Value, size: u32, tag_offset: i32) -> (Block, Block) {
-        if self.flat.is_some() {
+    /// Emits the checks that let a `size`-byte access at `addr` go straight
+    /// to host memory, and leaves the builder in the hit block. Returns
+    /// (miss, join, host address in the hit block); `join` takes the loaded
+    /// value as a parameter for loads. `tag_offset` says which soft-TLB tag
+    /// (read or write) the access needs.
+    fn probe(&mut self, addr: Value, size: u32, tag_offset: i32) -> (Block, Block, Value) {
+        let a64 = self.b.ins().uextend(I64, addr);
+        if let Some(base) = self.flat {
             // Everything in kuseg is memory: only the segment and the
             // alignment need checking.
             let bad = self.b.ins().band_imm_s(addr, (0x8000_0000u32 | (size - 1)) as i32 as i64);
-            return self.hit_or_miss(bad, tag_offset, false);
+            let (miss, join) = self.hit_or_miss(bad, tag_offset, false);
+            let base = self.b.ins().iconst(I64, base as i64);
+            return (miss, join, self.b.ins().iadd(base, a64));
+        }
+        let (miss, join) = (self.b.create_block(), self.b.create_block());
+        if tag_offset == tlb::READ_TAG {
+            self.b.append_block_param(join, I32);
+        }
+        self.b.set_cold_block(miss);
+        let hit = self.b.create_block();
+        self.b.append_block_param(hit, I64);
+        if let (Some((base, len)), true) = (self.kseg0, tag_offset == tlb::READ_TAG && self.start >= 0x8000_0000) {
+            // A kernel block reading kseg0 RAM: the segment is a fixed
+            // window on physical memory, so no soft-TLB is needed. (Stores
+            // keep the soft-TLB, which write-protects pages holding code.)
+            let off = self.b.ins().bxor_imm_s(addr, 0x8000_0000u32 as i32 as i64);
+            let bad = self.b.ins().band_imm_s(off, (!(len as u32 - 1) | (size - 1)) as i32 as i64);
+            let (direct, tlb_path) = (self.b.create_block(), self.b.create_block());
+            self.b.ins().brif(bad, tlb_path, &[], direct, &[]);
+            self.b.seal_block(direct);
+            self.b.seal_block(tlb_path);
+            self.b.switch_to_block(direct);
+            let base = self.b.ins().iconst(I64, base as i64);
+            let off = self.b.ins().uextend(I64, off);
+            let host = self.b.ins().iadd(base, off);
+            self.b.ins().jump(hit, &[host.into()]);
+            self.b.switch_to_block(tlb_path);
         }
         // Byte offset of the entry: the page number's low bits, scaled by the
         // entry size, in one shift and one mask.
@@ -935,8 +961,17 @@ impl<'b> Lower<'_, 'b> {
         let tag = self.b.ins().load(I32, flags(), entry, tag_offset);
         let want = self.b.ins().band_imm_s(addr, (!0xfffu32 | (size - 1)) as i32 as i64);
         let hit_cond = self.b.ins().icmp(IntCC::Equal, tag, want);
-        self.pending_entry = Some(entry);
-        self.hit_or_miss(hit_cond, tag_offset, true)
+        let tlb_hit = self.b.create_block();
+        self.b.ins().brif(hit_cond, tlb_hit, &[], miss, &[]);
+        self.b.seal_block(tlb_hit);
+        self.b.seal_block(miss);
+        self.b.switch_to_block(tlb_hit);
+        let addend = self.b.ins().load(I64, flags(), entry, tlb::ADDEND);
+        let host = self.b.ins().iadd(addend, a64);
+        self.b.ins().jump(hit, &[host.into()]);
+        self.b.seal_block(hit);
+        self.b.switch_to_block(hit);
+        (miss, join, self.b.block_params(hit)[0])
     }
 
     /// Branches to a new hit block if `cond` is `hit_if` and to a new cold
@@ -953,17 +988,5 @@ impl<'b> Lower<'_, 'b> {
         self.b.seal_block(miss);
         self.b.switch_to_block(hit);
         (miss, join)
-    }
-
-    /// The host address of guest `addr`, in the hit block of `probe`.
-    fn host_address(&mut self, addr: Value) -> Value {
-        let a = self.b.ins().uextend(I64, addr);
-        if let Some(base) = self.flat {
-            let base = self.b.ins().iconst(I64, base as i64);
-            return self.b.ins().iadd(base, a);
-        }
-        let entry = self.pending_entry.take().expect("probe() comes first");
-        let addend = self.b.ins().load(I64, flags(), entry, tlb::ADDEND);
-        self.b.ins().iadd(addend, a)
     }
 }

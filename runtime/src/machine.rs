@@ -59,7 +59,16 @@ fn guest_config(cpu: &Cpu) -> GuestConfig {
         (true, Some(base), Some(top)) if top == base + 0x7fff_f000 => Some(base),
         _ => None,
     };
-    GuestConfig { big_endian: cpu.big_endian, flat_user_base }
+    // kseg0 shows physical 0..512 MiB; the fast path covers the largest
+    // power-of-two prefix of it that is writable RAM.
+    let kseg0_ram = match cpu.phys.ram_region(0) {
+        Some((base, 0, len)) if !cpu.linux_user && len >= 4096 && ram_at(0).is_some() => {
+            let len = len.min(0x2000_0000);
+            Some((base as usize, 1usize << (usize::BITS - 1 - len.leading_zeros())))
+        }
+        _ => None,
+    };
+    GuestConfig { big_endian: cpu.big_endian, flat_user_base, kseg0_ram }
 }
 
 fn hot_threshold() -> u32 {

@@ -182,6 +182,12 @@ impl PhysMap {
         Ok(())
     }
 
+    /// The RAM region holding `gpa`, if any: its host address, guest
+    /// physical start and length in bytes.
+    pub fn ram_region(&self, gpa: u64) -> Option<(*mut u8, u64, usize)> {
+        self.rams.iter().find(|r| r.contains(gpa)).map(|r| (r.ptr.as_ptr(), r.gpa, r.len))
+    }
+
     /// Resolves a guest physical address.
     pub fn lookup(&self, gpa: u64) -> Target {
         if let Some(r) = self.rams.iter().find(|r| r.contains(gpa)) {
