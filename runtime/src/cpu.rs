@@ -170,8 +170,13 @@ pub struct Cpu {
     /// each with a map of its 32-byte chunks that do: a store elsewhere in
     /// the page (data next to code) does not drop the page's blocks.
     pub code_pages: HashMap<u32, u128>,
-    /// Code pages written since the dispatcher last looked.
+    /// Code pages written since the dispatcher last looked: every block on
+    /// them goes.
     pub dirty_code_pages: Vec<u32>,
+    /// Code chunks written by guest stores since the dispatcher last looked,
+    /// as (page, chunks): only the blocks on those chunks go, so patching
+    /// one instruction (static keys, ftrace) spares its neighbours.
+    pub dirty_code_chunks: Vec<(u32, u128)>,
     /// Set when the run loop must stop.
     pub stop: Option<StopRequest>,
     /// Which core this is (24Kc or 24Kf).
@@ -232,6 +237,7 @@ impl Cpu {
             phys,
             code_pages: HashMap::new(),
             dirty_code_pages: Vec::new(),
+            dirty_code_chunks: Vec::new(),
             stop: None,
             model,
             fpu: Fpu::new(if model.has_fpu() { FIR_24KF } else { 0 }),
@@ -796,16 +802,23 @@ impl Cpu {
                     return Ok(()); // ROM: writes are ignored
                 }
                 let page = (pa >> 12) as u32;
+                let written = code_chunks(addr, addr + size - 1);
                 match self.code_pages.get(&page) {
-                    Some(&chunks) if chunks & code_chunks(addr, addr + size - 1) != 0 => {
+                    Some(&chunks) if chunks & written != 0 => {
                         // Decoded code was written: the dispatcher drops the
-                        // page's blocks before running anything else (the rest
-                        // of this block may run stale, as on a CPU whose
-                        // I-cache is not coherent with stores).
-                        self.code_pages.remove(&page);
-                        self.dirty_code_pages.push(page);
+                        // blocks on those chunks before running anything else
+                        // (the rest of this block may run stale, as on a CPU
+                        // whose I-cache is not coherent with stores). The page
+                        // stays protected while other chunks hold code.
+                        let left = chunks & !written;
+                        self.dirty_code_chunks.push((page, chunks & written));
                         self.request_exit();
-                        self.fill_soft_tlb(addr, host_page, true, mapped);
+                        if left == 0 {
+                            self.code_pages.remove(&page);
+                            self.fill_soft_tlb(addr, host_page, true, mapped);
+                        } else {
+                            self.code_pages.insert(page, left);
+                        }
                     }
                     // Data beside code: store, and keep the page protected.
                     Some(_) => {}
@@ -896,6 +909,7 @@ impl Cpu {
     /// back (a system call, `cacheflush`, `synci`): translations from them
     /// are dropped before the dispatcher runs another block.
     pub fn code_written(&mut self, first: u32, last: u32) {
+        // (Whole pages: `dirty_code_pages`.)
         if self.code_pages.is_empty() {
             return;
         }
@@ -904,6 +918,11 @@ impl Cpu {
                 self.dirty_code_pages.push(page);
             }
         }
+    }
+
+    /// Whether code was written since the dispatcher last dropped blocks.
+    pub fn code_dirty(&self) -> bool {
+        !self.dirty_code_pages.is_empty() || !self.dirty_code_chunks.is_empty()
     }
 
     /// Marks the code at `first_pc..=last_pc`, on one page whose physical
@@ -933,7 +952,7 @@ fn trace_exceptions() -> bool {
 const CODE_CHUNK: u32 = 32;
 
 /// The chunk bits of a page covering the addresses `a..=b` (same page).
-fn code_chunks(a: u32, b: u32) -> u128 {
+pub(crate) fn code_chunks(a: u32, b: u32) -> u128 {
     let (lo, hi) = ((a & 0xfff) / CODE_CHUNK, (b & 0xfff) / CODE_CHUNK);
     (u128::MAX >> (127 - hi)) & (u128::MAX << lo)
 }
@@ -952,6 +971,22 @@ mod tests {
     fn peek(cpu: &Cpu, offset: i32) -> u32 {
         // SAFETY: the offsets come from offset_of! on Cpu's u32 fields.
         unsafe { std::ptr::read((cpu as *const Cpu as *const u8).add(offset as usize) as *const u32) }
+    }
+
+    #[test]
+    fn a_store_into_code_flags_only_the_chunks_it_wrote() {
+        let mut c = cpu();
+        // Code at 0x80001000..0x80001010 and 0x80001040..0x80001050 (kseg0).
+        c.mark_code(0x8000_1000, 0x8000_100c);
+        c.mark_code(0x8000_1040, 0x8000_104c);
+        c.store(0x8000_1020, 4, 7).unwrap(); // data between them
+        assert!(!c.code_dirty());
+        c.store(0x8000_1044, 4, 0).unwrap();
+        assert_eq!(c.dirty_code_chunks, vec![(1, 1 << 2)]);
+        assert_eq!(c.code_pages.get(&1), Some(&1), "the first block's chunk stays protected");
+        c.store(0x8000_1008, 4, 0).unwrap();
+        assert_eq!(c.dirty_code_chunks, vec![(1, 1 << 2), (1, 1)]);
+        assert_eq!(c.code_pages.get(&1), None, "no code left on the page");
     }
 
     #[test]

@@ -102,6 +102,9 @@ struct Block {
     guest: GuestBlock,
     /// Physical pages the block's instructions came from.
     pages: [Option<u32>; 2],
+    /// The 32-byte chunks of `pages[0]` its code (and, once compiled as a
+    /// region's head, the region's code) came from.
+    chunks: u128,
     /// Unique for the machine's lifetime (slab indices are reused).
     serial: u64,
     runs: u32,
@@ -330,7 +333,7 @@ impl Machine {
     }
 
     fn run_slice(&mut self) {
-        while self.cpu.s.budget > 0 && self.cpu.stop.is_none() && self.cpu.dirty_code_pages.is_empty() {
+        while self.cpu.s.budget > 0 && self.cpu.stop.is_none() && !self.cpu.code_dirty() {
             if !self.pending.is_empty() && self.jit.as_ref().is_some_and(|j| j.has_results()) {
                 self.install_compiled();
             }
@@ -389,7 +392,7 @@ impl Machine {
     /// compiled too, point the slot there so the next run chains directly.
     fn fill_slot(&mut self) {
         let slot = self.cpu.s.exit_slot;
-        if slot.is_null() || !self.cpu.dirty_code_pages.is_empty() {
+        if slot.is_null() || self.cpu.code_dirty() {
             return;
         }
         let target = self.cpu.s.pc;
@@ -435,12 +438,14 @@ impl Machine {
             }
         };
         let [first, second] = cpu.mark_code(pc, guest.end().wrapping_sub(1));
+        let chunks = crate::cpu::code_chunks(pc, guest.end().wrapping_sub(1));
         self.next_serial += 1;
         let block = Block {
             key,
             guest,
             serial: self.next_serial,
             pages: [first, second],
+            chunks,
             runs: 0,
             code: None,
             compile_pending: false,
@@ -535,6 +540,11 @@ impl Machine {
         if !into_head {
             region.truncate(1);
         }
+        // A store into any of the region's code must drop the head.
+        let chunks = region.iter().fold(0, |m, g| m | crate::cpu::code_chunks(g.start, g.end().wrapping_sub(1)));
+        if let Some(b) = self.blocks[idx].as_mut() {
+            b.chunks |= chunks;
+        }
         region
     }
 
@@ -600,15 +610,28 @@ impl Machine {
         reason
     }
 
-    /// Drops every block whose code page was written, and every chain into them.
+    /// Drops every block whose code was written, and every chain into them.
     fn drop_dirty_blocks(&mut self) {
-        let pages = std::mem::take(&mut self.cpu.dirty_code_pages);
-        if pages.is_empty() {
+        let mut written: Vec<(u32, u128)> = std::mem::take(&mut self.cpu.dirty_code_chunks);
+        written.extend(std::mem::take(&mut self.cpu.dirty_code_pages).into_iter().map(|p| (p, u128::MAX)));
+        if written.is_empty() {
             return;
         }
         let mut dropped_code = Vec::new();
-        for page in pages {
-            for idx in self.by_page.remove(&page).unwrap_or_default() {
+        for (page, chunks) in written {
+            let Some(on_page) = self.by_page.remove(&page) else { continue };
+            let mut kept = Vec::new();
+            for idx in on_page {
+                // Its chunks on this page (all of them, if it is its second).
+                let mine = match self.blocks[idx].as_ref() {
+                    Some(b) if b.pages[0] == Some(page) => b.chunks,
+                    Some(_) => u128::MAX,
+                    None => continue,
+                };
+                if mine & chunks == 0 {
+                    kept.push(idx);
+                    continue;
+                }
                 let Some(b) = self.blocks[idx].take() else { continue };
                 self.map.remove(&b.key);
                 for s in b.slots.iter() {
@@ -626,6 +649,9 @@ impl Machine {
                 }
                 self.free.push(idx);
                 self.stats.invalidations += 1;
+            }
+            if !kept.is_empty() {
+                self.by_page.insert(page, kept);
             }
         }
         if !dropped_code.is_empty() {
