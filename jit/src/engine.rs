@@ -107,12 +107,13 @@ impl std::fmt::Debug for Jit {
     }
 }
 
-/// Cranelift settings chosen for a JIT: fast compilation, and frame
+/// Cranelift settings chosen for a JIT: fast compilation (optimisation
+/// level `opt`, unless `MIPSJIT_CRANELIFT_OPT` says otherwise), and frame
 /// pointers kept so that tail calls work on x86-64.
-fn isa() -> Result<OwnedTargetIsa, JitError> {
+fn isa(opt: &str) -> Result<OwnedTargetIsa, JitError> {
     let mut flags = settings::builder();
     let host = |e: &dyn std::fmt::Display| JitError::Host(e.to_string());
-    let opt = std::env::var("MIPSJIT_CRANELIFT_OPT").unwrap_or_else(|_| "none".into());
+    let opt = std::env::var("MIPSJIT_CRANELIFT_OPT").unwrap_or_else(|_| opt.into());
     let regalloc = std::env::var("MIPSJIT_CRANELIFT_REGALLOC").unwrap_or_else(|_| "backtracking".into());
     let settings = [
         ("opt_level", opt.as_str()),
@@ -135,6 +136,8 @@ struct Compiler {
     fctx: FunctionBuilderContext,
     helpers: Shims,
     guest: GuestConfig,
+    /// The ISA with Cranelift's optimiser on, for loops (see `compile`).
+    optimizing: Option<OwnedTargetIsa>,
     /// `MIPSJIT_DUMP` set: print each block's guest code and host code.
     dump: bool,
     /// `MIPSJIT_PERF_MAP` set: /tmp/perf-PID.map, naming each block by its
@@ -144,7 +147,9 @@ struct Compiler {
 
 impl Compiler {
     fn new(helpers: Helpers, guest: GuestConfig) -> Result<Self, JitError> {
-        let mut builder = JITBuilder::with_isa(isa()?, default_libcall_names());
+        let mut builder = JITBuilder::with_isa(isa("none")?, default_libcall_names());
+        let optimize_loops = std::env::var("MIPSJIT_OPTIMIZE_LOOPS").map_or(true, |v| v != "0");
+        let optimizing = if optimize_loops { Some(isa("speed")?) } else { None };
         let host = |e: &dyn std::fmt::Display| JitError::Host(e.to_string());
         if cfg!(target_arch = "x86_64") {
             builder.memory_provider(Box::new(CodeArena::new(CODE_ARENA_BYTES).map_err(|e| host(&e))?));
@@ -158,7 +163,8 @@ impl Compiler {
             .and_then(|_| std::fs::File::create(format!("/tmp/perf-{}.map", std::process::id())).ok());
         let fctx = FunctionBuilderContext::new();
         let shims = Shims { load: 0, store: 0, exec: 0, raise: 0, cp0: helpers.cp0, fpu: helpers.fpu };
-        let mut c = Self { ctx: module.make_context(), module, fctx, helpers: shims, guest, dump, perf_map };
+        let mut c =
+            Self { ctx: module.make_context(), module, fctx, helpers: shims, guest, optimizing, dump, perf_map };
         c.helpers = Shims {
             load: c.shim(helpers.load as usize, LOAD_PARAMS, types::I64)?.addr(),
             store: c.shim(helpers.store as usize, STORE_PARAMS, types::I32)?.addr(),
@@ -212,20 +218,35 @@ impl Compiler {
         let args = b.block_params(entry).to_vec();
         body(&mut b, &args);
         b.finalize(cfg);
-        self.finish(0)
+        self.finish(0, false)
     }
 
-    fn finish(&mut self, pc: u32) -> Result<CompiledCode, JitError> {
+    /// Compiles the function in `self.ctx` (with the optimiser if
+    /// `optimize` and it is enabled) into code memory.
+    fn finish(&mut self, pc: u32, optimize: bool) -> Result<CompiledCode, JitError> {
         let err = |msg: String| JitError::Compile { pc, msg };
         let id = self.module.declare_anonymous_function(&self.ctx.func.signature).map_err(|e| err(e.to_string()))?;
         self.ctx.set_disasm(self.dump);
-        let r = self.module.define_function(id, &mut self.ctx);
+        let r = match self.optimizing.as_deref().filter(|_| optimize) {
+            // Translated code has no relocations (helpers are called through
+            // constant addresses), so the bytes can go in as they are.
+            Some(isa) => match self.ctx.compile(isa, &mut Default::default()) {
+                Ok(code) if code.buffer.relocs().is_empty() => {
+                    let align = (code.buffer.alignment as u64).max(64);
+                    let bytes = code.code_buffer().to_vec();
+                    self.module.define_function_bytes(id, align, &bytes, &[]).map_err(|e| format!("{e:?}"))
+                }
+                Ok(_) => Err("optimised code has relocations".into()),
+                Err(e) => Err(format!("{:?}", e.inner)),
+            },
+            None => self.module.define_function(id, &mut self.ctx).map_err(|e| format!("{e:?}")),
+        };
         if let (true, Some(code)) = (self.dump, self.ctx.compiled_code()) {
             eprintln!("{}", code.vcode.as_deref().unwrap_or(""));
         }
         let size = self.ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
         self.module.clear_context(&mut self.ctx);
-        r.map_err(|e| err(format!("{e:?}")))?;
+        r.map_err(err)?;
         self.module.finalize_definitions().map_err(|e| err(e.to_string()))?;
         let addr = self.module.get_finalized_function(id) as usize;
         if let Some(map) = self.perf_map.as_mut() {
@@ -272,7 +293,10 @@ impl Compiler {
         let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
         lower_region(&mut b, region, &self.helpers, self.guest, slots);
         b.finalize(cfg);
-        self.finish(start)
+        // Loops (a region, or a block branching to itself) run long enough
+        // to repay the optimiser's compile time; the rest is compiled fast.
+        let looping = region.len() > 1 || region[0].successors().contains(&Some(start));
+        self.finish(start, looping)
     }
 }
 

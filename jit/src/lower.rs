@@ -530,11 +530,11 @@ impl<'b> Lower<'_, 'b> {
             return self.enter_block(0);
         }
         let mapped = |a: u32| a >> 30 != 2;
-        if mapped(target) && target >> 12 != self.start >> 12 {
+        if mapped(target) && target >> 12 != self.start >> 12 && self.flat.is_none() {
             // The runtime chains slots only where the mapping cannot
-            // change under them (unmapped code, or the same page); for mapped
-            // code elsewhere, the jump cache, whose generation changes with
-            // the guest TLB, is the fast way.
+            // change under them (unmapped code, or the same page, or flat
+            // user memory); for mapped code elsewhere, the jump cache, whose
+            // generation changes with the guest TLB, is the fast way.
             let pc = self.iconst(target);
             return self.exit_indirect(pc, refund);
         }

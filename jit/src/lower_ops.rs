@@ -162,6 +162,16 @@ fn shift_var(l: &mut Lower<'_, '_>, i: Insn) {
 // ADDU/SUBU/AND/OR/XOR/NOR/SLT/SLTU/MUL rd, rs, rt
 fn alu3(l: &mut Lower<'_, '_>, i: Insn) {
     let (rs, rt) = (l.rs(i), l.rt(i));
+    // `move` and friends: an operand is $zero, so the result is the other
+    // register's value, with no host instruction (nothing optimises the IR).
+    let v = match (i.op, i.rs(), i.rt()) {
+        (Op::Addu | Op::Or | Op::Xor | Op::Subu, _, 0) => Some(rs),
+        (Op::Addu | Op::Or | Op::Xor, 0, _) => Some(rt),
+        _ => None,
+    };
+    if let Some(v) = v {
+        return l.set_reg(i.rd(), v);
+    }
     let v = match i.op {
         Op::Addu => l.ins().iadd(rs, rt),
         Op::Subu => l.ins().isub(rs, rt),
@@ -217,6 +227,16 @@ fn addi(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
 fn alu_imm(l: &mut Lower<'_, '_>, i: Insn) {
     let simm = i.simm() as i64;
     let uimm = i.uimm() as i64;
+    // `li` (from $zero) is a constant, and adding or or-ing 0 a copy.
+    let v = match (i.op, i.rs(), uimm) {
+        (Op::Addiu, 0, _) => Some(l.konst(simm as u32)),
+        (Op::Ori | Op::Xori, 0, _) => Some(l.konst(uimm as u32)),
+        (Op::Addiu | Op::Ori | Op::Xori, _, 0) => Some(l.rs(i)),
+        _ => None,
+    };
+    if let Some(v) = v {
+        return l.set_reg(i.rt(), v);
+    }
     let v = match i.op {
         Op::Lui => l.konst(i.uimm() << 16),
         Op::Addiu => {

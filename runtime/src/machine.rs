@@ -398,9 +398,10 @@ impl Machine {
         let target = self.cpu.s.pc;
         // A chain skips the dispatcher's address translation, so it may
         // only lead to code whose mapping cannot differ from when the
-        // source block was entered: unmapped code, or the same page.
+        // source block was entered: unmapped code, or the same page, or any
+        // page in user-mode emulation, where kuseg never remaps.
         let Some(&from) = self.slot_owner.get(&(slot as usize)) else { return };
-        if !unmapped(target) && target >> 12 != from >> 12 {
+        if !unmapped(target) && target >> 12 != from >> 12 && !self.cpu.linux_user {
             return;
         }
         let Ok(pa) = self.cpu.translate(target, Access::Fetch) else { return };
