@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from guests import ROOT, guests_dir
 APPEND = "console=ttyS0 panic=-1"
 
 WORKLOAD = r"""
@@ -32,13 +32,6 @@ for cmd in md5sum sha256sum gzip; do
 done
 """
 
-
-def guests_dir():
-    d = os.environ.get("MIPSJIT_GUESTS")
-    if d:
-        return d
-    shared = os.path.join(ROOT, "..", "shared", "guests")
-    return shared if os.path.isdir(shared) else os.path.join(ROOT, "build", "guests")
 
 
 def build_initrd(mipsjit, tmp, script):

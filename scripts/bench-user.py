@@ -30,19 +30,12 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from guests import ROOT, guests_dir
 BUILD = os.path.join(ROOT, "build", "guest")
 KERNELS = ["crc32", "interp", "matmul", "sort", "strsearch"]
 APPLETS = ["gzip", "sha256sum", "sort"]
 RUNNERS = ["mipsjit", "qemu", "native"]
 
-
-def guests_dir():
-    d = os.environ.get("MIPSJIT_GUESTS")
-    if d:
-        return d
-    shared = os.path.join(ROOT, "..", "shared", "guests")
-    return shared if os.path.isdir(shared) else os.path.join(ROOT, "build", "guests")
 
 
 def make_text(path, mb):
