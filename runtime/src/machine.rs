@@ -163,6 +163,10 @@ pub struct Machine {
     blocks: Vec<Option<Block>>,
     free: Vec<usize>,
     map: HashMap<u64, usize>,
+    /// A direct-mapped cache in front of `map`, indexed by the PC's word
+    /// bits: the dispatcher's lookup without hashing or probing, for the
+    /// blocks it meets most. Entries of dropped blocks are cleared.
+    lookup_cache: Box<[(u64, usize)]>,
     by_page: HashMap<u32, Vec<usize>>,
     /// Exit slot address → the start PC of the block that owns it.
     slot_owner: HashMap<usize, u32>,
@@ -196,6 +200,7 @@ impl Machine {
             blocks: Vec::new(),
             free: Vec::new(),
             map: HashMap::new(),
+            lookup_cache: vec![(NO_KEY, 0); LOOKUP_CACHE_SIZE].into_boxed_slice(),
             by_page: HashMap::new(),
             slot_owner: HashMap::new(),
             pending: HashMap::new(),
@@ -425,7 +430,12 @@ impl Machine {
             }
         };
         let key = self.key(pc, pa);
+        let slot = lookup_slot(pc);
+        if self.lookup_cache[slot].0 == key {
+            return Some(self.lookup_cache[slot].1);
+        }
         if let Some(&idx) = self.map.get(&key) {
+            self.lookup_cache[slot] = (key, idx);
             return Some(idx);
         }
         let cpu = &mut *self.cpu;
@@ -471,6 +481,7 @@ impl Machine {
             }
         }
         self.map.insert(key, idx);
+        self.lookup_cache[slot] = (key, idx);
         self.stats.blocks_decoded += 1;
         if self.mode == JitMode::Always {
             self.compile(idx);
@@ -635,6 +646,10 @@ impl Machine {
                 }
                 let Some(b) = self.blocks[idx].take() else { continue };
                 self.map.remove(&b.key);
+                let slot = lookup_slot(b.guest.start);
+                if self.lookup_cache[slot] == (b.key, idx) {
+                    self.lookup_cache[slot] = (NO_KEY, 0);
+                }
                 for s in b.slots.iter() {
                     self.slot_owner.remove(&(s as *const usize as usize));
                 }
@@ -666,6 +681,16 @@ impl Machine {
             }
         }
     }
+}
+
+/// Entries in [`Machine`]'s lookup cache (a power of two).
+const LOOKUP_CACHE_SIZE: usize = 4096;
+/// A key no block has (its PC would be misaligned).
+const NO_KEY: u64 = u64::MAX;
+
+/// The lookup-cache entry for a block at `pc`.
+fn lookup_slot(pc: u32) -> usize {
+    (pc as usize >> 2) & (LOOKUP_CACHE_SIZE - 1)
 }
 
 /// Whether `pc` is in kseg0 or kseg1, whose mapping never changes.
