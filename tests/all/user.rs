@@ -395,3 +395,15 @@ fn qemu_ld_prefix_picks_the_sysroot_when_there_is_no_dash_l() {
     assert_eq!(got.status.code(), Some(3), "{got:?}");
     assert!(String::from_utf8_lossy(&got.stdout).starts_with("argc=1\n"));
 }
+
+#[test]
+fn terminal_ioctls_through_a_pseudo_terminal() {
+    // termios both ways (MIPS has its own c_lflag bits and c_cc order),
+    // raw mode, window size, FIONREAD, flushes, isatty on a pipe, and a
+    // child taking the pty as its controlling terminal.
+    let prog = guest_program("tty", "static", &["-static"]);
+    let out = same_as_qemu(&["never", "auto"], &prog, &[]);
+    let out = String::from_utf8_lossy(&out);
+    assert!(out.contains("isatty(master)=1 isatty(slave)=1\n"), "{out}");
+    assert!(out.contains("TIOCGWINSZ=0 33 101 5 6\n") && out.contains("child exit=5 signal=0\n"), "{out}");
+}

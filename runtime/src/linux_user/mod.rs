@@ -23,6 +23,7 @@ mod mm;
 mod process;
 mod signal;
 mod syscalls;
+mod tty;
 mod vma;
 
 use elf::Elf;
