@@ -132,7 +132,11 @@ impl Process {
     }
 
     fn dispatch(&mut self, nr: u32, a: [u32; 4], a5: [u32; 2]) -> SysResult {
-        if let Some(r) = self.signal_syscall(nr, a).or_else(|| self.process_syscall(nr, a, a5)) {
+        if let Some(r) = self
+            .signal_syscall(nr, a)
+            .or_else(|| self.process_syscall(nr, a, a5))
+            .or_else(|| self.fs_syscall(nr, a, a5))
+        {
             return r;
         }
         match nr {
