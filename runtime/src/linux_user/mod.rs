@@ -19,10 +19,12 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 mod elf;
+mod fs;
 mod mm;
 mod process;
 mod signal;
 mod syscalls;
+mod tty;
 mod vma;
 
 use elf::Elf;

@@ -42,7 +42,7 @@ pub(super) fn check(r: i64) -> SysResult {
 }
 
 /// MIPS open flags → host (x86/generic) open flags.
-fn open_flags(f: u32) -> i32 {
+pub(super) fn open_flags(f: u32) -> i32 {
     let map = [
         (0x0008, libc::O_APPEND),
         (0x0010, libc::O_DSYNC),
@@ -132,7 +132,11 @@ impl Process {
     }
 
     fn dispatch(&mut self, nr: u32, a: [u32; 4], a5: [u32; 2]) -> SysResult {
-        if let Some(r) = self.signal_syscall(nr, a).or_else(|| self.process_syscall(nr, a, a5)) {
+        if let Some(r) = self
+            .signal_syscall(nr, a)
+            .or_else(|| self.process_syscall(nr, a, a5))
+            .or_else(|| self.fs_syscall(nr, a, a5))
+        {
             return r;
         }
         match nr {
@@ -419,26 +423,6 @@ impl Process {
         }
         self.write_mem(buf, &out)?;
         Ok(0)
-    }
-
-    fn ioctl(&mut self, fd: u32, req: u32, arg: u32) -> SysResult {
-        const TIOCGWINSZ: u32 = 0x4008_7468;
-        if req == TIOCGWINSZ {
-            // SAFETY: an all-zero winsize is valid, and the host fills it.
-            let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-            // SAFETY: `ws` is a valid winsize for TIOCGWINSZ.
-            check(unsafe { libc::ioctl(fd as i32, libc::TIOCGWINSZ, &mut ws) } as i64)?;
-            let b: Vec<u8> =
-                [ws.ws_row, ws.ws_col, ws.ws_xpixel, ws.ws_ypixel].iter().flat_map(|v| v.to_le_bytes()).collect();
-            self.write_mem(arg, &b)?;
-            return Ok(0);
-        }
-        // Termios and the rest: not a terminal, as far as the guest knows.
-        // SAFETY: fcntl F_GETFD only checks the descriptor.
-        if unsafe { libc::fcntl(fd as i32, libc::F_GETFD) } < 0 {
-            return Err(EBADF);
-        }
-        Err(ENOTTY)
     }
 
     fn fcntl(&mut self, fd: u32, cmd: u32, arg: u32) -> SysResult {
