@@ -49,17 +49,14 @@ fn cp0_usable(cpu: &Cpu) -> bool {
     !cpu.cp0.user_mode() || cpu.cp0.status & status::CU0 != 0
 }
 
-/// Executes `i`, the instruction at `pc` (`bd`: in a branch delay slot).
-pub fn exec(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
-    if bd && i.has_delay_slot() {
-        // A branch in a delay slot is UNPREDICTABLE in MIPS32; QEMU raises
-        // Reserved Instruction, and so do we.
-        return raise(cpu, Exception::new(ExcCode::Ri), pc, bd);
-    }
+/// Executes `i` if it is a plain register operation (no memory, no
+/// control flow, no exception possible), and says whether it was. The block
+/// loop tries this first, so the common instructions skip [`exec`]'s setup.
+#[inline(always)]
+pub fn exec_register_op(cpu: &mut Cpu, i: Insn) -> bool {
     let rs = cpu.s.gpr[i.rs()];
     let rt = cpu.s.gpr[i.rt()];
     let imm = i.simm() as u32;
-    let branch = |taken: bool| Flow::Branch { taken, target: i.branch_target(pc) };
     match i.op {
         Op::Sll => set(cpu, i.rd(), rt << i.sa()),
         Op::Srl => set(cpu, i.rd(), rt >> i.sa()),
@@ -69,11 +66,6 @@ pub fn exec(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
         Op::Srlv => set(cpu, i.rd(), rt >> (rs & 31)),
         Op::Rotrv => set(cpu, i.rd(), rt.rotate_right(rs & 31)),
         Op::Srav => set(cpu, i.rd(), ((rt as i32) >> (rs & 31)) as u32),
-        Op::Jr => return Flow::Branch { taken: true, target: rs },
-        Op::Jalr => {
-            set(cpu, i.rd(), pc.wrapping_add(8));
-            return Flow::Branch { taken: true, target: rs };
-        }
         Op::Movz => {
             if rt == 0 {
                 set(cpu, i.rd(), rs)
@@ -83,6 +75,55 @@ pub fn exec(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
             if rt != 0 {
                 set(cpu, i.rd(), rs)
             }
+        }
+        Op::Mfhi => set(cpu, i.rd(), cpu.s.hi),
+        Op::Mthi => cpu.s.hi = rs,
+        Op::Mflo => set(cpu, i.rd(), cpu.s.lo),
+        Op::Mtlo => cpu.s.lo = rs,
+        Op::Addu => set(cpu, i.rd(), rs.wrapping_add(rt)),
+        Op::Subu => set(cpu, i.rd(), rs.wrapping_sub(rt)),
+        Op::And => set(cpu, i.rd(), rs & rt),
+        Op::Or => set(cpu, i.rd(), rs | rt),
+        Op::Xor => set(cpu, i.rd(), rs ^ rt),
+        Op::Nor => set(cpu, i.rd(), !(rs | rt)),
+        Op::Slt => set(cpu, i.rd(), ((rs as i32) < (rt as i32)) as u32),
+        Op::Sltu => set(cpu, i.rd(), (rs < rt) as u32),
+        Op::Addiu => set(cpu, i.rt(), rs.wrapping_add(imm)),
+        Op::Slti => set(cpu, i.rt(), ((rs as i32) < (imm as i32)) as u32),
+        Op::Sltiu => set(cpu, i.rt(), (rs < imm) as u32),
+        Op::Andi => set(cpu, i.rt(), rs & i.uimm()),
+        Op::Ori => set(cpu, i.rt(), rs | i.uimm()),
+        Op::Xori => set(cpu, i.rt(), rs ^ i.uimm()),
+        Op::Lui => set(cpu, i.rt(), i.uimm() << 16),
+        _ => return false,
+    }
+    true
+}
+
+/// Executes `i`, the instruction at `pc` (`bd`: in a branch delay slot).
+pub fn exec(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
+    if bd && i.has_delay_slot() {
+        // A branch in a delay slot is UNPREDICTABLE in MIPS32; QEMU raises
+        // Reserved Instruction, and so do we.
+        return raise(cpu, Exception::new(ExcCode::Ri), pc, bd);
+    }
+    if exec_register_op(cpu, i) {
+        return Flow::Next;
+    }
+    let rs = cpu.s.gpr[i.rs()];
+    let rt = cpu.s.gpr[i.rt()];
+    let imm = i.simm() as u32;
+    let branch = |taken: bool| Flow::Branch { taken, target: i.branch_target(pc) };
+    match i.op {
+        // Done by `exec_register_op` above.
+        Op::Sll | Op::Srl | Op::Rotr | Op::Sra | Op::Sllv | Op::Srlv | Op::Rotrv | Op::Srav => {}
+        Op::Movz | Op::Movn | Op::Mfhi | Op::Mthi | Op::Mflo | Op::Mtlo => {}
+        Op::Addu | Op::Subu | Op::And | Op::Or | Op::Xor | Op::Nor | Op::Slt | Op::Sltu => {}
+        Op::Addiu | Op::Slti | Op::Sltiu | Op::Andi | Op::Ori | Op::Xori | Op::Lui => {}
+        Op::Jr => return Flow::Branch { taken: true, target: rs },
+        Op::Jalr => {
+            set(cpu, i.rd(), pc.wrapping_add(8));
+            return Flow::Branch { taken: true, target: rs };
         }
         Op::Syscall => return raise(cpu, Exception::new(ExcCode::Sys), pc, bd),
         Op::Break => return raise(cpu, Exception::new(ExcCode::Bp), pc, bd),
@@ -96,10 +137,6 @@ pub fn exec(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
             cpu.request_exit();
         }
         Op::Sync | Op::Pref | Op::Synci => {}
-        Op::Mfhi => set(cpu, i.rd(), cpu.s.hi),
-        Op::Mthi => cpu.s.hi = rs,
-        Op::Mflo => set(cpu, i.rd(), cpu.s.lo),
-        Op::Mtlo => cpu.s.lo = rs,
         Op::Mult => set_hilo(cpu, (rs as i32 as i64).wrapping_mul(rt as i32 as i64) as u64),
         Op::Multu => set_hilo(cpu, rs as u64 * rt as u64),
         Op::Div => {
@@ -119,18 +156,10 @@ pub fn exec(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
             Some(v) => set(cpu, i.rd(), v as u32),
             None => return raise(cpu, Exception::new(ExcCode::Ov), pc, bd),
         },
-        Op::Addu => set(cpu, i.rd(), rs.wrapping_add(rt)),
         Op::Sub => match (rs as i32).checked_sub(rt as i32) {
             Some(v) => set(cpu, i.rd(), v as u32),
             None => return raise(cpu, Exception::new(ExcCode::Ov), pc, bd),
         },
-        Op::Subu => set(cpu, i.rd(), rs.wrapping_sub(rt)),
-        Op::And => set(cpu, i.rd(), rs & rt),
-        Op::Or => set(cpu, i.rd(), rs | rt),
-        Op::Xor => set(cpu, i.rd(), rs ^ rt),
-        Op::Nor => set(cpu, i.rd(), !(rs | rt)),
-        Op::Slt => set(cpu, i.rd(), ((rs as i32) < (rt as i32)) as u32),
-        Op::Sltu => set(cpu, i.rd(), (rs < rt) as u32),
         Op::Tge | Op::Tgeu | Op::Tlt | Op::Tltu | Op::Teq | Op::Tne => {
             if trap_condition(i.op, rs, rt) {
                 return raise(cpu, Exception::new(ExcCode::Tr), pc, bd);
@@ -164,13 +193,6 @@ pub fn exec(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
             Some(v) => set(cpu, i.rt(), v as u32),
             None => return raise(cpu, Exception::new(ExcCode::Ov), pc, bd),
         },
-        Op::Addiu => set(cpu, i.rt(), rs.wrapping_add(imm)),
-        Op::Slti => set(cpu, i.rt(), ((rs as i32) < (imm as i32)) as u32),
-        Op::Sltiu => set(cpu, i.rt(), (rs < imm) as u32),
-        Op::Andi => set(cpu, i.rt(), rs & i.uimm()),
-        Op::Ori => set(cpu, i.rt(), rs | i.uimm()),
-        Op::Xori => set(cpu, i.rt(), rs ^ i.uimm()),
-        Op::Lui => set(cpu, i.rt(), i.uimm() << 16),
         Op::Lb | Op::Lh | Op::Lw | Op::Lbu | Op::Lhu | Op::Ll => {
             let addr = rs.wrapping_add(imm);
             let (size, signed) = i.mem_access().unwrap_or((4, false));

@@ -4,7 +4,7 @@ use crate::clock::TimeMode;
 use crate::cpu::{Cpu, StopRequest};
 use crate::exception::{ExcCode, Exception};
 use crate::helpers;
-use crate::interp::{Flow, exec};
+use crate::interp::{Flow, exec, exec_register_op};
 use frontend::{GuestBlock, decode, scan_block};
 use hashbrown::HashMap;
 use jit::abi::{ExitReason, pc_bd};
@@ -717,6 +717,10 @@ fn run_block(cpu: &mut Cpu, b: &GuestBlock) -> ExitReason {
     while idx < b.insns.len() {
         let pc = b.start.wrapping_add(4 * idx as u32);
         let insn = b.insns[idx];
+        if exec_register_op(cpu, insn) {
+            idx += 1;
+            continue;
+        }
         cpu.s.pending = n - idx as i32;
         match exec(cpu, insn, pc, false) {
             Flow::Next => idx += 1,
