@@ -42,10 +42,24 @@ pub struct GuestConfig {
     /// flushes the instruction cache (`cacheflush`, `synci`), which MIPS
     /// requires of it anyway.
     pub flat_user_base: Option<usize>,
-    /// System mode: the host address and length of the RAM that kseg0
-    /// shows from physical address 0 (a power of two, at most 512 MiB).
-    /// Loads in kernel blocks from there skip the soft-TLB.
-    pub kseg0_ram: Option<(usize, usize)>,
+    /// System mode: the RAM that kseg0 shows from physical address 0.
+    /// Kernel blocks load from there, and store where no code is, without
+    /// the soft-TLB.
+    pub kseg0_ram: Option<Kseg0Ram>,
+}
+
+/// RAM seen through kseg0 from physical address 0 (see
+/// [`GuestConfig::kseg0_ram`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kseg0Ram {
+    /// Host address of physical address 0.
+    pub base: usize,
+    /// Bytes covered: a power of two, at most 512 MiB.
+    pub len: usize,
+    /// One byte per page from physical 0, not 0 where the page may hold
+    /// translated code (`softmmu::PhysMap::code_map`): stores there take
+    /// the soft-TLB, whose slow path finds the code.
+    pub code_map: usize,
 }
 
 /// Address of a compiled block's code.

@@ -15,5 +15,5 @@ mod lower;
 mod lower_fpu;
 mod lower_ops;
 
-pub use engine::{CompiledCode, GuestConfig, Jit, JitError, Reply};
+pub use engine::{CompiledCode, GuestConfig, Jit, JitError, Kseg0Ram, Reply};
 pub use lower::compilable;

@@ -85,7 +85,7 @@ pub(crate) struct Lower<'a, 'b> {
     /// [`GuestConfig::flat_user_base`](crate::GuestConfig::flat_user_base).
     flat: Option<usize>,
     /// [`GuestConfig::kseg0_ram`](crate::GuestConfig::kseg0_ram).
-    kseg0: Option<(usize, usize)>,
+    kseg0: Option<crate::Kseg0Ram>,
     /// Guest registers (32 GPRs, HI, LO) as SSA variables: loaded on block
     /// entry, written back only when control leaves the function.
     vars: [Variable; 34],
@@ -931,19 +931,30 @@ impl<'b> Lower<'_, 'b> {
         self.b.set_cold_block(miss);
         let hit = self.b.create_block();
         self.b.append_block_param(hit, I64);
-        if let (Some((base, len)), true) = (self.kseg0, tag_offset == tlb::READ_TAG && self.start >= 0x8000_0000) {
-            // A kernel block reading kseg0 RAM: the segment is a fixed
-            // window on physical memory, so no soft-TLB is needed. (Stores
-            // keep the soft-TLB, which write-protects pages holding code.)
+        if let (Some(k), true) = (self.kseg0, self.start >= 0x8000_0000) {
+            // A kernel block accessing kseg0 RAM: the segment is a fixed
+            // window on physical memory, so no soft-TLB is needed. A store
+            // first checks the page holds no translated code (the soft-TLB's
+            // slow path finds which blocks a store into code drops).
             let off = self.b.ins().bxor_imm_s(addr, 0x8000_0000u32 as i32 as i64);
-            let bad = self.b.ins().band_imm_s(off, (!(len as u32 - 1) | (size - 1)) as i32 as i64);
+            let bad = self.b.ins().band_imm_s(off, (!(k.len as u32 - 1) | (size - 1)) as i32 as i64);
             let (direct, tlb_path) = (self.b.create_block(), self.b.create_block());
             self.b.ins().brif(bad, tlb_path, &[], direct, &[]);
             self.b.seal_block(direct);
-            self.b.seal_block(tlb_path);
             self.b.switch_to_block(direct);
-            let base = self.b.ins().iconst(I64, base as i64);
             let off = self.b.ins().uextend(I64, off);
+            if tag_offset != tlb::READ_TAG {
+                let page = self.b.ins().ushr_imm_s(off, 12);
+                let map = self.b.ins().iconst(I64, k.code_map as i64);
+                let at = self.b.ins().iadd(map, page);
+                let code = self.b.ins().uload8(I32, flags(), at, 0);
+                let store = self.b.create_block();
+                self.b.ins().brif(code, tlb_path, &[], store, &[]);
+                self.b.seal_block(store);
+                self.b.switch_to_block(store);
+            }
+            self.b.seal_block(tlb_path);
+            let base = self.b.ins().iconst(I64, k.base as i64);
             let host = self.b.ins().iadd(base, off);
             self.b.ins().jump(hit, &[host.into()]);
             self.b.switch_to_block(tlb_path);

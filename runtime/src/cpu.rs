@@ -815,6 +815,7 @@ impl Cpu {
                         self.request_exit();
                         if left == 0 {
                             self.code_pages.remove(&page);
+                            self.phys.set_code_page(pa, false);
                             self.fill_soft_tlb(addr, host_page, true, mapped);
                         } else {
                             self.code_pages.insert(page, left);
@@ -915,6 +916,7 @@ impl Cpu {
         }
         for page in first..=last {
             if self.code_pages.remove(&page).is_some() {
+                self.phys.set_code_page((page as u64) << 12, false);
                 self.dirty_code_pages.push(page);
             }
         }
@@ -934,6 +936,7 @@ impl Cpu {
         let first = *chunks == 0;
         *chunks |= code_chunks(first_pc, last_pc);
         if first && let Target::Ram { host_page, .. } = self.phys.lookup(pa & !0xfff) {
+            self.phys.set_code_page(pa, true);
             for t in &mut self.soft_tlbs {
                 t.protect_host_page(host_page as usize);
             }
@@ -979,6 +982,10 @@ mod tests {
         // Code at 0x80001000..0x80001010 and 0x80001040..0x80001050 (kseg0).
         c.mark_code(0x8000_1000, 0x8000_100c);
         c.mark_code(0x8000_1040, 0x8000_104c);
+        let map = c.phys.code_map(0).unwrap();
+        // SAFETY: the code map has a byte for each of the RAM's 16 pages.
+        let code_page = |p: usize| unsafe { map.add(p).read() };
+        assert_eq!((code_page(0), code_page(1)), (0, 1), "translated stores must see the code");
         c.store(0x8000_1020, 4, 7).unwrap(); // data between them
         assert!(!c.code_dirty());
         c.store(0x8000_1044, 4, 0).unwrap();
@@ -987,6 +994,7 @@ mod tests {
         c.store(0x8000_1008, 4, 0).unwrap();
         assert_eq!(c.dirty_code_chunks, vec![(1, 1 << 2), (1, 1)]);
         assert_eq!(c.code_pages.get(&1), None, "no code left on the page");
+        assert_eq!(code_page(1), 0, "so translated stores may go straight to it");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::interp::{Flow, exec, exec_register_op};
 use frontend::{GuestBlock, decode, scan_block};
 use hashbrown::HashMap;
 use jit::abi::{ExitReason, pc_bd};
-use jit::{CompiledCode, GuestConfig, Jit, JitError};
+use jit::{CompiledCode, GuestConfig, Jit, JitError, Kseg0Ram};
 use softmmu::Access;
 use std::time::Duration;
 
@@ -61,10 +61,11 @@ fn guest_config(cpu: &Cpu) -> GuestConfig {
     };
     // kseg0 shows physical 0..512 MiB; the fast path covers the largest
     // power-of-two prefix of it that is writable RAM.
-    let kseg0_ram = match cpu.phys.ram_region(0) {
-        Some((base, 0, len)) if !cpu.linux_user && len >= 4096 && ram_at(0).is_some() => {
+    let kseg0_ram = match (cpu.phys.ram_region(0), cpu.phys.code_map(0)) {
+        (Some((base, 0, len)), Some(code_map)) if !cpu.linux_user && len >= 4096 && ram_at(0).is_some() => {
             let len = len.min(0x2000_0000);
-            Some((base as usize, 1usize << (usize::BITS - 1 - len.leading_zeros())))
+            let len = 1usize << (usize::BITS - 1 - len.leading_zeros());
+            Some(Kseg0Ram { base: base as usize, len, code_map: code_map as usize })
         }
         _ => None,
     };

@@ -71,6 +71,11 @@ pub struct Ram {
     len: usize,
     gpa: u64,
     writable: bool,
+    /// One byte per page, not 0 where the page may hold translated code:
+    /// translated stores that skip the soft-TLB look here first. Read by
+    /// translated code through a raw pointer, so it too is only ever
+    /// accessed through raw pointers.
+    code: NonNull<u8>,
 }
 
 impl fmt::Debug for Ram {
@@ -87,23 +92,16 @@ impl Ram {
         if len == 0 || !len.is_multiple_of(4096) {
             return Err(PhysMapError::OutOfMemory(len));
         }
-        // SAFETY: an anonymous private mapping at an address of the kernel's
-        // choosing; it aliases nothing.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
+        let ptr = map_anonymous(len)?;
+        let code = match map_anonymous((len / 4096).next_multiple_of(4096)) {
+            Ok(c) => c,
+            Err(e) => {
+                // SAFETY: mapped just above with this length, never shared.
+                unsafe { libc::munmap(ptr.as_ptr().cast(), len) };
+                return Err(e);
+            }
         };
-        if p == libc::MAP_FAILED {
-            return Err(PhysMapError::OutOfMemory(len));
-        }
-        let ptr = NonNull::new(p.cast()).ok_or(PhysMapError::OutOfMemory(len))?;
-        Ok(Self { ptr, len, gpa, writable })
+        Ok(Self { ptr, len, gpa, writable, code })
     }
 
     fn contains(&self, gpa: u64) -> bool {
@@ -111,11 +109,35 @@ impl Ram {
     }
 }
 
+/// `len` bytes of zeroed anonymous memory.
+fn map_anonymous(len: usize) -> Result<NonNull<u8>, PhysMapError> {
+    // SAFETY: an anonymous private mapping at an address of the kernel's
+    // choosing; it aliases nothing.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return Err(PhysMapError::OutOfMemory(len));
+    }
+    NonNull::new(p.cast()).ok_or(PhysMapError::OutOfMemory(len))
+}
+
 impl Drop for Ram {
     fn drop(&mut self) {
-        // SAFETY: mapped in `Ram::new` with this length; translated code that
-        // could still point into it is gone with the machine that owns it.
-        unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
+        // SAFETY: both mapped in `Ram::new` with these lengths; translated
+        // code that could still point into them is gone with the machine
+        // that owns it.
+        unsafe {
+            libc::munmap(self.ptr.as_ptr().cast(), self.len);
+            libc::munmap(self.code.as_ptr().cast(), (self.len / 4096).next_multiple_of(4096));
+        }
     }
 }
 
@@ -186,6 +208,26 @@ impl PhysMap {
     /// physical start and length in bytes.
     pub fn ram_region(&self, gpa: u64) -> Option<(*mut u8, u64, usize)> {
         self.rams.iter().find(|r| r.contains(gpa)).map(|r| (r.ptr.as_ptr(), r.gpa, r.len))
+    }
+
+    /// The code map of the RAM region holding `gpa`: one byte per page from
+    /// the region's start, not 0 where the page may hold translated code
+    /// (see [`set_code_page`](Self::set_code_page)). It stays at this
+    /// address for the region's life.
+    pub fn code_map(&self, gpa: u64) -> Option<*const u8> {
+        self.rams.iter().find(|r| r.contains(gpa)).map(|r| r.code.as_ptr() as *const u8)
+    }
+
+    /// Records whether the RAM page holding `gpa` may hold translated code
+    /// (nothing happens outside RAM). Saying so too often only sends
+    /// stores to the slow path; too rarely would let them miss code.
+    pub fn set_code_page(&mut self, gpa: u64, code: bool) {
+        if let Some(r) = self.rams.iter().find(|r| r.contains(gpa)) {
+            let page = ((gpa - r.gpa) >> 12) as usize;
+            // SAFETY: `page < r.len / 4096`, inside the code map, which is
+            // only accessed through raw pointers.
+            unsafe { r.code.as_ptr().add(page).write(code as u8) };
+        }
     }
 
     /// Resolves a guest physical address.
