@@ -168,6 +168,9 @@ pub struct Machine {
     /// bits: the dispatcher's lookup without hashing or probing, for the
     /// blocks it meets most. Entries of dropped blocks are cleared.
     lookup_cache: Box<[(u64, usize)]>,
+    /// Indices of the blocks that have code: only their exit slots can
+    /// hold chains to clear when code is dropped.
+    compiled: hashbrown::HashSet<usize>,
     by_page: HashMap<u32, Vec<usize>>,
     /// Exit slot address → the start PC of the block that owns it.
     slot_owner: HashMap<usize, u32>,
@@ -202,6 +205,7 @@ impl Machine {
             free: Vec::new(),
             map: HashMap::new(),
             lookup_cache: vec![(NO_KEY, 0); LOOKUP_CACHE_SIZE].into_boxed_slice(),
+            compiled: hashbrown::HashSet::new(),
             by_page: HashMap::new(),
             slot_owner: HashMap::new(),
             pending: HashMap::new(),
@@ -226,6 +230,7 @@ impl Machine {
         let Some(old) = self.jit.take() else { return };
         std::mem::forget(old);
         self.pending.clear();
+        self.compiled.clear();
         for b in self.blocks.iter_mut().flatten() {
             b.code = None;
             b.compile_pending = false;
@@ -573,6 +578,7 @@ impl Machine {
         match jit.compile_region(&region, &mut b.slots[..]) {
             Ok(code) => {
                 b.code = Some(code);
+                self.compiled.insert(idx);
                 self.stats.blocks_compiled += 1;
             }
             Err(_) => self.stats.compile_failures += 1,
@@ -606,6 +612,7 @@ impl Machine {
                 && b.serial == serial
             {
                 b.code = Some(code);
+                self.compiled.insert(idx);
                 self.stats.blocks_compiled += 1;
             }
         }
@@ -663,6 +670,7 @@ impl Machine {
                 }
                 if let Some(code) = b.code {
                     dropped_code.push(code.addr());
+                    self.compiled.remove(&idx);
                 }
                 self.free.push(idx);
                 self.stats.invalidations += 1;
@@ -673,8 +681,8 @@ impl Machine {
         }
         if !dropped_code.is_empty() {
             self.cpu.forget_jump_targets(&dropped_code);
-            for b in self.blocks.iter_mut().flatten() {
-                for s in b.slots.iter_mut() {
+            for &i in &self.compiled {
+                for s in self.blocks[i].iter_mut().flat_map(|b| b.slots.iter_mut()) {
                     if dropped_code.contains(s) {
                         *s = 0;
                     }
@@ -685,7 +693,7 @@ impl Machine {
 }
 
 /// Entries in [`Machine`]'s lookup cache (a power of two).
-const LOOKUP_CACHE_SIZE: usize = 4096;
+const LOOKUP_CACHE_SIZE: usize = 1 << 15;
 /// A key no block has (its PC would be misaligned).
 const NO_KEY: u64 = u64::MAX;
 
