@@ -134,6 +134,9 @@ pub struct Stats {
     pub invalidations: u64,
     /// Blocks the translator failed on (they stay interpreted); not 0 means a bug.
     pub compile_failures: u64,
+    /// Guest time spent idle in `wait`, in nanoseconds: slept through in
+    /// real time, skipped in deterministic time.
+    pub idle_ns: u64,
     /// Returns from translated code, by reason: jumps the code could not
     /// follow itself (mode changes, jump-cache misses), exceptions, empty
     /// exit slots, and budget (end of a time slice).
@@ -286,13 +289,12 @@ impl Machine {
         self.poll_devices();
         if !self.cpu.cp0.interrupt_pending() {
             let to_timer = self.cpu.ns_to_timer();
+            let before = self.cpu.now_ns();
             match self.cpu.clock.mode() {
-                TimeMode::Deterministic => {
-                    let t = self.cpu.now_ns() + to_timer;
-                    self.cpu.clock.warp_to(self.cpu.icount(), t);
-                }
+                TimeMode::Deterministic => self.cpu.clock.warp_to(self.cpu.icount(), before + to_timer),
                 TimeMode::RealTime => std::thread::sleep(Duration::from_nanos(to_timer.min(2_000_000))),
             }
+            self.stats.idle_ns += self.cpu.now_ns().saturating_sub(before);
             self.poll_devices();
         }
         if self.cpu.cp0.interrupt_pending() {
