@@ -64,7 +64,7 @@ enum Command {
         /// /usr/mipsel-linux-gnu if it exists].
         #[arg(short = 'L', value_name = "SYSROOT")]
         sysroot: Option<PathBuf>,
-        /// The guest's argv[0], when not PROGRAM (as qemu-mipsel's `-0`).
+        /// The guest's `argv[0]`, when not PROGRAM (as qemu-mipsel's `-0`).
         #[arg(long, allow_hyphen_values = true)]
         argv0: Option<std::ffi::OsString>,
         /// Set by mipsjit itself when a guest's child runs `execve`.

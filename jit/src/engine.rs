@@ -305,8 +305,12 @@ impl Compiler {
         }
         let cfg = self.module.target_config();
         let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-        lower_region(&mut b, region, &self.helpers, self.guest, slots);
+        let lowered = lower_region(&mut b, region, &self.helpers, self.guest, slots);
         b.finalize(cfg);
+        if let Err(msg) = lowered {
+            self.module.clear_context(&mut self.ctx);
+            return Err(JitError::Compile { pc: start, msg });
+        }
         // Loops (a region, or a block branching to itself) run long enough
         // to repay the optimiser's compile time; the rest is compiled fast.
         let looping = region.len() > 1 || region[0].successors().contains(&Some(start));

@@ -162,13 +162,15 @@ fn flags() -> MemFlagsData {
 /// `region`: its entry is `region[0]`, and direct jumps between its blocks
 /// stay inside the function (each block still charges the budget when
 /// entered). Guest block `j` uses exit slots `2j` and `2j + 1` at `slots`.
+/// Fails on a translator bug that would make the code wrong (the blocks
+/// then stay interpreted).
 pub(crate) fn lower_region(
     b: &mut FunctionBuilder<'_>,
     region: &[GuestBlock],
     helpers: &Shims,
     guest: crate::GuestConfig,
     slots: usize,
-) {
+) -> Result<(), String> {
     let g = &region[0];
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
@@ -242,6 +244,13 @@ pub(crate) fn lower_region(
         let body = l.region[j].2;
         l.b.seal_block(body);
     }
+    // `exec` calls store `region_writes`: it must cover every register the
+    // lowering wrote, or the interpreter would read stale ones.
+    let missed = l.dirty & !l.region_writes;
+    if l.region_writes != 0 && missed != 0 {
+        return Err(format!("written_registers misses registers {missed:#x}"));
+    }
+    Ok(())
 }
 
 /// The registers an instruction may touch, by its encoding format (a

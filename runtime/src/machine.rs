@@ -124,6 +124,8 @@ pub struct Stats {
     pub blocks_decoded: u64,
     /// Blocks compiled.
     pub blocks_compiled: u64,
+    /// Of those, compiled as a region with more blocks (loops).
+    pub regions: u64,
     /// Block executions in the interpreter.
     pub interp_blocks: u64,
     /// Entries into translated code from the dispatcher.
@@ -571,6 +573,7 @@ impl Machine {
     /// Compiles block `idx` now (`always` mode).
     fn compile(&mut self, idx: usize) {
         let region = self.region(idx, false);
+        self.stats.regions += (region.len() > 1) as u64;
         let (Some(jit), Some(b)) = (self.jit.as_mut(), self.blocks[idx].as_mut()) else { return };
         b.compile_pending = true;
         if !jit::compilable(&b.guest) {
@@ -590,6 +593,7 @@ impl Machine {
     /// Queues block `idx` for the compiler thread (`auto` mode).
     fn compile_in_background(&mut self, idx: usize) {
         let region = self.region(idx, true);
+        self.stats.regions += (region.len() > 1) as u64;
         let (Some(jit), Some(b)) = (self.jit.as_mut(), self.blocks[idx].as_mut()) else { return };
         b.compile_pending = true;
         if !jit::compilable(&b.guest) {

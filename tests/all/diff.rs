@@ -265,6 +265,8 @@ pub(crate) struct Outcome {
     pub(crate) jit: Snapshot,
     /// Blocks the JIT machine ran in the interpreter (0 when every block compiled).
     pub(crate) jit_interp_blocks: u64,
+    /// Regions (loops of several blocks in one function) the JIT compiled.
+    pub(crate) regions: u64,
 }
 
 impl Outcome {
@@ -294,10 +296,11 @@ impl Rig {
         let exit = self.interp.run(Some(limit));
         let interp = snapshot(&self.interp, exit);
         load(&mut self.jit, s, &fill);
-        let before = self.jit.stats.interp_blocks;
+        let (before, regions) = (self.jit.stats.interp_blocks, self.jit.stats.regions);
         let exit = self.jit.run(Some(limit));
         let jit = snapshot(&self.jit, exit);
-        Outcome { interp, jit, jit_interp_blocks: self.jit.stats.interp_blocks - before }
+        let regions = self.jit.stats.regions - regions;
+        Outcome { interp, jit, jit_interp_blocks: self.jit.stats.interp_blocks - before, regions }
     }
 }
 
@@ -360,7 +363,7 @@ fn random_programs(big_endian: bool) {
     let start = Instant::now();
     let mut rig = Rig::new(big_endian);
     let (mut failures, mut reports) = (0u64, Vec::new());
-    let (mut exceptions, mut insns, mut interrupts, mut self_modified) = (0u64, 0u64, 0u64, 0u64);
+    let (mut exceptions, mut insns, mut interrupts, mut self_modified, mut regions) = (0u64, 0u64, 0u64, 0u64, 0u64);
     let mut exits = std::collections::BTreeMap::<String, u64>::new();
     for i in 0..count {
         let seed = base.wrapping_add(i);
@@ -374,6 +377,7 @@ fn random_programs(big_endian: bool) {
         let code = &o.interp.mem[(phys(CODE) - g::COMPARED_PHYS.start) as usize..][..4 * p.words.len()];
         self_modified += (code != guest_bytes(&p.words, big_endian)) as u64;
         insns += o.interp.regs.icount;
+        regions += o.regions;
         *exits
             .entry(format!("{:?}", o.interp.regs.exit).chars().take_while(|c| c.is_alphanumeric()).collect())
             .or_default() += 1;
@@ -394,7 +398,8 @@ fn random_programs(big_endian: bool) {
     }
     eprintln!(
         "diff: {count} random programs ({}-endian) in {:.2?}: {insns} instructions, {exceptions} exceptions \
-         ({interrupts} interrupts), {self_modified} programs modified their code, exits {exits:?}",
+         ({interrupts} interrupts), {self_modified} programs modified their code, {regions} regions compiled, \
+         exits {exits:?}",
         if big_endian { "big" } else { "little" },
         start.elapsed()
     );
@@ -413,6 +418,7 @@ fn random_programs(big_endian: bool) {
             "{interrupts} interrupts, {self_modified} self-modified"
         );
         assert!(exits.get("Reset").copied().unwrap_or(0) > count / 2, "too few programs ran to the end: {exits:?}");
+        assert!(regions > count / 20, "too few loops compiled as regions: {regions}");
     }
 }
 
@@ -638,7 +644,7 @@ fn the_instruction_limit_stops_both_tiers_at_the_same_count() {
             let a = rig.interp.run(Some(k));
             let b = rig.jit.run(Some(k));
             let (a, b) = (snapshot(&rig.interp, a), snapshot(&rig.jit, b));
-            let o = Outcome { interp: a, jit: b, jit_interp_blocks: 0 };
+            let o = Outcome { interp: a, jit: b, jit_interp_blocks: 0, regions: 0 };
             assert!(o.agree(), "after run(Some({k})):\n{}", describe_diff(&o.interp, &o.jit));
         }
     }
