@@ -70,6 +70,9 @@ enum Command {
         /// Set by mipsjit itself when a guest's child runs `execve`.
         #[arg(long, hide = true)]
         guest_child: bool,
+        /// Print the instruction count and counters on exit.
+        #[arg(long)]
+        stats: bool,
         /// The program (a MIPS32 o32 little-endian Linux ELF: static or
         /// dynamic, fixed-address or PIE).
         program: PathBuf,
@@ -153,10 +156,11 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Command::User { jit, sysroot, argv0, guest_child, program, args } => {
+        Command::User { jit, sysroot, argv0, guest_child, stats, program, args } => {
             let options = runtime::linux_user::Options {
                 argv0,
                 guest_child,
+                stats,
                 ..runtime::linux_user::Options::new(tier(jit), sysroot)
             };
             ExitCode::from(runtime::linux_user::run_program(&program, &args, &options))

@@ -470,3 +470,23 @@ fn busybox_file_applets_change_files_as_under_qemu() {
     same_in_twin_dirs(&twins[0], &twins[1], &["rm", "-r", "x", "d2", "hl", "ff"]);
     assert_eq!(same_in_twin_dirs(&twins[0], &twins[1], &["ls", "-a"]), ".\n..\nbig2\nd\nsl\nt.tar\n");
 }
+
+#[test]
+fn stats_report_the_instruction_count_and_counters() {
+    let got = Command::new(env!("CARGO_BIN_EXE_mipsjit"))
+        .args(["user", "--stats", "--jit", "always"])
+        .arg(busybox())
+        .arg("true")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&got.stderr);
+    assert_eq!(got.status.code(), Some(0), "{err}");
+    let count: u64 = err
+        .split("mipsjit: ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no instruction count in {err:?}"));
+    assert!(count > 1000, "{err}");
+    assert!(err.contains("blocks_compiled: ") && !err.contains("blocks_compiled: 0,"), "{err}");
+}

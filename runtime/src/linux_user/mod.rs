@@ -89,6 +89,9 @@ pub struct Options {
     /// forked process): a deadly signal kills it with that host signal, so
     /// the guest parent's `wait` sees it, instead of exiting 128 + signal.
     pub guest_child: bool,
+    /// Print the instruction count and the machine's counters on stderr
+    /// when the program exits (as `mipsjit run --stats`).
+    pub stats: bool,
 }
 
 impl Options {
@@ -113,7 +116,13 @@ pub fn run_program(program: &Path, args: &[OsString], opts: &Options) -> u8 {
         signal::GUEST_CHILD.store(true, std::sync::atomic::Ordering::Relaxed);
     }
     match start(program, args, opts) {
-        Ok(mut p) => p.run(),
+        Ok(mut p) => {
+            let status = p.run();
+            if opts.stats {
+                eprintln!("mipsjit: {} instructions, {:?}", p.machine.cpu.icount(), p.machine.stats);
+            }
+            status
+        }
         Err(msg) => {
             eprintln!("mipsjit: {}: {msg}", program.display());
             2
