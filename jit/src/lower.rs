@@ -67,12 +67,12 @@ pub(crate) fn helper_signature(cc: CallConv, params: &[Type], ret: Option<Type>)
     s
 }
 
-/// Helper signatures imported into the function being built.
+/// Signatures imported into the function being built.
 struct Sigs {
-    load: SigRef,
-    store: SigRef,
-    exec: SigRef,
-    raise: SigRef,
+    /// Every helper shim: no parameters (they are in
+    /// `JitState::helper_args`), no results (`JitState::helper_ret`).
+    shim: SigRef,
+    /// Compiled blocks, for tail calls.
     block: SigRef,
 }
 
@@ -301,7 +301,7 @@ fn written_registers(i: Insn) -> u64 {
 fn import_signatures(b: &mut FunctionBuilder<'_>) -> Sigs {
     // Shims take their arguments from `JitState::helper_args`.
     let shim = b.import_signature(helper_signature(CallConv::PreserveAll, &[], None));
-    Sigs { load: shim, store: shim, exec: shim, raise: shim, block: b.import_signature(block_signature()) }
+    Sigs { shim, block: b.import_signature(block_signature()) }
 }
 
 impl<'b> Lower<'_, 'b> {
@@ -580,13 +580,13 @@ impl<'b> Lower<'_, 'b> {
         let (raise, cont) = self.split(cond);
         self.b.switch_to_block(raise);
         let args = [st(self.b), self.iconst(code), self.iconst(pcbd)];
-        let status = self.call_helper(self.helpers.raise, self.sigs.raise, &args, I32);
+        let status = self.call_helper(self.helpers.raise, &args, I32);
         self.exit_with(status, self.n - idx as i32);
         self.b.switch_to_block(cont);
     }
 
     /// Calls the shim at `shim` and reads the helper's result (of type `ty`).
-    fn call_helper(&mut self, shim: usize, sig: SigRef, args: &[Value], ty: Type) -> Value {
+    fn call_helper(&mut self, shim: usize, args: &[Value], ty: Type) -> Value {
         let pending = self.iconst(self.pending as u32);
         let state = st(self.b);
         self.b.ins().store(flags(), pending, state, offsets::PENDING);
@@ -597,7 +597,7 @@ impl<'b> Lower<'_, 'b> {
         }
         self.store_budget();
         let f = self.b.ins().iconst(I64, shim as i64);
-        self.b.ins().call_indirect(sig, f, &[]);
+        self.b.ins().call_indirect(self.sigs.shim, f, &[]);
         let budget = self.load_state(offsets::BUDGET);
         self.b.def_var(self.budget, budget);
         let state = st(self.b);
@@ -610,7 +610,7 @@ impl<'b> Lower<'_, 'b> {
         self.pending = self.n - idx as i32;
         self.flush(self.dirty | self.region_writes);
         let args = [st(self.b), self.iconst(insn.word), self.iconst(pcbd)];
-        let status = self.call_helper(self.helpers.exec, self.sigs.exec, &args, I32);
+        let status = self.call_helper(self.helpers.exec, &args, I32);
         self.exit_unless_continue(status, self.n - idx as i32 - 1);
         self.reload(insn);
     }
@@ -734,7 +734,7 @@ impl<'b> Lower<'_, 'b> {
         self.exec_seen = true;
         self.flush(self.dirty | self.region_writes);
         let args = [st(self.b), self.iconst(insn.word), self.iconst(pc_bd(pc, false))];
-        let status = self.call_helper(self.helpers.exec, self.sigs.exec, &args, I32);
+        let status = self.call_helper(self.helpers.exec, &args, I32);
         let taken = self.b.ins().icmp_imm_s(IntCC::Equal, status, BRANCH_TAKEN as i64);
         let zero = self.iconst(0);
         let exit_status = self.b.ins().select(taken, zero, status);
@@ -869,7 +869,7 @@ impl<'b> Lower<'_, 'b> {
     /// to `join`, where the load's result is.
     fn load_miss(&mut self, addr: Value, kind: u32, pcbd: u32, idx: usize, join: Block) -> Value {
         let args = [st(self.b), addr, self.iconst(pcbd), self.iconst(kind)];
-        let r = self.call_helper(self.helpers.load, self.sigs.load, &args, I64);
+        let r = self.call_helper(self.helpers.load, &args, I64);
         let status = self.b.ins().ushr_imm_s(r, 32);
         let status = self.b.ins().ireduce(I32, status);
         self.exit_unless_continue(status, self.n - idx as i32 - 1);
@@ -911,7 +911,7 @@ impl<'b> Lower<'_, 'b> {
         self.b.switch_to_block(miss);
 
         let args = [st(self.b), addr, v, self.iconst(pcbd), self.iconst(size)];
-        let status = self.call_helper(self.helpers.store, self.sigs.store, &args, I32);
+        let status = self.call_helper(self.helpers.store, &args, I32);
         self.exit_unless_continue(status, self.n - idx as i32 - 1);
         self.b.ins().jump(join, &[]);
         self.b.seal_block(join);
