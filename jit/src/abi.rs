@@ -21,7 +21,10 @@
 //! - **`soft_tlb`:** owned by the runtime's soft-MMU, never null while code
 //!   runs; its contents change only inside helpers.
 //! - **Helpers** are `extern "C"` functions of the runtime; their addresses
-//!   are baked into code as constants. A helper that raises a guest
+//!   are baked into code as constants. Translated code reaches them through
+//!   `preserve_all` shims without parameters: it writes the arguments to
+//!   `helper_args`, and `budget` and `pending` to the state, before the
+//!   call, and reads `helper_ret` and `budget` back after it. A helper that raises a guest
 //!   exception sets `pc` to the vector and returns a non-zero status, which
 //!   the block returns as its exit reason after fixing the budget.
 
