@@ -102,20 +102,26 @@ pub fn exec_register_op(cpu: &mut Cpu, i: Insn) -> bool {
 
 /// Executes `i`, the instruction at `pc` (`bd`: in a branch delay slot).
 pub fn exec(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
+    if exec_register_op(cpu, i) {
+        return Flow::Next;
+    }
+    exec_other(cpu, i, pc, bd)
+}
+
+/// [`exec`] for an instruction [`exec_register_op`] declined: what the
+/// block loop calls after trying that itself.
+pub fn exec_other(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
     if bd && i.has_delay_slot() {
         // A branch in a delay slot is UNPREDICTABLE in MIPS32; QEMU raises
         // Reserved Instruction, and so do we.
         return raise(cpu, Exception::new(ExcCode::Ri), pc, bd);
-    }
-    if exec_register_op(cpu, i) {
-        return Flow::Next;
     }
     let rs = cpu.s.gpr[i.rs()];
     let rt = cpu.s.gpr[i.rt()];
     let imm = i.simm() as u32;
     let branch = |taken: bool| Flow::Branch { taken, target: i.branch_target(pc) };
     match i.op {
-        // Done by `exec_register_op` above.
+        // Done by `exec_register_op` (see `exec`).
         Op::Sll | Op::Srl | Op::Rotr | Op::Sra | Op::Sllv | Op::Srlv | Op::Rotrv | Op::Srav => {}
         Op::Movz | Op::Movn | Op::Mfhi | Op::Mthi | Op::Mflo | Op::Mtlo => {}
         Op::Addu | Op::Subu | Op::And | Op::Or | Op::Xor | Op::Nor | Op::Slt | Op::Sltu => {}

@@ -4,7 +4,7 @@ use crate::clock::TimeMode;
 use crate::cpu::{Cpu, StopRequest};
 use crate::exception::{ExcCode, Exception};
 use crate::helpers;
-use crate::interp::{Flow, exec, exec_register_op};
+use crate::interp::{Flow, exec, exec_other, exec_register_op};
 use frontend::{GuestBlock, decode, scan_block};
 use hashbrown::HashMap;
 use jit::abi::{ExitReason, pc_bd};
@@ -737,7 +737,7 @@ fn run_block(cpu: &mut Cpu, b: &GuestBlock) -> ExitReason {
             continue;
         }
         cpu.s.pending = n - idx as i32;
-        match exec(cpu, insn, pc, false) {
+        match exec_other(cpu, insn, pc, false) {
             Flow::Next => idx += 1,
             Flow::Exit(r) => {
                 let retired = r == ExitReason::Jump;
