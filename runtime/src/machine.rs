@@ -546,20 +546,20 @@ impl Machine {
         // more registers.
         let mut keep = vec![false; region.len()];
         keep[0] = true;
-        loop {
-            let before = keep.iter().filter(|&&k| k).count();
+        let mut changed = true;
+        while changed {
+            changed = false;
             for j in 1..region.len() {
                 let succ = region[j].successors();
-                keep[j] |= region.iter().zip(&keep).any(|(g, &k)| k && succ.contains(&Some(g.start)));
-            }
-            if keep.iter().filter(|&&k| k).count() == before {
-                break;
+                if !keep[j] && region.iter().zip(&keep).any(|(g, &k)| k && succ.contains(&Some(g.start))) {
+                    (keep[j], changed) = (true, true);
+                }
             }
         }
-        let into_head = region.iter().any(|g| g.successors().contains(&Some(start)));
-        let mut k = keep.into_iter();
-        region.retain(|_| k.next().unwrap_or(false));
-        if !into_head {
+        if region.iter().any(|g| g.successors().contains(&Some(start))) {
+            let mut k = keep.into_iter();
+            region.retain(|_| k.next().unwrap_or(false));
+        } else {
             region.truncate(1);
         }
         // A store into any of the region's code must drop the head.
