@@ -154,29 +154,21 @@ DS(cvt_s_d, "cvt.s.d") DS(cvt_w_d, "cvt.w.d") DS(round_w_d, "round.w.d") DS(trun
 DS(ceil_w_d, "ceil.w.d") DS(floor_w_d, "floor.w.d") DS(cvt_s_l, "cvt.s.l")
 S3(madd_s, "madd.s") S3(msub_s, "msub.s") S3(nmadd_s, "nmadd.s") S3(nmsub_s, "nmsub.s")
 
-static NOINLINE u64 madd_d(u64 s, u64 t, u64 r_)
-{
-    u32 lo, hi;
-    __asm__ __volatile__(HF LD_D(2, 2, 3) LD_D(4, 4, 5) LD_D(8, 6, 7) LD_D(6, 8, 8)
-                         "madd.d $f6, $f8, $f2, $f4\n\t"
-                         "mfc1 %0, $f6\n\tmfhc1 %1, $f6" HE
-                         : "=&r"(lo), "=&r"(hi)
-                         : "r"((u32)s), "r"((u32)(s >> 32)), "r"((u32)t), "r"((u32)(t >> 32)), "r"((u32)r_),
-                           "r"((u32)(r_ >> 32)), "r"(POISON));
-    return (u64)hi << 32 | lo;
-}
+/* the same, double: fs = $f2/$f3, ft = $f4/$f5, fr = $f8/$f9 */
+#define D3(name, insn)                                                                               \
+    static NOINLINE u64 name(u64 s, u64 t, u64 r_)                                                   \
+    {                                                                                                \
+        u32 lo, hi;                                                                                  \
+        __asm__ __volatile__(HF LD_D(2, 2, 3) LD_D(4, 4, 5) LD_D(8, 6, 7) LD_D(6, 8, 8)              \
+                             insn " $f6, $f8, $f2, $f4\n\t"                                          \
+                             "mfc1 %0, $f6\n\tmfhc1 %1, $f6" HE                                     \
+                             : "=&r"(lo), "=&r"(hi)                                                  \
+                             : "r"((u32)s), "r"((u32)(s >> 32)), "r"((u32)t), "r"((u32)(t >> 32)),  \
+                               "r"((u32)r_), "r"((u32)(r_ >> 32)), "r"(POISON));                     \
+        return (u64)hi << 32 | lo;                                                                   \
+    }
 
-static NOINLINE u64 nmsub_d(u64 s, u64 t, u64 r_)
-{
-    u32 lo, hi;
-    __asm__ __volatile__(HF LD_D(2, 2, 3) LD_D(4, 4, 5) LD_D(8, 6, 7) LD_D(6, 8, 8)
-                         "nmsub.d $f6, $f8, $f2, $f4\n\t"
-                         "mfc1 %0, $f6\n\tmfhc1 %1, $f6" HE
-                         : "=&r"(lo), "=&r"(hi)
-                         : "r"((u32)s), "r"((u32)(s >> 32)), "r"((u32)t), "r"((u32)(t >> 32)), "r"((u32)r_),
-                           "r"((u32)(r_ >> 32)), "r"(POISON));
-    return (u64)hi << 32 | lo;
-}
+D3(madd_d, "madd.d") D3(nmsub_d, "nmsub.d")
 
 /* ---- compares: one wrapper per condition, each on its own $fcc ---------- */
 #define CMP(cond, n)                                                                                  \
