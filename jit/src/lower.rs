@@ -924,13 +924,13 @@ impl<'b> Lower<'_, 'b> {
     /// value as a parameter for loads. `tag_offset` says which soft-TLB tag
     /// (read or write) the access needs.
     fn probe(&mut self, addr: Value, size: u32, tag_offset: i32) -> (Block, Block, Value) {
-        let a64 = self.b.ins().uextend(I64, addr);
         if let Some(base) = self.flat {
             // Everything in kuseg is memory: only the segment and the
             // alignment need checking.
             let bad = self.b.ins().band_imm_s(addr, (0x8000_0000u32 | (size - 1)) as i32 as i64);
             let (miss, join) = self.hit_or_miss(bad, tag_offset, false);
             let base = self.b.ins().iconst(I64, base as i64);
+            let a64 = self.b.ins().uextend(I64, addr);
             return (miss, join, self.b.ins().iadd(base, a64));
         }
         let (miss, join) = (self.b.create_block(), self.b.create_block());
@@ -987,6 +987,7 @@ impl<'b> Lower<'_, 'b> {
         self.b.seal_block(miss);
         self.b.switch_to_block(tlb_hit);
         let addend = self.b.ins().load(I64, flags(), entry, tlb::ADDEND);
+        let a64 = self.b.ins().uextend(I64, addr);
         let host = self.b.ins().iadd(addend, a64);
         self.b.ins().jump(hit, &[host.into()]);
         self.b.seal_block(hit);
