@@ -536,8 +536,6 @@ impl Machine {
             }
             insns += guest.insns.len();
             queue.extend(guest.successors().into_iter().flatten());
-            // Stores into any of the region's code must drop it.
-            self.cpu.mark_code_at(page_pa, guest.start, guest.end().wrapping_sub(1));
             region.push(guest);
         }
         // Keep only the loops through the head: blocks from which the head
@@ -562,7 +560,11 @@ impl Machine {
         } else {
             region.truncate(1);
         }
-        // A store into any of the region's code must drop the head.
+        // A store into any of the region's code must drop the head (the
+        // head's own code is marked already).
+        for g in &region[1..] {
+            self.cpu.mark_code_at(page_pa, g.start, g.end().wrapping_sub(1));
+        }
         let chunks = region.iter().fold(0, |m, g| m | crate::cpu::code_chunks(g.start, g.end().wrapping_sub(1)));
         if let Some(b) = self.blocks[idx].as_mut() {
             b.chunks |= chunks;
