@@ -54,7 +54,7 @@ fn new_machine(big_endian: bool, mode: JitMode) -> Machine {
 fn load(m: &mut Machine, code: &[u8]) {
     let be = m.cpu.big_endian;
     let mut stale: Vec<u32> = m.cpu.code_pages.keys().copied().collect();
-    stale.extend(m.cpu.dirty_code_pages.iter().copied());
+    stale.extend(m.cpu.dirty_code.iter().map(|&(p, _)| p));
     let ram = std::mem::take(&mut m.cpu.phys);
     let mut cpu = Cpu::new(ram, be);
     let p = &mut cpu.phys;
@@ -88,7 +88,7 @@ fn load(m: &mut Machine, code: &[u8]) {
     cpu.s.pc = g::CODE;
     cpu.cp0.status = 0;
     cpu.cp0.ebase = 0x8000_0000;
-    cpu.dirty_code_pages = stale;
+    cpu.dirty_code = stale.into_iter().map(|p| (p, u128::MAX)).collect();
     *m.cpu = cpu;
 }
 

@@ -170,13 +170,11 @@ pub struct Cpu {
     /// each with a map of its 32-byte chunks that do: a store elsewhere in
     /// the page (data next to code) does not drop the page's blocks.
     pub code_pages: HashMap<u32, u128>,
-    /// Code pages written since the dispatcher last looked: every block on
-    /// them goes.
-    pub dirty_code_pages: Vec<u32>,
-    /// Code chunks written by guest stores since the dispatcher last looked,
-    /// as (page, chunks): only the blocks on those chunks go, so patching
-    /// one instruction (static keys, ftrace) spares its neighbours.
-    pub dirty_code_chunks: Vec<(u32, u128)>,
+    /// Code written since the dispatcher last looked, as (physical page,
+    /// 32-byte chunks): only the blocks on those chunks go, so patching one
+    /// instruction (static keys, ftrace) spares its neighbours. A whole page
+    /// is `u128::MAX`.
+    pub dirty_code: Vec<(u32, u128)>,
     /// Set when the run loop must stop.
     pub stop: Option<StopRequest>,
     /// Which core this is (24Kc or 24Kf).
@@ -236,8 +234,7 @@ impl Cpu {
             jump_caches: std::array::from_fn(|_| vec![JumpCacheEntry::default(); 1 << JUMP_CACHE_BITS].into()),
             phys,
             code_pages: HashMap::new(),
-            dirty_code_pages: Vec::new(),
-            dirty_code_chunks: Vec::new(),
+            dirty_code: Vec::new(),
             stop: None,
             model,
             fpu: Fpu::new(if model.has_fpu() { FIR_24KF } else { 0 }),
@@ -811,7 +808,7 @@ impl Cpu {
                         // whose I-cache is not coherent with stores). The page
                         // stays protected while other chunks hold code.
                         let left = chunks & !written;
-                        self.dirty_code_chunks.push((page, chunks & written));
+                        self.dirty_code.push((page, chunks & written));
                         self.request_exit();
                         if left == 0 {
                             self.code_pages.remove(&page);
@@ -910,21 +907,20 @@ impl Cpu {
     /// back (a system call, `cacheflush`, `synci`): translations from them
     /// are dropped before the dispatcher runs another block.
     pub fn code_written(&mut self, first: u32, last: u32) {
-        // (Whole pages: `dirty_code_pages`.)
         if self.code_pages.is_empty() {
             return;
         }
         for page in first..=last {
             if self.code_pages.remove(&page).is_some() {
                 self.phys.set_code_page((page as u64) << 12, false);
-                self.dirty_code_pages.push(page);
+                self.dirty_code.push((page, u128::MAX));
             }
         }
     }
 
     /// Whether code was written since the dispatcher last dropped blocks.
     pub fn code_dirty(&self) -> bool {
-        !self.dirty_code_pages.is_empty() || !self.dirty_code_chunks.is_empty()
+        !self.dirty_code.is_empty()
     }
 
     /// Marks the code at `first_pc..=last_pc`, on one page whose physical
@@ -989,10 +985,10 @@ mod tests {
         c.store(0x8000_1020, 4, 7).unwrap(); // data between them
         assert!(!c.code_dirty());
         c.store(0x8000_1044, 4, 0).unwrap();
-        assert_eq!(c.dirty_code_chunks, vec![(1, 1 << 2)]);
+        assert_eq!(c.dirty_code, vec![(1, 1 << 2)]);
         assert_eq!(c.code_pages.get(&1), Some(&1), "the first block's chunk stays protected");
         c.store(0x8000_1008, 4, 0).unwrap();
-        assert_eq!(c.dirty_code_chunks, vec![(1, 1 << 2), (1, 1)]);
+        assert_eq!(c.dirty_code, vec![(1, 1 << 2), (1, 1)]);
         assert_eq!(c.code_pages.get(&1), None, "no code left on the page");
         assert_eq!(code_page(1), 0, "so translated stores may go straight to it");
     }

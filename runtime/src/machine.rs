@@ -640,8 +640,7 @@ impl Machine {
 
     /// Drops every block whose code was written, and every chain into them.
     fn drop_dirty_blocks(&mut self) {
-        let mut written: Vec<(u32, u128)> = std::mem::take(&mut self.cpu.dirty_code_chunks);
-        written.extend(std::mem::take(&mut self.cpu.dirty_code_pages).into_iter().map(|p| (p, u128::MAX)));
+        let written = std::mem::take(&mut self.cpu.dirty_code);
         if written.is_empty() {
             return;
         }

@@ -209,12 +209,12 @@ fn load(m: &mut Machine, s: &Setup<'_>, fill: &[u8]) {
     let vectors = vectors_page(be);
     let mut now = vec![0u8; 4096];
     m.cpu.phys.read_bytes(0, &mut now).expect("RAM");
-    let keep_vectors = now == vectors && !m.cpu.dirty_code_pages.contains(&0);
+    let keep_vectors = now == vectors && !m.cpu.dirty_code.iter().any(|&(p, _)| p == 0);
     // Every page that holds decoded blocks, or did until a store the
     // dispatcher has not processed yet: the machine drops their blocks (and
     // chains into them) at the start of the next slice.
     let mut stale: Vec<u32> = m.cpu.code_pages.keys().copied().filter(|&p| !(keep_vectors && p == 0)).collect();
-    stale.extend(m.cpu.dirty_code_pages.iter().copied());
+    stale.extend(m.cpu.dirty_code.iter().map(|&(p, _)| p));
     // Kept blocks stay guarded: stores to their code still drop them.
     let kept = m.cpu.code_pages.get(&0).copied().filter(|_| keep_vectors);
     let ram = std::mem::take(&mut m.cpu.phys);
@@ -247,7 +247,7 @@ fn load(m: &mut Machine, s: &Setup<'_>, fill: &[u8]) {
     if let Some(chunks) = kept {
         cpu.code_pages.insert(0, chunks);
     }
-    cpu.dirty_code_pages = stale;
+    cpu.dirty_code = stale.into_iter().map(|p| (p, u128::MAX)).collect();
     *m.cpu = cpu;
 }
 
