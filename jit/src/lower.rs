@@ -131,9 +131,6 @@ pub(crate) struct Lower<'a, 'b> {
     /// Instructions from the one being lowered to the block's end: what a
     /// helper call stores in `JitState::pending`.
     pending: i32,
-    /// The IR block after the entry's budget charge: where a loop back to
-    /// `start` goes, without leaving the function.
-    body: Block,
 }
 
 const HI: usize = 32;
@@ -228,12 +225,11 @@ pub(crate) fn lower_region(
         region: bodies,
         region_writes,
         looped: region.len() > 1,
-        body,
         pending: n,
     };
     for (j, r) in region.iter().enumerate() {
         let (start, n, body) = l.region[j];
-        (l.start, l.n, l.body, l.pending, l.slot_base) = (start, n, body, n, 2 * j);
+        (l.start, l.n, l.pending, l.slot_base) = (start, n, n, 2 * j);
         l.b.switch_to_block(body);
         l.lower_insns(r);
     }
