@@ -658,14 +658,29 @@ impl Process {
     }
 
     /// Carries out a misaligned load or store byte by byte, as Linux does
-    /// for user programs (`arch/mips/kernel/unaligned.c`) and QEMU too:
-    /// halfwords, words, and FPU words and doublewords, outside delay
-    /// slots. Returns whether it did.
+    /// for user programs (`arch/mips/kernel/unaligned.c`): halfwords,
+    /// words, and FPU words and doublewords, in delay slots too. Returns
+    /// whether it did.
     fn emulate_unaligned(&mut self, e: UserException) -> bool {
-        if e.bd || e.bad_vaddr.is_none_or(|a| a >= MEM_SIZE as u32) {
+        if e.bad_vaddr.is_none_or(|a| a >= MEM_SIZE as u32) {
             return false;
         }
         let Ok(w) = self.read_u32(e.pc) else { return false };
+        // In a delay slot the branch says where to go on, as Linux's
+        // `compute_return_epc` does: it is evaluated again on the registers
+        // as they are, before the emulated load may overwrite one it reads.
+        // Its link register write, if any, only repeats itself.
+        let next = if e.bd {
+            let branch_pc = e.pc.wrapping_sub(4);
+            let Ok(b) = self.read_u32(branch_pc) else { return false };
+            match crate::interp::exec(&mut self.machine.cpu, frontend::decode(b), branch_pc, false) {
+                crate::interp::Flow::Branch { taken: true, target } => target,
+                crate::interp::Flow::Branch { taken: false, .. } => e.pc.wrapping_add(4),
+                _ => return false,
+            }
+        } else {
+            e.pc.wrapping_add(4)
+        };
         let (op, base, rt) = (w >> 26, (w >> 21 & 31) as usize, (w >> 16 & 31) as usize);
         let addr = self.machine.cpu.s.gpr[base].wrapping_add(w as u16 as i16 as u32);
         let fr = self.machine.cpu.cp0.status & status::FR != 0;
@@ -709,7 +724,7 @@ impl Process {
             _ => false,
         };
         if done {
-            self.machine.cpu.s.pc = e.pc.wrapping_add(4);
+            self.machine.cpu.s.pc = next;
         }
         done
     }
