@@ -336,7 +336,20 @@ impl Jit {
                 if ready_tx.send(c.trampoline().map(|t| t.addr())).is_err() {
                     return;
                 }
-                for r in requests {
+                // Newest first: when requests pile up (a kernel boot runs
+                // through code faster than Cranelift compiles it), the
+                // newest hot block is the likeliest to run again soon, while
+                // the oldest may belong to a phase the guest has left.
+                let mut stack = Vec::new();
+                loop {
+                    if stack.is_empty() {
+                        match requests.recv() {
+                            Ok(r) => stack.push(r),
+                            Err(_) => return,
+                        }
+                    }
+                    stack.extend(requests.try_iter());
+                    let Some(r) = stack.pop() else { continue };
                     if replies.send((r.id, c.compile(&r.region, r.slots))).is_err() {
                         return;
                     }
