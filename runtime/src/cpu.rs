@@ -190,6 +190,10 @@ pub struct Cpu {
     /// The UserLocal register (`rdhwr $29`), the thread pointer that
     /// `set_thread_area` sets.
     pub user_local: u32,
+    /// RAM seen through kseg0, as the JIT sees it (set by `Machine::new`):
+    /// kernel-mode loads and stores there skip the soft-TLB, which a
+    /// kernel's large working set would otherwise keep refilling.
+    pub kseg0_ram: Option<jit::Kseg0Ram>,
 }
 
 impl Cpu {
@@ -241,6 +245,7 @@ impl Cpu {
             linux_user: false,
             user_exception: None,
             user_local: 0,
+            kseg0_ram: None,
         };
         cpu.s.pc = 0xbfc0_0000;
         cpu.attach_pointers();
@@ -706,12 +711,29 @@ impl Cpu {
     /// Loads `size` (1, 2, 4) bytes at `addr`, zero-extended; raises nothing
     /// itself: the caller raises the returned exception.
     pub fn load(&mut self, addr: u32, size: u32) -> Result<u32, Exception> {
+        if let Some(host) = self.kseg0_host(addr, size) {
+            // SAFETY: `kseg0_host` returns addresses inside the RAM region,
+            // aligned for `size`.
+            return Ok(unsafe { self.read_host(host, size) });
+        }
         if let Some(host) = self.soft_tlbs[self.mode()].probe_read(addr, size) {
             // SAFETY: a soft-TLB hit means `host` points into a guest RAM page
             // filled by `load_slow`, and the access is aligned within it.
             return Ok(unsafe { self.read_host(host, size) });
         }
         self.load_slow(addr, size)
+    }
+
+    /// The host address of an aligned kernel-mode access to kseg0 RAM, the
+    /// same window the JIT's fast path uses; `None` sends the access
+    /// through the soft-TLB (other segments, user mode, misalignment).
+    fn kseg0_host(&self, addr: u32, size: u32) -> Option<usize> {
+        let k = self.kseg0_ram?;
+        let off = addr ^ 0x8000_0000;
+        if off & (!(k.len as u32 - 1) | (size - 1)) != 0 || self.cp0.user_mode() {
+            return None;
+        }
+        Some(k.base + off as usize)
     }
 
     /// # Safety
@@ -777,6 +799,16 @@ impl Cpu {
 
     /// Stores the low `size` bytes of `v` at `addr`.
     pub fn store(&mut self, addr: u32, size: u32, v: u32) -> Result<(), Exception> {
+        if let Some((host, k)) = self.kseg0_host(addr, size).zip(self.kseg0_ram) {
+            let page = (addr ^ 0x8000_0000) as usize >> 12;
+            // SAFETY: the code map has a byte for every page of the region,
+            // and `page` is in it since `kseg0_host` accepted the address.
+            if unsafe { *(k.code_map as *const u8).add(page) } == 0 {
+                // SAFETY: as in `load`; the page holds no translated code.
+                unsafe { self.write_host(host, size, v) };
+                return Ok(());
+            }
+        }
         if let Some(host) = self.soft_tlbs[self.mode()].probe_write(addr, size) {
             // SAFETY: a write hit means `host` is in a writable RAM page that
             // holds no translated code, and the access is aligned.

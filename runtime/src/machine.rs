@@ -201,6 +201,7 @@ impl Machine {
         };
         let mut cpu = Box::new(cpu);
         cpu.attach_pointers();
+        cpu.kseg0_ram = guest_config(&cpu).kseg0_ram;
         Ok(Self {
             cpu,
             mode,
