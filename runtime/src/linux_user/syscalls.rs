@@ -135,6 +135,7 @@ impl Process {
         if let Some(r) = self
             .signal_syscall(nr, a)
             .or_else(|| self.process_syscall(nr, a, a5))
+            .or_else(|| self.select_syscall(nr, a, a5))
             .or_else(|| self.fs_syscall(nr, a, a5))
         {
             return r;
