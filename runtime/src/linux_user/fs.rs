@@ -18,7 +18,7 @@ fn host_dev(d: u32) -> libc::dev_t {
 }
 
 /// MIPS `poll` events → host: only POLLWRNORM and POLLWRBAND differ.
-fn poll_to_host(g: u16) -> i16 {
+pub(super) fn poll_to_host(g: u16) -> i16 {
     let mut h = g & !(0x100 | 0x200);
     if g & 0x100 != 0 {
         h |= libc::POLLWRBAND as u16;
@@ -26,7 +26,7 @@ fn poll_to_host(g: u16) -> i16 {
     h as i16
 }
 
-fn poll_to_guest(h: i16) -> u16 {
+pub(super) fn poll_to_guest(h: i16) -> u16 {
     let h = h as u16;
     let mut g = h & !(libc::POLLWRNORM as u16 | libc::POLLWRBAND as u16);
     if h & libc::POLLWRNORM as u16 != 0 {

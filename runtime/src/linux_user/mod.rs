@@ -22,6 +22,7 @@ mod elf;
 mod fs;
 mod mm;
 mod process;
+mod select;
 mod signal;
 mod syscalls;
 mod tty;

@@ -27,6 +27,9 @@ impl Process {
             4114 => self.wait4(a[0] as i32, a[1], a[2], a[3]),
             4007 => self.wait4(a[0] as i32, a[1], a[2], 0),
             4011 => self.execve(a[0], a[1], a[2]),
+            4278 => self.waitid(a[0], a[1] as i32, a[2], a[3], a5[0]),
+            4077 => self.getrusage(a[0] as i32, a[1]),
+            4043 => self.times(a[0]),
             // SAFETY: a host call with integer arguments only.
             4057 => syscalls::check(unsafe { libc::setpgid(a[0] as i32, a[1] as i32) } as i64),
             // SAFETY: a host call with integer arguments only.
@@ -125,32 +128,103 @@ impl Process {
             self.write_u32(status, guest_wait_status(st))?;
         }
         if got > 0 && rusage != 0 {
-            let tv = |t: libc::timeval| [t.tv_sec as u32, t.tv_usec as u32];
-            let mut w: Vec<u32> = tv(ru.ru_utime).into_iter().chain(tv(ru.ru_stime)).collect();
-            w.extend(
-                [
-                    ru.ru_maxrss,
-                    ru.ru_ixrss,
-                    ru.ru_idrss,
-                    ru.ru_isrss,
-                    ru.ru_minflt,
-                    ru.ru_majflt,
-                    ru.ru_nswap,
-                    ru.ru_inblock,
-                    ru.ru_oublock,
-                    ru.ru_msgsnd,
-                    ru.ru_msgrcv,
-                    ru.ru_nsignals,
-                    ru.ru_nvcsw,
-                    ru.ru_nivcsw,
-                ]
-                .iter()
-                .map(|&v| v as u32),
-            );
-            let b: Vec<u8> = w.iter().flat_map(|v| v.to_le_bytes()).collect();
-            self.write_mem(rusage, &b)?;
+            self.put_rusage(rusage, &ru)?;
         }
         Ok(got as u32)
+    }
+
+    /// Writes `ru` as the o32 `struct rusage`: two `timeval`s and fourteen
+    /// longs, all 32-bit.
+    fn put_rusage(&mut self, at: u32, ru: &libc::rusage) -> Result<(), i32> {
+        let tv = |t: libc::timeval| [t.tv_sec as u32, t.tv_usec as u32];
+        let mut w: Vec<u32> = tv(ru.ru_utime).into_iter().chain(tv(ru.ru_stime)).collect();
+        w.extend(
+            [
+                ru.ru_maxrss,
+                ru.ru_ixrss,
+                ru.ru_idrss,
+                ru.ru_isrss,
+                ru.ru_minflt,
+                ru.ru_majflt,
+                ru.ru_nswap,
+                ru.ru_inblock,
+                ru.ru_oublock,
+                ru.ru_msgsnd,
+                ru.ru_msgrcv,
+                ru.ru_nsignals,
+                ru.ru_nvcsw,
+                ru.ru_nivcsw,
+            ]
+            .iter()
+            .map(|&v| v as u32),
+        );
+        let b: Vec<u8> = w.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.write_mem(at, &b)
+    }
+
+    /// `getrusage(who, usage)`: the host's figures (the whole emulator's,
+    /// for RUSAGE_SELF), in the o32 layout.
+    fn getrusage(&mut self, who: i32, usage: u32) -> SysResult {
+        // SAFETY: an all-zero rusage is valid; getrusage fills it.
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: `ru` is valid for the host to fill; a bad `who` is EINVAL.
+        syscalls::check(unsafe { libc::getrusage(who, &mut ru) } as i64)?;
+        self.put_rusage(usage, &ru)?;
+        Ok(0)
+    }
+
+    /// `times(buf)`: the o32 `struct tms` is four 32-bit `clock_t`s; the
+    /// result, clock ticks since an arbitrary point, is cut to 32 bits as
+    /// a 32-bit kernel's is. Host and guest both count USER_HZ (100) ticks.
+    fn times(&mut self, buf: u32) -> SysResult {
+        // SAFETY: an all-zero tms is valid; times fills it.
+        let mut t: libc::tms = unsafe { std::mem::zeroed() };
+        // SAFETY: `t` is valid for the host to fill.
+        let now = unsafe { libc::times(&mut t) };
+        if now == -1i64 as libc::clock_t {
+            return syscalls::check(-1);
+        }
+        if buf != 0 {
+            let w = [t.tms_utime, t.tms_stime, t.tms_cutime, t.tms_cstime];
+            let b: Vec<u8> = w.iter().flat_map(|&v| (v as u32).to_le_bytes()).collect();
+            self.write_mem(buf, &b)?;
+        }
+        Ok(now as u32)
+    }
+
+    /// `waitid(idtype, id, infop, options, rusage)`: the host's. As Linux,
+    /// it fills only `si_signo`, `si_errno`, `si_code`, `si_pid`, `si_uid`
+    /// and `si_status` of `infop`, and with zeros when WNOHANG found no
+    /// child (0 in `si_signo`). The id types and option bits are the same
+    /// on both sides.
+    fn waitid(&mut self, idtype: u32, id: i32, infop: u32, options: u32, rusage: u32) -> SysResult {
+        // SAFETY: all-zero siginfo and rusage are valid; the host fills them.
+        let mut si: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        let rp = if rusage != 0 { &mut ru as *mut libc::rusage } else { std::ptr::null_mut() };
+        // SAFETY: `si` and `rp` (null or `ru`) are valid for the host to
+        // fill; through syscall(2), as libc's waitid has no rusage.
+        syscalls::check(unsafe {
+            libc::syscall(libc::SYS_waitid, idtype as i32, id, &mut si as *mut libc::siginfo_t, options as i32, rp)
+        })?;
+        // SAFETY: the host filled the SIGCHLD fields (or left zeros).
+        let (pid, uid, status) = unsafe { (si.si_pid(), si.si_uid(), si.si_status()) };
+        if pid != 0 && rusage != 0 {
+            self.put_rusage(rusage, &ru)?;
+        }
+        if infop != 0 {
+            // CLD_KILLED, CLD_DUMPED, CLD_TRAPPED and CLD_STOPPED carry a
+            // signal number.
+            let status =
+                if matches!(si.si_code, 2..=5) { guest_sig(status).unwrap_or(status as u32) } else { status as u32 };
+            let signo = if pid != 0 { signal::SIGCHLD } else { 0 };
+            // si_signo, then (MIPS order) si_code, si_errno.
+            let w = [signo, si.si_code as u32, 0, pid as u32, uid, status];
+            let b: Vec<u8> = w.iter().flat_map(|v| v.to_le_bytes()).collect();
+            self.write_mem(infop, &b)?;
+        }
+        Ok(0)
     }
 
     /// A NULL-terminated array of guest strings.

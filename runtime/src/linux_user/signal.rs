@@ -11,6 +11,7 @@
 
 use super::*;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 // Guest (MIPS) signal numbers used by name.
 pub(super) const SIGILL: u32 = 4;
@@ -35,10 +36,18 @@ const SA_NODEFER: u32 = 0x4000_0000;
 const SA_RESETHAND: u32 = 0x8000_0000;
 const SIG_DFL: u32 = 0;
 const SIG_IGN: u32 = 1;
+/// For [`set_host_action`]: the host records the signal (any handler
+/// address would do).
+const RECORD: u32 = 2;
 const SS_ONSTACK: u32 = 1;
 const SS_DISABLE: u32 = 2;
 const MINSIGSTKSZ: u32 = 2048;
 const EINTR: i32 = 4;
+const EAGAIN: i32 = 11;
+/// `sigaltstack` flag: disable the stack while a handler runs on it.
+const SS_AUTODISARM: u32 = 1 << 31;
+/// `sizeof(siginfo_t)`.
+const SIGINFO_BYTES: usize = 128;
 
 // `si_code` values (MIPS numbering where it differs).
 const SI_USER: i32 = 0;
@@ -166,6 +175,9 @@ pub(super) struct Signals {
     altstack: (u32, u32),
     /// The mask to restore after a `sigsuspend` (the frame records it).
     saved_mask: Option<u128>,
+    /// Blocked signals of default disposition that the host records
+    /// instead of acting on: see [`Signals::sync_host`].
+    held: u128,
 }
 
 /// Host signals recorded by [`on_host_signal`], one bit per host number.
@@ -271,6 +283,7 @@ impl Signals {
             info: vec![SigInfo::default(); NSIG as usize + 1],
             altstack: (0, 0),
             saved_mask: None,
+            held: 0,
         };
         // SAFETY: queries and resets of this process's signal state with
         // valid, initialised structures.
@@ -296,7 +309,33 @@ impl Signals {
             }
         }
         s.blocked &= !unblockable();
+        s.sync_host();
         s
+    }
+
+    /// A blocked signal stays pending on Linux even when its action is the
+    /// default (to kill, or to be ignored), for `sigwait` or its unblocking
+    /// to find; the host would act on it at once. So while the guest
+    /// blocks a signal of default disposition, the host records it like a
+    /// handled one. Called whenever the mask or a disposition may have
+    /// changed; sets only what changed.
+    fn sync_host(&mut self) {
+        let mut want = 0u128;
+        for g in 1..=64 {
+            if self.actions[g as usize].handler == SIG_DFL {
+                want |= bit(g);
+            }
+        }
+        want &= self.blocked & !unblockable();
+        let changed = want ^ self.held;
+        for g in (1..=64).filter(|&g| changed & bit(g) != 0) {
+            if want & bit(g) != 0 {
+                set_host_action(g, RECORD);
+            } else if self.actions[g as usize].handler == SIG_DFL {
+                set_host_action(g, SIG_DFL);
+            }
+        }
+        self.held = want;
     }
 
     /// After `fork`: the child has no pending signals.
@@ -347,8 +386,37 @@ impl Signals {
 }
 
 /// Calls a signal handler interrupts for good (EINTR even with
-/// SA_RESTART): pause, sigsuspend, sleeps, select and poll.
-const NEVER_RESTARTED: [u32; 11] = [4029, 4072, 4199, 4166, 4265, 4407, 4142, 4188, 4301, 4302, 4250];
+/// SA_RESTART): pause, sigsuspend, sleeps, select and poll (also their
+/// 64-bit time variants), sigtimedwait.
+const NEVER_RESTARTED: [u32; 15] =
+    [4029, 4072, 4199, 4166, 4265, 4407, 4142, 4188, 4301, 4302, 4250, 4413, 4414, 4197, 4421];
+
+/// When a wait of `ts` from now ends: EINVAL for a negative time or
+/// nanoseconds out of range, as Linux's `timespec64_valid`.
+pub(super) fn deadline(ts: libc::timespec) -> Result<Instant, i32> {
+    if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
+        return Err(EINVAL);
+    }
+    let d = Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+    // A deadline past what Instant holds is as good as none.
+    Ok(Instant::now().checked_add(d).unwrap_or_else(|| Instant::now() + Duration::from_secs(1 << 40)))
+}
+
+/// The time left until `d` (zero once it has passed), as a host timespec.
+pub(super) fn time_left(d: Instant) -> libc::timespec {
+    let left = d.saturating_duration_since(Instant::now());
+    libc::timespec { tv_sec: left.as_secs() as i64, tv_nsec: left.subsec_nanos() as i64 }
+}
+
+/// An empty host signal set.
+fn no_host_signals() -> libc::sigset_t {
+    // SAFETY: sigemptyset initialises the zeroed set.
+    unsafe {
+        let mut s: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut s);
+        s
+    }
+}
 
 impl Process {
     /// Signal-related system calls; `None` when `nr` is not one.
@@ -362,6 +430,8 @@ impl Process {
             4199 => self.rt_sigsuspend(a[0], a[1]),
             4029 => self.sigsuspend_with(self.sig.blocked),
             4206 => self.sigaltstack(a[0], a[1]),
+            4197 => self.rt_sigtimedwait(a[0], a[1], a[2], a[3], false),
+            4421 => self.rt_sigtimedwait(a[0], a[1], a[2], a[3], true),
             4037 => self.kill(a[0] as i32, a[1], SI_USER),
             4236 => self.tkill(a[0], a[1]),
             4266 => self.tkill(a[1], a[2]),
@@ -428,6 +498,10 @@ impl Process {
                 self.sig.pending &= !bit(sig);
             }
             set_host_action(sig, new.handler);
+            // The host action is the new one now: sync_host sees afresh
+            // whether a blocked default one should be recorded.
+            self.sig.held &= !bit(sig);
+            self.sig.sync_host();
         }
         Ok(0)
     }
@@ -495,6 +569,7 @@ impl Process {
     fn sigsuspend_with(&mut self, mask: u128) -> SysResult {
         let old = self.sig.blocked;
         self.sig.blocked = mask & !unblockable();
+        self.sig.sync_host();
         // Block every host signal while checking, then wait with all of
         // them open: one arriving between the check and the wait still
         // ends the wait.
@@ -517,11 +592,10 @@ impl Process {
     fn sigaltstack(&mut self, ss: u32, oss: u32) -> SysResult {
         let (base, size) = self.sig.altstack;
         let sp = self.machine.cpu.s.gpr[29];
-        let on = size != 0 && sp.wrapping_sub(base) < size;
         if oss != 0 {
             let flags = if size == 0 {
                 SS_DISABLE
-            } else if on {
+            } else if sp.wrapping_sub(base) < size {
                 SS_ONSTACK
             } else {
                 0
@@ -532,18 +606,123 @@ impl Process {
         if ss != 0 {
             let (nbase, nsize, nflags) =
                 (self.read_u32(ss)?, self.read_u32(ss.wrapping_add(4))?, self.read_u32(ss.wrapping_add(8))?);
-            if on {
-                return Err(EPERM);
-            }
-            if nflags & SS_DISABLE != 0 {
-                self.sig.altstack = (0, 0);
-            } else if nsize < MINSIGSTKSZ {
-                return Err(ENOMEM);
-            } else {
-                self.sig.altstack = (nbase, nsize);
-            }
+            self.set_altstack(nbase, nsize, nflags, sp)?;
         }
         Ok(0)
+    }
+
+    /// Installs an alternate signal stack, as Linux's `do_sigaltstack`
+    /// with the stack pointer at `sp`: not while running on the current
+    /// one (EPERM).
+    fn set_altstack(&mut self, base: u32, size: u32, flags: u32, sp: u32) -> Result<(), i32> {
+        let (old_base, old_size) = self.sig.altstack;
+        if old_size != 0 && sp.wrapping_sub(old_base) < old_size {
+            return Err(EPERM);
+        }
+        // SS_AUTODISARM is accepted, but stacks are not disarmed.
+        match flags & !SS_AUTODISARM {
+            SS_DISABLE => self.sig.altstack = (0, 0),
+            0 | SS_ONSTACK if size < MINSIGSTKSZ => return Err(ENOMEM),
+            0 | SS_ONSTACK => self.sig.altstack = (base, size),
+            _ => return Err(EINVAL),
+        }
+        Ok(())
+    }
+
+    /// `rt_sigtimedwait(set, info, timeout, sigsetsize)` (`wide`: 64-bit
+    /// `timespec`): takes a pending signal of `set` (lowest first) and
+    /// returns it with its `siginfo`, waiting at most `timeout` (forever
+    /// if null) for one to come: then EAGAIN. A signal outside `set` that
+    /// the guest handles ends the wait with EINTR.
+    fn rt_sigtimedwait(&mut self, set: u32, info: u32, timeout: u32, size: u32, wide: bool) -> SysResult {
+        if size != SIGSET_BYTES {
+            return Err(EINVAL);
+        }
+        let want = self.read_sigset(set)? & !unblockable();
+        let end = if timeout == 0 { None } else { Some(deadline(self.read_timespec(timeout, wide)?)?) };
+        // Host signals stay blocked except inside ppoll, so one arriving
+        // between the look at the pending set and the wait ends the wait.
+        let host_old = set_host_mask(!0);
+        let none = no_host_signals();
+        let got = loop {
+            self.sig.poll_host();
+            let ready = self.sig.pending & want;
+            if ready != 0 {
+                break Ok(ready.trailing_zeros() + 1);
+            }
+            let left = end.map(time_left);
+            if left.is_some_and(|t| t.tv_sec == 0 && t.tv_nsec == 0) {
+                break Err(EAGAIN);
+            }
+            if self.sig.next().is_some() {
+                break Err(EINTR);
+            }
+            let tp = left.as_ref().map_or(std::ptr::null(), |t| t as *const libc::timespec);
+            // SAFETY: no descriptors; `tp` is null or a valid timespec,
+            // `none` a valid set. It returns at the deadline or on a signal.
+            unsafe { libc::ppoll(std::ptr::null_mut(), 0, tp, &none) };
+        };
+        // SAFETY: restores the mask saved above.
+        unsafe { libc::sigprocmask(libc::SIG_SETMASK, &host_old, std::ptr::null_mut()) };
+        let sig = got?;
+        self.sig.pending &= !bit(sig);
+        if info != 0 {
+            let si = self.sig.info[sig as usize];
+            let mut b = vec![0u8; SIGINFO_BYTES];
+            // MIPS puts si_code before si_errno.
+            b[..4].copy_from_slice(&sig.to_le_bytes());
+            b[4..8].copy_from_slice(&si.code.to_le_bytes());
+            for (i, w) in si.words.iter().enumerate() {
+                b[12 + 4 * i..16 + 4 * i].copy_from_slice(&w.to_le_bytes());
+            }
+            self.write_mem(info, &b)?;
+        }
+        Ok(sig)
+    }
+
+    /// Runs a host wait `f(timeout, host mask)` (ppoll, pselect6) with the
+    /// guest mask `mask` in force if given, until it returns, `end` passes,
+    /// or a guest signal is to be delivered: then EINTR, and the handler's
+    /// frame records the old mask, as Linux's `set_restore_sigmask` does.
+    /// Ready descriptors win over a pending signal, as on Linux.
+    pub(super) fn guest_wait(
+        &mut self,
+        mask: Option<u128>,
+        end: Option<Instant>,
+        mut f: impl FnMut(*mut libc::timespec, *const libc::sigset_t) -> i64,
+    ) -> SysResult {
+        let old = self.sig.blocked;
+        if let Some(m) = mask {
+            self.sig.blocked = m & !unblockable();
+            self.sig.sync_host();
+        }
+        // As in rt_sigtimedwait: host signals open only inside the wait.
+        let host_old = set_host_mask(!0);
+        let none = no_host_signals();
+        let r = loop {
+            let signalled = self.sig.next().is_some();
+            let mut left = if signalled { Some(libc::timespec { tv_sec: 0, tv_nsec: 0 }) } else { end.map(time_left) };
+            let tp = left.as_mut().map_or(std::ptr::null_mut(), |t| t as *mut libc::timespec);
+            let n = f(tp, &none);
+            if n > 0 || (n == 0 && !signalled) {
+                break Ok(n as u32);
+            }
+            if n == 0 {
+                break Err(EINTR);
+            }
+            let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
+            if e != libc::EINTR {
+                break Err(syscalls::mips_errno(e));
+            }
+        };
+        // SAFETY: restores the mask saved above.
+        unsafe { libc::sigprocmask(libc::SIG_SETMASK, &host_old, std::ptr::null_mut()) };
+        if r == Err(EINTR) && mask.is_some() {
+            self.sig.saved_mask = Some(old);
+        } else {
+            self.sig.blocked = old;
+        }
+        r
     }
 
     /// `kill`: to this process, queued here (its mask and handlers decide);
@@ -596,19 +775,7 @@ impl Process {
     /// `nanosleep` and `clock_nanosleep` (`wide`: 64-bit `timespec`); a
     /// signal ends the sleep early with EINTR and the time left.
     fn nanosleep(&mut self, clock: i32, flags: i32, req: u32, rem: u32, wide: bool) -> SysResult {
-        let read = |p: &Self, at: u32| -> Result<libc::timespec, i32> {
-            Ok(if wide {
-                let b = p.read_mem(at, 12)?;
-                let sec = i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
-                libc::timespec { tv_sec: sec, tv_nsec: i32::from_le_bytes([b[8], b[9], b[10], b[11]]) as i64 }
-            } else {
-                libc::timespec {
-                    tv_sec: p.read_u32(at)? as i32 as i64,
-                    tv_nsec: p.read_u32(at.wrapping_add(4))? as i32 as i64,
-                }
-            })
-        };
-        let t = read(self, req)?;
+        let t = self.read_timespec(req, wide)?;
         let mut left = libc::timespec { tv_sec: 0, tv_nsec: 0 };
         // SAFETY: valid timespecs.
         let r = unsafe { libc::clock_nanosleep(clock, flags, &t, &mut left) };
@@ -616,13 +783,7 @@ impl Process {
             return Ok(0);
         }
         if r == libc::EINTR && rem != 0 && flags == 0 {
-            if wide {
-                self.write_mem(rem, &left.tv_sec.to_le_bytes())?;
-                self.write_mem(rem.wrapping_add(8), &left.tv_nsec.to_le_bytes())?;
-            } else {
-                self.write_u32(rem, left.tv_sec as u32)?;
-                self.write_u32(rem.wrapping_add(4), left.tv_nsec as u32)?;
-            }
+            self.write_timespec(rem, left, wide)?;
         }
         Err(syscalls::mips_errno(r))
     }
@@ -797,6 +958,7 @@ impl Process {
                     if act.flags & SA_RESETHAND != 0 {
                         self.sig.actions[sig as usize] = Action::default();
                         set_host_action(sig, SIG_DFL);
+                        self.sig.held &= !bit(sig);
                     }
                 }
             }
@@ -804,6 +966,7 @@ impl Process {
         if let Some(m) = self.sig.saved_mask.take() {
             self.sig.blocked = m;
         }
+        self.sig.sync_host();
         None
     }
 
@@ -936,6 +1099,20 @@ impl Process {
         let mut m = [0u8; 16];
         m.copy_from_slice(&b[SIGCONTEXT_BYTES as usize..]);
         self.sig.blocked = u128::from_le_bytes(m) & !unblockable();
+        if rt {
+            // The handler may have changed `uc_stack`: it becomes the
+            // alternate stack, as `sigaltstack` called with the restored
+            // stack pointer (Linux's `restore_altstack`; its errors, such
+            // as EPERM when the interrupted code ran on the alternate
+            // stack, are ignored).
+            let ss = frame.wrapping_add(152 + 8);
+            let Ok(w) = (0..3).map(|i| self.read_u32(ss.wrapping_add(4 * i))).collect::<Result<Vec<_>, _>>() else {
+                eprintln!("mipsjit: guest killed by signal 11: bad signal frame at {frame:#010x}");
+                return Some(self.exit_by_signal(SIGSEGV));
+            };
+            let sp = self.machine.cpu.s.gpr[29];
+            let _ = self.set_altstack(w[0], w[1], w[2], sp);
+        }
         None
     }
 }

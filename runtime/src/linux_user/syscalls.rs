@@ -135,6 +135,7 @@ impl Process {
         if let Some(r) = self
             .signal_syscall(nr, a)
             .or_else(|| self.process_syscall(nr, a, a5))
+            .or_else(|| self.select_syscall(nr, a, a5))
             .or_else(|| self.fs_syscall(nr, a, a5))
         {
             return r;
@@ -192,6 +193,10 @@ impl Process {
             4049 => Ok(unsafe { libc::geteuid() }),
             // SAFETY: a host call with integer arguments only.
             4047 => Ok(unsafe { libc::getgid() }),
+            // SAFETY: a host call with integer arguments only.
+            4023 => check(unsafe { libc::setuid(a[0]) } as i64),
+            // SAFETY: a host call with integer arguments only.
+            4046 => check(unsafe { libc::setgid(a[0]) } as i64),
             // SAFETY: a host call with integer arguments only.
             4050 => Ok(unsafe { libc::getegid() }),
             // SAFETY: `p` is the C string `path_call` read.
@@ -258,14 +263,15 @@ impl Process {
                 let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
                 // SAFETY: `ts` is a valid timespec.
                 check(unsafe { libc::clock_gettime(a[0] as i32, &mut ts) } as i64)?;
-                if nr == 4263 {
-                    self.write_u32(a[1], ts.tv_sec as u32)?;
-                    self.write_u32(a[1].wrapping_add(4), ts.tv_nsec as u32)?;
-                } else {
-                    self.write_mem(a[1], &ts.tv_sec.to_le_bytes())?;
-                    self.write_mem(a[1].wrapping_add(8), &ts.tv_nsec.to_le_bytes())?;
-                }
+                self.write_timespec(a[1], ts, nr == 4403)?;
                 Ok(0)
+            }
+            4262 | 4404 => {
+                // The host decides: a bad clock or time is EINVAL, a
+                // process without CAP_SYS_TIME gets EPERM.
+                let ts = self.read_timespec(a[1], nr == 4404)?;
+                // SAFETY: `ts` is a valid timespec.
+                check(unsafe { libc::syscall(libc::SYS_clock_settime, a[0] as i32, &ts) })
             }
             4085 => self.readlinkat(libc::AT_FDCWD, a[0], a[1], a[2]),
             4298 => self.readlinkat(dirfd(a[0]), a[1], a[2], a[3]),
@@ -313,6 +319,34 @@ impl Process {
                 }
                 Err(ENOSYS)
             }
+        }
+    }
+
+    /// Reads an o32 `struct timespec` (32-bit seconds) or, when `wide`, a
+    /// `struct __kernel_timespec` (64-bit seconds; the kernel keeps only
+    /// the low half of a compat `tv_nsec`).
+    pub(super) fn read_timespec(&self, at: u32, wide: bool) -> Result<libc::timespec, i32> {
+        Ok(if wide {
+            let b = self.read_mem(at, 12)?;
+            let sec = i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+            libc::timespec { tv_sec: sec, tv_nsec: i32::from_le_bytes([b[8], b[9], b[10], b[11]]) as i64 }
+        } else {
+            libc::timespec {
+                tv_sec: self.read_u32(at)? as i32 as i64,
+                tv_nsec: self.read_u32(at.wrapping_add(4))? as i32 as i64,
+            }
+        })
+    }
+
+    /// Writes `ts` as an o32 `struct timespec`, or a 64-bit one when `wide`.
+    pub(super) fn write_timespec(&mut self, at: u32, ts: libc::timespec, wide: bool) -> Result<(), i32> {
+        if wide {
+            let mut b = ts.tv_sec.to_le_bytes().to_vec();
+            b.extend(ts.tv_nsec.to_le_bytes());
+            self.write_mem(at, &b)
+        } else {
+            let b: Vec<u8> = [ts.tv_sec as u32, ts.tv_nsec as u32].iter().flat_map(|w| w.to_le_bytes()).collect();
+            self.write_mem(at, &b)
         }
     }
 
