@@ -487,6 +487,12 @@ fn busybox_file_applets_change_files_as_under_qemu() {
         std::fs::create_dir_all(d.join("d/e")).unwrap();
         std::fs::write(d.join("d/f"), "hello\n").unwrap();
         std::fs::write(d.join("d/e/g"), "world\n").unwrap();
+        // One time for both twins: `cp -a`, `tar` and `stat` carry these
+        // times, and creation moments may fall either side of a second.
+        let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+        for p in ["d/f", "d/e/g", "d/e", "d"] {
+            std::fs::File::open(d.join(p)).and_then(|f| f.set_modified(when)).unwrap();
+        }
         d
     });
     let steps: &[&[&str]] = &[
