@@ -22,9 +22,10 @@
 //!   runs; its contents change only inside helpers.
 //! - **Helpers** are `extern "C"` functions of the runtime; their addresses
 //!   are baked into code as constants. Translated code reaches them through
-//!   `preserve_all` shims without parameters: it writes the arguments to
-//!   `helper_args`, and `budget` and `pending` to the state, before the
-//!   call, and reads `helper_ret` and `budget` back after it. A helper that raises a guest
+//!   `preserve_all` shims whose one parameter is the state pointer: it
+//!   writes the other arguments to `helper_args`, and `budget` and
+//!   `pending` to the state, before the call, and reads `helper_ret` and
+//!   `budget` back after it. A helper that raises a guest
 //!   exception sets `pc` to the vector and returns a non-zero status, which
 //!   the block returns as its exit reason after fixing the budget.
 

@@ -134,8 +134,6 @@ fn isa(opt: &str) -> Result<OwnedTargetIsa, JitError> {
         ("regalloc_algorithm", regalloc.as_str()),
         ("preserve_frame_pointers", "true"),
         ("enable_verifier", "false"),
-        // The JitState pointer lives in the pinned register (see lower.rs).
-        ("enable_pinned_reg", "true"),
     ];
     for (k, v) in settings {
         flags.set(k, v).map_err(|e| host(&e))?;
@@ -190,16 +188,16 @@ impl Compiler {
         Ok(c)
     }
 
-    /// A `preserve_all` function without parameters that calls the host
+    /// A `preserve_all` function of the state pointer that calls the host
     /// helper at `helper` (system_v, taking the state pointer and then
     /// `params[1..]` from `JitState::helper_args`, returning `ret`) and
     /// stores its result in `JitState::helper_ret`. Translated code calls
-    /// helpers through these, so no register of the block is clobbered or
-    /// pinned by a slow path.
+    /// helpers through these, so a slow path clobbers no register of the
+    /// block and pins only the one the state pointer is in anyway.
     fn shim(&mut self, helper: usize, params: &[types::Type], ret: types::Type) -> Result<CompiledCode, JitError> {
-        self.build_stub(helper_signature(CallConv::PreserveAll, &[], None), |b, _| {
+        self.build_stub(helper_signature(CallConv::PreserveAll, &[types::I64], None), |b, args| {
             let sig = b.import_signature(helper_signature(CallConv::SystemV, params, Some(ret)));
-            let state = b.ins().get_pinned_reg(types::I64);
+            let state = args[0];
             let mut args = vec![state];
             for (i, &t) in params.iter().enumerate().skip(1) {
                 args.push(b.ins().load(t, MemFlagsData::trusted(), state, offsets::helper_arg(i - 1)));
@@ -271,19 +269,14 @@ impl Compiler {
     }
 
     /// `system_v fn(state, code) -> u32 { call code(state) }`: how host code
-    /// enters the tail-calling world of blocks. It puts `state` in the
-    /// pinned register and gives the caller's value back afterwards (the
-    /// pinned register is callee-saved in the host ABI).
+    /// enters the tail-calling world of blocks.
     fn trampoline(&mut self) -> Result<CompiledCode, JitError> {
         let sig = helper_signature(CallConv::SystemV, &[types::I64, types::I64], Some(types::I32));
         self.build_stub(sig, |b, args| {
             let (state, code) = (args[0], args[1]);
             let sig = b.import_signature(block_signature());
-            let saved = b.ins().get_pinned_reg(types::I64);
-            b.ins().set_pinned_reg(state);
             let call = b.ins().call_indirect(sig, code, &[state]);
             let r = b.inst_results(call)[0];
-            b.ins().set_pinned_reg(saved);
             b.ins().return_(&[r]);
         })
     }

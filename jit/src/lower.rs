@@ -10,9 +10,10 @@
 //! helper (the interpreter) does, so the block flushes before it and
 //! reloads what it may have changed after.
 //!
-//! Helpers are reached through `preserve_all` shims (see `engine.rs`), and
-//! the state pointer lives in the pinned register, so a slow-path call in
-//! the middle of a block does not push the block's values to the stack.
+//! Helpers are reached through `preserve_all` shims (see `engine.rs`) that
+//! take only the state pointer, the function's parameter, which stays in a
+//! register for the whole function: a slow-path call in the middle of a
+//! block does not push the block's values to the stack.
 
 use crate::abi::{BRANCH_TAKEN, ExitReason, JUMP_CACHE_BITS, LOAD_SIGNED, LOAD_WORD_OF, offsets, pc_bd};
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -69,7 +70,7 @@ pub(crate) fn helper_signature(cc: CallConv, params: &[Type], ret: Option<Type>)
 
 /// Signatures imported into the function being built.
 struct Sigs {
-    /// Every helper shim: no parameters (they are in
+    /// Every helper shim: the state pointer (the other arguments are in
     /// `JitState::helper_args`), no results (`JitState::helper_ret`).
     shim: SigRef,
     /// Compiled blocks, for tail calls.
@@ -79,6 +80,8 @@ struct Sigs {
 /// Per-block lowering state.
 pub(crate) struct Lower<'a, 'b> {
     b: &'a mut FunctionBuilder<'b>,
+    /// The `*mut JitState`: the function's parameter.
+    pub(crate) state: Value,
     helpers: &'a Shims,
     sigs: Sigs,
     big_endian: bool,
@@ -144,13 +147,6 @@ fn reg_offset(r: usize) -> i32 {
     }
 }
 
-/// The `*mut JitState`, which lives in the pinned register (r15 on x86-64)
-/// for the whole run: asked for at each use, so the register allocator
-/// never keeps a copy of it alive across calls (and never spills it).
-fn st(b: &mut FunctionBuilder<'_>) -> Value {
-    b.ins().get_pinned_reg(I64)
-}
-
 fn flags() -> MemFlagsData {
     MemFlagsData::trusted()
 }
@@ -173,7 +169,7 @@ pub(crate) fn lower_region(
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     b.seal_block(entry);
-    let state = st(b);
+    let state = b.block_params(entry)[0];
     let sigs = import_signatures(b);
     let n = g.insns.len() as i32;
 
@@ -204,6 +200,7 @@ pub(crate) fn lower_region(
 
     let mut l = Lower {
         b,
+        state,
         helpers,
         sigs,
         big_endian: guest.big_endian,
@@ -296,7 +293,7 @@ fn written_registers(i: Insn) -> u64 {
 
 fn import_signatures(b: &mut FunctionBuilder<'_>) -> Sigs {
     // Shims take their arguments from `JitState::helper_args`.
-    let shim = b.import_signature(helper_signature(CallConv::PreserveAll, &[], None));
+    let shim = b.import_signature(helper_signature(CallConv::PreserveAll, &[I64], None));
     Sigs { shim, block: b.import_signature(block_signature()) }
 }
 
@@ -329,8 +326,7 @@ impl<'b> Lower<'_, 'b> {
     fn flush(&mut self, mask: u64) {
         for r in (1..34).filter(|r| mask & (1 << r) != 0) {
             let v = self.b.use_var(self.vars[r]);
-            let state = st(self.b);
-            self.b.ins().store(flags(), v, state, reg_offset(r));
+            self.b.ins().store(flags(), v, self.state, reg_offset(r));
         }
     }
 
@@ -338,8 +334,7 @@ impl<'b> Lower<'_, 'b> {
     fn reload(&mut self, i: Insn) {
         let mask = touched_registers(i);
         for r in (1..34).filter(|r| mask & (1 << r) != 0) {
-            let state = st(self.b);
-            let v = self.b.ins().load(I32, flags(), state, reg_offset(r));
+            let v = self.b.ins().load(I32, flags(), self.state, reg_offset(r));
             self.b.def_var(self.vars[r], v);
         }
     }
@@ -399,15 +394,14 @@ impl<'b> Lower<'_, 'b> {
             let code = self.b.block_params(chain)[0];
             self.flush(mask | always);
             self.store_budget();
-            let state = st(self.b);
+            let state = self.state;
             self.b.ins().return_call_indirect(self.sigs.block, code, &[state]);
         }
         self.b.switch_to_block(self.charge);
         self.b.def_var(self.budget, self.charged);
         let load = self.read | always;
         for r in (1..34).filter(|r| load & (1 << r) != 0) {
-            let state = st(self.b);
-            let v = self.b.ins().load(I32, flags(), state, reg_offset(r));
+            let v = self.b.ins().load(I32, flags(), self.state, reg_offset(r));
             self.b.def_var(self.vars[r], v);
         }
         let entry_body = self.region[0].2;
@@ -442,8 +436,7 @@ impl<'b> Lower<'_, 'b> {
 
     /// Leaves to `pc` without chaining (mode may have changed).
     fn exit_jump(&mut self, pc: Value, refund: i32) {
-        let state = st(self.b);
-        self.b.ins().store(flags(), pc, state, offsets::PC);
+        self.b.ins().store(flags(), pc, self.state, offsets::PC);
         self.leave_with(ExitReason::Jump, refund);
     }
 
@@ -465,8 +458,7 @@ impl<'b> Lower<'_, 'b> {
     /// Writes the budget variable to the state.
     fn store_budget(&mut self) {
         let budget = self.b.use_var(self.budget);
-        let state = st(self.b);
-        self.b.ins().store(flags(), budget, state, offsets::BUDGET);
+        self.b.ins().store(flags(), budget, self.state, offsets::BUDGET);
     }
 
     /// A jump to the start of guest block `j` of this function (a tight
@@ -482,8 +474,7 @@ impl<'b> Lower<'_, 'b> {
         let (out, again) = self.split(spent);
         self.b.switch_to_block(out);
         let pc = self.iconst(start);
-        let state = st(self.b);
-        self.b.ins().store(flags(), pc, state, offsets::PC);
+        self.b.ins().store(flags(), pc, self.state, offsets::PC);
         self.leave_with(ExitReason::Budget, 0);
         self.b.switch_to_block(again);
         self.b.def_var(self.budget, left);
@@ -493,11 +484,9 @@ impl<'b> Lower<'_, 'b> {
     /// Leaves to the register value `pc` (jr, jalr): a tail call through the
     /// jump cache if it knows the target, else back to the dispatcher.
     fn exit_indirect(&mut self, pc: Value, refund: i32) {
-        let state = st(self.b);
-        self.b.ins().store(flags(), pc, state, offsets::PC);
+        self.b.ins().store(flags(), pc, self.state, offsets::PC);
         self.refund_now(refund);
-        let state = st(self.b);
-        let cache = self.b.ins().load(I64, flags(), state, offsets::JUMP_CACHE);
+        let cache = self.b.ins().load(I64, flags(), self.state, offsets::JUMP_CACHE);
         // (pc >> 2) mod size, scaled by the entry size (16 = 4 << 2).
         let shift = offsets::JUMP_ENTRY_SHIFT as i64 - 2;
         let off = self.b.ins().ishl_imm_s(pc, shift);
@@ -506,8 +495,7 @@ impl<'b> Lower<'_, 'b> {
         let entry = self.b.ins().iadd(cache, off);
         let tag = self.b.ins().load(I64, flags(), entry, offsets::JUMP_TAG);
         let code = self.b.ins().load(I64, flags(), entry, offsets::JUMP_CODE);
-        let state = st(self.b);
-        let generation = self.b.ins().load(I64, flags(), state, offsets::JUMP_GENERATION);
+        let generation = self.b.ins().load(I64, flags(), self.state, offsets::JUMP_GENERATION);
         let pc64 = self.b.ins().uextend(I64, pc);
         let want = self.b.ins().bor(generation, pc64);
         let same = self.b.ins().icmp(IntCC::Equal, tag, want);
@@ -551,10 +539,8 @@ impl<'b> Lower<'_, 'b> {
         self.chain(code);
         self.b.switch_to_block(miss);
         let pc = self.iconst(target);
-        let state = st(self.b);
-        self.b.ins().store(flags(), pc, state, offsets::PC);
-        let state = st(self.b);
-        self.b.ins().store(flags(), slot_addr, state, offsets::EXIT_SLOT);
+        self.b.ins().store(flags(), pc, self.state, offsets::PC);
+        self.b.ins().store(flags(), slot_addr, self.state, offsets::EXIT_SLOT);
         self.leave_with(ExitReason::ChainMiss, 0);
     }
 
@@ -575,7 +561,7 @@ impl<'b> Lower<'_, 'b> {
     fn raise_if(&mut self, cond: Value, code: u32, pcbd: u32, idx: usize) {
         let (raise, cont) = self.split(cond);
         self.b.switch_to_block(raise);
-        let args = [st(self.b), self.iconst(code), self.iconst(pcbd)];
+        let args = [self.state, self.iconst(code), self.iconst(pcbd)];
         let status = self.call_helper(self.helpers.raise, &args, I32);
         self.exit_with(status, self.n - idx as i32);
         self.b.switch_to_block(cont);
@@ -583,20 +569,17 @@ impl<'b> Lower<'_, 'b> {
 
     /// Calls the shim at `shim` and reads the helper's result (of type `ty`).
     fn call_helper(&mut self, shim: usize, args: &[Value], ty: Type) -> Value {
-        let pending = self.iconst(self.pending as u32);
-        let state = st(self.b);
+        let (pending, state) = (self.iconst(self.pending as u32), self.state);
         self.b.ins().store(flags(), pending, state, offsets::PENDING);
-        // args[0] is the state pointer, which the shim has in the pinned register.
+        // args[0] is the state pointer, the shim's parameter.
         for (i, &a) in args.iter().enumerate().skip(1) {
-            let state = st(self.b);
             self.b.ins().store(flags(), a, state, offsets::helper_arg(i - 1));
         }
         self.store_budget();
         let f = self.b.ins().iconst(I64, shim as i64);
-        self.b.ins().call_indirect(self.sigs.shim, f, &[]);
+        self.b.ins().call_indirect(self.sigs.shim, f, &[state]);
         let budget = self.load_state(offsets::BUDGET);
         self.b.def_var(self.budget, budget);
-        let state = st(self.b);
         self.b.ins().load(ty, flags(), state, offsets::HELPER_RET)
     }
 
@@ -605,7 +588,7 @@ impl<'b> Lower<'_, 'b> {
         self.exec_seen = true;
         self.pending = self.n - idx as i32;
         self.flush(self.dirty | self.region_writes);
-        let args = [st(self.b), self.iconst(insn.word), self.iconst(pcbd)];
+        let args = [self.state, self.iconst(insn.word), self.iconst(pcbd)];
         let status = self.call_helper(self.helpers.exec, &args, I32);
         self.exit_unless_continue(status, self.n - idx as i32 - 1);
         self.reload(insn);
@@ -729,7 +712,7 @@ impl<'b> Lower<'_, 'b> {
     fn fpu_branch_condition(&mut self, insn: Insn, pc: u32, idx: usize) -> Value {
         self.exec_seen = true;
         self.flush(self.dirty | self.region_writes);
-        let args = [st(self.b), self.iconst(insn.word), self.iconst(pc_bd(pc, false))];
+        let args = [self.state, self.iconst(insn.word), self.iconst(pc_bd(pc, false))];
         let status = self.call_helper(self.helpers.exec, &args, I32);
         let taken = self.b.ins().icmp_imm_s(IntCC::Equal, status, BRANCH_TAKEN as i64);
         let zero = self.iconst(0);
@@ -829,12 +812,10 @@ impl<'b> Lower<'_, 'b> {
         self.b.switch_to_block(join);
     }
     pub(crate) fn load_state(&mut self, offset: i32) -> Value {
-        let state = st(self.b);
-        self.b.ins().load(I32, flags(), state, offset)
+        self.b.ins().load(I32, flags(), self.state, offset)
     }
     pub(crate) fn store_state(&mut self, v: Value, offset: i32) {
-        let state = st(self.b);
-        self.b.ins().store(flags(), v, state, offset);
+        self.b.ins().store(flags(), v, self.state, offset);
     }
 
     /// A `size`-byte load at `addr`: the soft-TLB probe inline, the helper on a miss.
@@ -864,7 +845,7 @@ impl<'b> Lower<'_, 'b> {
     /// (value | status << 32), an exit unless it continued, then the value
     /// to `join`, where the load's result is.
     fn load_miss(&mut self, addr: Value, kind: u32, pcbd: u32, idx: usize, join: Block) -> Value {
-        let args = [st(self.b), addr, self.iconst(pcbd), self.iconst(kind)];
+        let args = [self.state, addr, self.iconst(pcbd), self.iconst(kind)];
         let r = self.call_helper(self.helpers.load, &args, I64);
         let status = self.b.ins().ushr_imm_s(r, 32);
         let status = self.b.ins().ireduce(I32, status);
@@ -906,7 +887,7 @@ impl<'b> Lower<'_, 'b> {
         self.b.ins().jump(join, &[]);
         self.b.switch_to_block(miss);
 
-        let args = [st(self.b), addr, v, self.iconst(pcbd), self.iconst(size)];
+        let args = [self.state, addr, v, self.iconst(pcbd), self.iconst(size)];
         let status = self.call_helper(self.helpers.store, &args, I32);
         self.exit_unless_continue(status, self.n - idx as i32 - 1);
         self.b.ins().jump(join, &[]);
@@ -971,8 +952,7 @@ impl<'b> Lower<'_, 'b> {
         let off = self.b.ins().band_imm_s(off, ((1i64 << SOFT_TLB_BITS) - 1) << tlb::ENTRY_SHIFT);
         let off = self.b.ins().uextend(I64, off);
         // Loaded at each access rather than kept live across helper calls.
-        let state = st(self.b);
-        let tlb_base = self.b.ins().load(I64, flags(), state, offsets::SOFT_TLB);
+        let tlb_base = self.b.ins().load(I64, flags(), self.state, offsets::SOFT_TLB);
         let entry = self.b.ins().iadd(tlb_base, off);
         let tag = self.b.ins().load(I32, flags(), entry, tag_offset);
         let want = self.b.ins().band_imm_s(addr, (!0xfffu32 | (size - 1)) as i32 as i64);

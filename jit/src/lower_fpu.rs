@@ -131,6 +131,6 @@ fn double_halves(l: &mut Lower<'_, '_>, slots: FpuSlots, status: Value, r: usize
     let hi_fr0 = l.ins().iconst(I64, (slots.fpr + 8 * odd as i32 + LOW) as i64);
     let lo = l.ins().select(fr, lo_fr1, lo_fr0);
     let hi = l.ins().select(fr, hi_fr1, hi_fr0);
-    let state = l.ins().get_pinned_reg(I64);
+    let state = l.state;
     (l.ins().iadd(state, lo), l.ins().iadd(state, hi))
 }
