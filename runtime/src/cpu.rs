@@ -711,22 +711,31 @@ impl Cpu {
     /// Loads `size` (1, 2, 4) bytes at `addr`, zero-extended; raises nothing
     /// itself: the caller raises the returned exception.
     pub fn load(&mut self, addr: u32, size: u32) -> Result<u32, Exception> {
+        match self.load_fast(addr, size) {
+            Some(v) => Ok(v),
+            None => self.load_slow(addr, size),
+        }
+    }
+
+    /// [`load`](Self::load) when it is a plain RAM read (kseg0 RAM, or a
+    /// soft-TLB hit), which can raise nothing; `None` otherwise.
+    #[inline(always)]
+    pub fn load_fast(&self, addr: u32, size: u32) -> Option<u32> {
         if let Some(host) = self.kseg0_host(addr, size) {
             // SAFETY: `kseg0_host` returns addresses inside the RAM region,
             // aligned for `size`.
-            return Ok(unsafe { self.read_host(host, size) });
+            return Some(unsafe { self.read_host(host, size) });
         }
-        if let Some(host) = self.soft_tlbs[self.mode()].probe_read(addr, size) {
-            // SAFETY: a soft-TLB hit means `host` points into a guest RAM page
-            // filled by `load_slow`, and the access is aligned within it.
-            return Ok(unsafe { self.read_host(host, size) });
-        }
-        self.load_slow(addr, size)
+        let host = self.soft_tlbs[self.mode()].probe_read(addr, size)?;
+        // SAFETY: a soft-TLB hit means `host` points into a guest RAM page
+        // filled by `load_slow`, and the access is aligned within it.
+        Some(unsafe { self.read_host(host, size) })
     }
 
     /// The host address of an aligned kernel-mode access to kseg0 RAM, the
     /// same window the JIT's fast path uses; `None` sends the access
     /// through the soft-TLB (other segments, user mode, misalignment).
+    #[inline(always)]
     fn kseg0_host(&self, addr: u32, size: u32) -> Option<usize> {
         let k = self.kseg0_ram?;
         let off = addr ^ 0x8000_0000;
@@ -738,6 +747,7 @@ impl Cpu {
 
     /// # Safety
     /// `host` must point at `size` readable bytes of guest RAM.
+    #[inline(always)]
     unsafe fn read_host(&self, host: usize, size: u32) -> u32 {
         let p = host as *const u8;
         // SAFETY: guaranteed by the caller.
@@ -754,6 +764,7 @@ impl Cpu {
 
     /// # Safety
     /// `host` must point at `size` writable bytes of guest RAM.
+    #[inline(always)]
     unsafe fn write_host(&self, host: usize, size: u32, v: u32) {
         let p = host as *mut u8;
         // SAFETY: guaranteed by the caller.
@@ -799,23 +810,31 @@ impl Cpu {
 
     /// Stores the low `size` bytes of `v` at `addr`.
     pub fn store(&mut self, addr: u32, size: u32, v: u32) -> Result<(), Exception> {
+        if self.store_fast(addr, size, v) { Ok(()) } else { self.store_slow(addr, size, v) }
+    }
+
+    /// [`store`](Self::store) when it is a plain RAM write (kseg0 RAM or a
+    /// soft-TLB hit, on a page without translated code), which can raise
+    /// nothing; returns whether it did it.
+    #[inline(always)]
+    pub fn store_fast(&mut self, addr: u32, size: u32, v: u32) -> bool {
         if let Some((host, k)) = self.kseg0_host(addr, size).zip(self.kseg0_ram) {
             let page = (addr ^ 0x8000_0000) as usize >> 12;
             // SAFETY: the code map has a byte for every page of the region,
             // and `page` is in it since `kseg0_host` accepted the address.
             if unsafe { *(k.code_map as *const u8).add(page) } == 0 {
-                // SAFETY: as in `load`; the page holds no translated code.
+                // SAFETY: as in `load_fast`; the page holds no translated code.
                 unsafe { self.write_host(host, size, v) };
-                return Ok(());
+                return true;
             }
         }
         if let Some(host) = self.soft_tlbs[self.mode()].probe_write(addr, size) {
             // SAFETY: a write hit means `host` is in a writable RAM page that
             // holds no translated code, and the access is aligned.
             unsafe { self.write_host(host, size, v) };
-            return Ok(());
+            return true;
         }
-        self.store_slow(addr, size, v)
+        false
     }
 
     /// The store slow path; also where self-modifying code is noticed.

@@ -95,14 +95,88 @@ pub fn exec_register_op(cpu: &mut Cpu, i: Insn) -> bool {
         Op::Ori => set(cpu, i.rt(), rs | i.uimm()),
         Op::Xori => set(cpu, i.rt(), rs ^ i.uimm()),
         Op::Lui => set(cpu, i.rt(), i.uimm() << 16),
+        Op::Mult => set_hilo(cpu, (rs as i32 as i64).wrapping_mul(rt as i32 as i64) as u64),
+        Op::Multu => set_hilo(cpu, rs as u64 * rt as u64),
+        Op::Mul => set(cpu, i.rd(), rs.wrapping_mul(rt)),
+        Op::Clz => set(cpu, i.rd(), rs.leading_zeros()),
+        Op::Clo => set(cpu, i.rd(), rs.leading_ones()),
         _ => return false,
     }
     true
 }
 
+/// Executes `i` if it is a load or store (not `ll`, `sc` or the unaligned
+/// ones) whose access is a plain RAM hit ([`Cpu::load_fast`],
+/// [`Cpu::store_fast`]), which can raise nothing; says whether it was.
+/// The block loop tries this before [`exec_other`], whose general path
+/// (address errors, TLB refills, devices) it would otherwise take.
+#[inline(always)]
+pub fn exec_memory_hit(cpu: &mut Cpu, i: Insn) -> bool {
+    let addr = cpu.s.gpr[i.rs()].wrapping_add(i.simm() as u32);
+    match i.op {
+        Op::Lb | Op::Lh | Op::Lw | Op::Lbu | Op::Lhu => {
+            let (size, signed) = i.mem_access().unwrap_or((4, false));
+            let Some(v) = cpu.load_fast(addr, size) else { return false };
+            set(cpu, i.rt(), extend(v, size, signed));
+        }
+        Op::Sb | Op::Sh | Op::Sw => {
+            let (size, _) = i.mem_access().unwrap_or((4, false));
+            return cpu.store_fast(addr, size, cpu.s.gpr[i.rt()]);
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// A loaded value of `size` bytes, sign-extended if `signed`.
+fn extend(v: u32, size: u32, signed: bool) -> u32 {
+    match (size, signed) {
+        (1, true) => v as u8 as i8 as u32,
+        (2, true) => v as u16 as i16 as u32,
+        _ => v,
+    }
+}
+
+/// Evaluates `i` if it is a branch or jump (not in a delay slot): writes its
+/// link register and returns where it goes. The block loop calls this
+/// before [`exec_other`], which calls it too.
+#[inline(always)]
+pub fn branch_op(cpu: &mut Cpu, i: Insn, pc: u32) -> Option<Flow> {
+    let rs = cpu.s.gpr[i.rs()];
+    let rt = cpu.s.gpr[i.rt()];
+    let branch = |taken: bool| Some(Flow::Branch { taken, target: i.branch_target(pc) });
+    match i.op {
+        Op::Jr => Some(Flow::Branch { taken: true, target: rs }),
+        Op::Jalr => {
+            set(cpu, i.rd(), pc.wrapping_add(8));
+            Some(Flow::Branch { taken: true, target: rs })
+        }
+        Op::Bltz | Op::Bltzl => branch((rs as i32) < 0),
+        Op::Bgez | Op::Bgezl => branch((rs as i32) >= 0),
+        Op::Bltzal | Op::Bltzall => {
+            cpu.s.gpr[31] = pc.wrapping_add(8);
+            branch((rs as i32) < 0)
+        }
+        Op::Bgezal | Op::Bgezall => {
+            cpu.s.gpr[31] = pc.wrapping_add(8);
+            branch((rs as i32) >= 0)
+        }
+        Op::J => Some(Flow::Branch { taken: true, target: i.jump_target(pc) }),
+        Op::Jal => {
+            cpu.s.gpr[31] = pc.wrapping_add(8);
+            Some(Flow::Branch { taken: true, target: i.jump_target(pc) })
+        }
+        Op::Beq | Op::Beql => branch(rs == rt),
+        Op::Bne | Op::Bnel => branch(rs != rt),
+        Op::Blez | Op::Blezl => branch((rs as i32) <= 0),
+        Op::Bgtz | Op::Bgtzl => branch((rs as i32) > 0),
+        _ => None,
+    }
+}
+
 /// Executes `i`, the instruction at `pc` (`bd`: in a branch delay slot).
 pub fn exec(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
-    if exec_register_op(cpu, i) {
+    if exec_register_op(cpu, i) || exec_memory_hit(cpu, i) {
         return Flow::Next;
     }
     exec_other(cpu, i, pc, bd)
@@ -116,21 +190,22 @@ pub fn exec_other(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
         // Reserved Instruction, and so do we.
         return raise(cpu, Exception::new(ExcCode::Ri), pc, bd);
     }
+    if let Some(flow) = branch_op(cpu, i, pc) {
+        return flow;
+    }
     let rs = cpu.s.gpr[i.rs()];
     let rt = cpu.s.gpr[i.rt()];
     let imm = i.simm() as u32;
-    let branch = |taken: bool| Flow::Branch { taken, target: i.branch_target(pc) };
     match i.op {
-        // Done by `exec_register_op` (see `exec`).
+        // Done by `exec_register_op` (see `exec`) and `branch_op`.
+        Op::Mult | Op::Multu | Op::Mul | Op::Clz | Op::Clo => {}
+        Op::Jr | Op::Jalr | Op::J | Op::Jal | Op::Beq | Op::Beql | Op::Bne | Op::Bnel => {}
+        Op::Bltz | Op::Bltzl | Op::Bgez | Op::Bgezl | Op::Bltzal | Op::Bltzall | Op::Bgezal | Op::Bgezall => {}
+        Op::Blez | Op::Blezl | Op::Bgtz | Op::Bgtzl => {}
         Op::Sll | Op::Srl | Op::Rotr | Op::Sra | Op::Sllv | Op::Srlv | Op::Rotrv | Op::Srav => {}
         Op::Movz | Op::Movn | Op::Mfhi | Op::Mthi | Op::Mflo | Op::Mtlo => {}
         Op::Addu | Op::Subu | Op::And | Op::Or | Op::Xor | Op::Nor | Op::Slt | Op::Sltu => {}
         Op::Addiu | Op::Slti | Op::Sltiu | Op::Andi | Op::Ori | Op::Xori | Op::Lui => {}
-        Op::Jr => return Flow::Branch { taken: true, target: rs },
-        Op::Jalr => {
-            set(cpu, i.rd(), pc.wrapping_add(8));
-            return Flow::Branch { taken: true, target: rs };
-        }
         Op::Syscall => return raise(cpu, Exception::new(ExcCode::Sys), pc, bd),
         Op::Break => return raise(cpu, Exception::new(ExcCode::Bp), pc, bd),
         // In user-mode emulation stores do not look for translated code (see
@@ -143,8 +218,6 @@ pub fn exec_other(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
             cpu.request_exit();
         }
         Op::Sync | Op::Pref | Op::Synci => {}
-        Op::Mult => set_hilo(cpu, (rs as i32 as i64).wrapping_mul(rt as i32 as i64) as u64),
-        Op::Multu => set_hilo(cpu, rs as u64 * rt as u64),
         Op::Div => {
             // Division by zero is UNPREDICTABLE; like QEMU we divide by 1
             // instead, and INT_MIN / -1 gives INT_MIN with remainder 0.
@@ -176,25 +249,6 @@ pub fn exec_other(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
                 return raise(cpu, Exception::new(ExcCode::Tr), pc, bd);
             }
         }
-        Op::Bltz | Op::Bltzl => return branch((rs as i32) < 0),
-        Op::Bgez | Op::Bgezl => return branch((rs as i32) >= 0),
-        Op::Bltzal | Op::Bltzall => {
-            cpu.s.gpr[31] = pc.wrapping_add(8);
-            return branch((rs as i32) < 0);
-        }
-        Op::Bgezal | Op::Bgezall => {
-            cpu.s.gpr[31] = pc.wrapping_add(8);
-            return branch((rs as i32) >= 0);
-        }
-        Op::J => return Flow::Branch { taken: true, target: i.jump_target(pc) },
-        Op::Jal => {
-            cpu.s.gpr[31] = pc.wrapping_add(8);
-            return Flow::Branch { taken: true, target: i.jump_target(pc) };
-        }
-        Op::Beq | Op::Beql => return branch(rs == rt),
-        Op::Bne | Op::Bnel => return branch(rs != rt),
-        Op::Blez | Op::Blezl => return branch((rs as i32) <= 0),
-        Op::Bgtz | Op::Bgtzl => return branch((rs as i32) > 0),
         Op::Addi => match (rs as i32).checked_add(imm as i32) {
             Some(v) => set(cpu, i.rt(), v as u32),
             None => return raise(cpu, Exception::new(ExcCode::Ov), pc, bd),
@@ -204,12 +258,7 @@ pub fn exec_other(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
             let (size, signed) = i.mem_access().unwrap_or((4, false));
             match cpu.load(addr, size) {
                 Ok(v) => {
-                    let v = match (size, signed) {
-                        (1, true) => v as u8 as i8 as u32,
-                        (2, true) => v as u16 as i16 as u32,
-                        _ => v,
-                    };
-                    set(cpu, i.rt(), v);
+                    set(cpu, i.rt(), extend(v, size, signed));
                     if i.op == Op::Ll {
                         cpu.llbit = true;
                         cpu.cp0.lladdr = cpu.translate(addr, softmmu::Access::Load).unwrap_or(0) as u32;
@@ -242,9 +291,6 @@ pub fn exec_other(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
         Op::Maddu => set_hilo(cpu, hilo(cpu).wrapping_add(rs as u64 * rt as u64)),
         Op::Msub => set_hilo(cpu, hilo(cpu).wrapping_sub((rs as i32 as i64 * rt as i32 as i64) as u64)),
         Op::Msubu => set_hilo(cpu, hilo(cpu).wrapping_sub(rs as u64 * rt as u64)),
-        Op::Mul => set(cpu, i.rd(), rs.wrapping_mul(rt)),
-        Op::Clz => set(cpu, i.rd(), rs.leading_zeros()),
-        Op::Clo => set(cpu, i.rd(), rs.leading_ones()),
         Op::Ext => {
             let (lsb, size) = (i.sa(), i.msb() + 1);
             if lsb + size > 32 {

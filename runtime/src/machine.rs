@@ -4,7 +4,7 @@ use crate::clock::TimeMode;
 use crate::cpu::{Cpu, StopRequest};
 use crate::exception::{ExcCode, Exception};
 use crate::helpers;
-use crate::interp::{Flow, exec, exec_other, exec_register_op};
+use crate::interp::{Flow, branch_op, exec, exec_memory_hit, exec_other, exec_register_op};
 use frontend::{GuestBlock, decode, scan_block};
 use hashbrown::HashMap;
 use jit::abi::{ExitReason, pc_bd};
@@ -734,12 +734,18 @@ fn run_block(cpu: &mut Cpu, b: &GuestBlock) -> ExitReason {
     while idx < b.insns.len() {
         let pc = b.start.wrapping_add(4 * idx as u32);
         let insn = b.insns[idx];
-        if exec_register_op(cpu, insn) {
+        if exec_register_op(cpu, insn) || exec_memory_hit(cpu, insn) {
             idx += 1;
             continue;
         }
-        cpu.s.pending = n - idx as i32;
-        match exec_other(cpu, insn, pc, false) {
+        let flow = match branch_op(cpu, insn, pc) {
+            Some(flow) => flow,
+            None => {
+                cpu.s.pending = n - idx as i32;
+                exec_other(cpu, insn, pc, false)
+            }
+        };
+        match flow {
             Flow::Next => idx += 1,
             Flow::Exit(r) => {
                 let retired = r == ExitReason::Jump;
