@@ -6,6 +6,14 @@ use crate::insn::Insn;
 /// The most instructions one block holds (a branch's delay slot may add one).
 pub const MAX_BLOCK_INSNS: usize = 64;
 
+/// Instructions a block holds without a heap allocation: most blocks.
+pub const INLINE_INSNS: usize = 6;
+
+/// The instructions of a block: inline when there are few, so that the
+/// interpreter finds them next to the rest of the block's metadata instead
+/// of in another cache line far away.
+pub type Insns = smallvec::SmallVec<[Insn; INLINE_INSNS]>;
+
 /// A guest basic block: instructions from `start`, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GuestBlock {
@@ -13,7 +21,7 @@ pub struct GuestBlock {
     pub start: u32,
     /// The decoded instructions; a branch is always followed by its delay slot
     /// unless the slot would cross a page (see [`scan_block`]).
-    pub insns: Vec<Insn>,
+    pub insns: Insns,
 }
 
 impl GuestBlock {
@@ -60,7 +68,7 @@ impl GuestBlock {
 /// before that word; if the first fetch fails the error is returned, so
 /// the caller raises the instruction-fetch exception.
 pub fn scan_block<E>(start: u32, mut fetch: impl FnMut(u32) -> Result<u32, E>) -> Result<GuestBlock, E> {
-    let mut insns = Vec::new();
+    let mut insns = Insns::new();
     let mut pc = start;
     loop {
         let word = match fetch(pc) {
