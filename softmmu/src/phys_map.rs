@@ -109,8 +109,41 @@ impl Ram {
     }
 }
 
-/// `len` bytes of zeroed anonymous memory.
+/// Where guest memory is placed if the host has room: below 2 GiB, so that
+/// translated code reaches it with a 32-bit displacement instead of a
+/// 64-bit constant loaded into a register for every access.
+const LOW_START: usize = 0x1000_0000;
+const LOW_END: usize = 0x8000_0000;
+const LOW_STEP: usize = 0x1000_0000;
+
+/// `len` bytes of zeroed anonymous memory, low (see [`LOW_START`]) if it
+/// can be.
 fn map_anonymous(len: usize) -> Result<NonNull<u8>, PhysMapError> {
+    let mut at = LOW_START;
+    while at < LOW_END {
+        // SAFETY: an anonymous private mapping at `at`, which
+        // MAP_FIXED_NOREPLACE keeps from replacing anything mapped there.
+        let p = unsafe {
+            libc::mmap(
+                at as *mut libc::c_void,
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_FIXED_NOREPLACE,
+                -1,
+                0,
+            )
+        };
+        if p as usize == at {
+            return NonNull::new(p.cast()).ok_or(PhysMapError::OutOfMemory(len));
+        }
+        if p != libc::MAP_FAILED {
+            // A kernel without MAP_FIXED_NOREPLACE took `at` as a hint only.
+            // SAFETY: mapped just above with this length, never shared.
+            unsafe { libc::munmap(p, len) };
+            break;
+        }
+        at += len.next_multiple_of(LOW_STEP);
+    }
     // SAFETY: an anonymous private mapping at an address of the kernel's
     // choosing; it aliases nothing.
     let p = unsafe {
@@ -297,6 +330,24 @@ impl PhysMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn guest_ram_is_mapped_low_while_there_is_room() {
+        // Low enough for a 32-bit displacement (this host has the room),
+        // two regions at once without overlap, and again after one is gone.
+        let a = map_anonymous(1 << 20).unwrap().as_ptr() as usize;
+        let b = map_anonymous(1 << 20).unwrap().as_ptr() as usize;
+        assert!(a < LOW_END && b < LOW_END && a != b, "{a:#x} {b:#x}");
+        // SAFETY: mapped just above with this length, not used after.
+        unsafe { libc::munmap(a as *mut libc::c_void, 1 << 20) };
+        let c = map_anonymous(1 << 20).unwrap().as_ptr() as usize;
+        assert!(c < LOW_END && c != b, "{c:#x}");
+        // SAFETY: as above.
+        unsafe {
+            libc::munmap(b as *mut libc::c_void, 1 << 20);
+            libc::munmap(c as *mut libc::c_void, 1 << 20);
+        }
+    }
 
     struct Probe(u64);
     impl MmioDevice for Probe {
