@@ -17,7 +17,9 @@
 
 use crate::abi::{BRANCH_TAKEN, ExitReason, JUMP_CACHE_BITS, LOAD_SIGNED, LOAD_WORD_OF, offsets, pc_bd};
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{AbiParam, Block, InstBuilder, MemFlagsData, SigRef, Signature, Type, Value, types};
+use cranelift_codegen::ir::{
+    AbiParam, Block, BlockArg, InstBuilder, MemFlagsData, SigRef, Signature, Type, Value, types,
+};
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
 use frontend::{GuestBlock, Insn, Op};
@@ -820,23 +822,23 @@ impl<'b> Lower<'_, 'b> {
 
     /// A `size`-byte load at `addr`: the soft-TLB probe inline, the helper on a miss.
     pub(crate) fn load(&mut self, addr: Value, size: u32, signed: bool, pcbd: u32, idx: usize) -> Value {
-        let (miss, join, host) = self.probe(addr, size, tlb::READ_TAG);
         let ty = match size {
             1 => types::I8,
             2 => types::I16,
             _ => I32,
         };
-        let mut v = self.b.ins().load(ty, flags(), host, 0);
-        if self.big_endian && size > 1 {
-            v = self.b.ins().bswap(v);
-        }
-        if size < 4 {
-            v = if signed { self.b.ins().sextend(I32, v) } else { self.b.ins().uextend(I32, v) };
-        }
-        self.b.ins().jump(join, &[v.into()]);
+        let (miss, join) = self.probe(addr, size, tlb::READ_TAG, &|l, host| {
+            let mut v = l.b.ins().load(ty, flags(), host, 0);
+            if l.big_endian && size > 1 {
+                v = l.b.ins().bswap(v);
+            }
+            if size < 4 {
+                v = if signed { l.b.ins().sextend(I32, v) } else { l.b.ins().uextend(I32, v) };
+            }
+            Some(v)
+        });
         // miss: the helper returns value | status << 32
         self.b.switch_to_block(miss);
-
         let kind = size | if signed { LOAD_SIGNED } else { 0 };
         self.load_miss(addr, kind, pcbd, idx, join)
     }
@@ -862,29 +864,28 @@ impl<'b> Lower<'_, 'b> {
     /// faults at `addr` itself, as the interpreter does.
     pub(crate) fn load_word_of(&mut self, addr: Value, pcbd: u32, idx: usize) -> Value {
         let aligned = self.b.ins().band_imm_s(addr, !3);
-        let (miss, join, host) = self.probe(aligned, 4, tlb::READ_TAG);
-        let mut v = self.b.ins().load(I32, flags(), host, 0);
-        if self.big_endian {
-            v = self.b.ins().bswap(v);
-        }
-        self.b.ins().jump(join, &[v.into()]);
+        let (miss, join) = self.probe(aligned, 4, tlb::READ_TAG, &|l, host| {
+            let v = l.b.ins().load(I32, flags(), host, 0);
+            Some(if l.big_endian { l.b.ins().bswap(v) } else { v })
+        });
         self.b.switch_to_block(miss);
         self.load_miss(addr, 4 | LOAD_WORD_OF, pcbd, idx, join)
     }
 
     /// A `size`-byte store of `v` at `addr`.
     pub(crate) fn store(&mut self, addr: Value, v: Value, size: u32, pcbd: u32, idx: usize) {
-        let (miss, join, host) = self.probe(addr, size, tlb::WRITE_TAG);
-        let mut x = match size {
-            1 => self.b.ins().ireduce(types::I8, v),
-            2 => self.b.ins().ireduce(types::I16, v),
-            _ => v,
-        };
-        if self.big_endian && size > 1 {
-            x = self.b.ins().bswap(x);
-        }
-        self.b.ins().store(flags(), x, host, 0);
-        self.b.ins().jump(join, &[]);
+        let (miss, join) = self.probe(addr, size, tlb::WRITE_TAG, &|l, host| {
+            let mut x = match size {
+                1 => l.b.ins().ireduce(types::I8, v),
+                2 => l.b.ins().ireduce(types::I16, v),
+                _ => v,
+            };
+            if l.big_endian && size > 1 {
+                x = l.b.ins().bswap(x);
+            }
+            l.b.ins().store(flags(), x, host, 0);
+            None
+        });
         self.b.switch_to_block(miss);
 
         let args = [self.state, addr, v, self.iconst(pcbd), self.iconst(size)];
@@ -896,35 +897,55 @@ impl<'b> Lower<'_, 'b> {
     }
 
     /// Emits the checks that let a `size`-byte access at `addr` go straight
-    /// to host memory, and leaves the builder in the hit block. Returns
-    /// (miss, join, host address in the hit block); `join` takes the loaded
-    /// value as a parameter for loads. `tag_offset` says which soft-TLB tag
-    /// (read or write) the access needs.
-    fn probe(&mut self, addr: Value, size: u32, tag_offset: i32) -> (Block, Block, Value) {
-        if let Some(base) = self.flat {
-            // Everything in kuseg is memory: only the segment and the
-            // alignment need checking.
-            let bad = self.b.ins().band_imm_s(addr, (0x8000_0000u32 | (size - 1)) as i32 as i64);
-            let (miss, join) = self.hit_or_miss(bad, tag_offset, false);
-            let base = self.b.ins().iconst(I64, base as i64);
-            let a64 = self.b.ins().uextend(I64, addr);
-            return (miss, join, self.b.ins().iadd(base, a64));
-        }
+    /// to host memory, with `access` (given the host address; returning the
+    /// loaded value, for loads) on each path that does, each then jumping
+    /// to `join` (which takes the loaded value as a parameter for loads).
+    /// The access sits in the block that computed its address, so a
+    /// constant base folds into the instruction's displacement. Returns
+    /// (miss, join); the miss block, the helper's, is left to the caller.
+    /// `tag_offset` says which soft-TLB tag (read or write) the access needs.
+    fn probe(
+        &mut self,
+        addr: Value,
+        size: u32,
+        tag_offset: i32,
+        access: &dyn Fn(&mut Self, Value) -> Option<Value>,
+    ) -> (Block, Block) {
         let (miss, join) = (self.b.create_block(), self.b.create_block());
         if tag_offset == tlb::READ_TAG {
             self.b.append_block_param(join, I32);
         }
         self.b.set_cold_block(miss);
-        let hit = self.b.create_block();
-        self.b.append_block_param(hit, I64);
+        let finish = |l: &mut Self, host: Value| {
+            let v = access(l, host);
+            let args: Vec<BlockArg> = v.into_iter().map(Into::into).collect();
+            l.b.ins().jump(join, &args);
+        };
+        if let Some(base) = self.flat {
+            // Everything in kuseg is memory: only the segment and the
+            // alignment need checking.
+            let bad = self.b.ins().band_imm_s(addr, (0x8000_0000u32 | (size - 1)) as i32 as i64);
+            let hit = self.b.create_block();
+            self.b.ins().brif(bad, miss, &[], hit, &[]);
+            self.b.seal_block(hit);
+            self.b.seal_block(miss);
+            self.b.switch_to_block(hit);
+            let base = self.b.ins().iconst(I64, base as i64);
+            let a64 = self.b.ins().uextend(I64, addr);
+            let host = self.b.ins().iadd(base, a64);
+            finish(self, host);
+            return (miss, join);
+        }
         if let (Some(k), true) = (self.kseg0, self.start >= 0x8000_0000) {
             // A kernel block accessing kseg0 RAM: the segment is a fixed
             // window on physical memory, so no soft-TLB is needed. A store
             // first checks the page holds no translated code (the soft-TLB's
-            // slow path finds which blocks a store into code drops).
+            // slow path finds which blocks a store into code drops). Kernel
+            // code mostly reaches kseg0, so the soft-TLB path is out of line.
             let off = self.b.ins().bxor_imm_s(addr, 0x8000_0000u32 as i32 as i64);
             let bad = self.b.ins().band_imm_s(off, (!(k.len as u32 - 1) | (size - 1)) as i32 as i64);
             let (direct, tlb_path) = (self.b.create_block(), self.b.create_block());
+            self.b.set_cold_block(tlb_path);
             self.b.ins().brif(bad, tlb_path, &[], direct, &[]);
             self.b.seal_block(direct);
             self.b.switch_to_block(direct);
@@ -942,7 +963,7 @@ impl<'b> Lower<'_, 'b> {
             self.b.seal_block(tlb_path);
             let base = self.b.ins().iconst(I64, k.base as i64);
             let host = self.b.ins().iadd(base, off);
-            self.b.ins().jump(hit, &[host.into()]);
+            finish(self, host);
             self.b.switch_to_block(tlb_path);
         }
         // Byte offset of the entry: the page number's low bits, scaled by the
@@ -958,6 +979,9 @@ impl<'b> Lower<'_, 'b> {
         let want = self.b.ins().band_imm_s(addr, (!0xfffu32 | (size - 1)) as i32 as i64);
         let hit_cond = self.b.ins().icmp(IntCC::Equal, tag, want);
         let tlb_hit = self.b.create_block();
+        if self.kseg0.is_some() && self.start >= 0x8000_0000 {
+            self.b.set_cold_block(tlb_hit);
+        }
         self.b.ins().brif(hit_cond, tlb_hit, &[], miss, &[]);
         self.b.seal_block(tlb_hit);
         self.b.seal_block(miss);
@@ -965,25 +989,7 @@ impl<'b> Lower<'_, 'b> {
         let addend = self.b.ins().load(I64, flags(), entry, tlb::ADDEND);
         let a64 = self.b.ins().uextend(I64, addr);
         let host = self.b.ins().iadd(addend, a64);
-        self.b.ins().jump(hit, &[host.into()]);
-        self.b.seal_block(hit);
-        self.b.switch_to_block(hit);
-        (miss, join, self.b.block_params(hit)[0])
-    }
-
-    /// Branches to a new hit block if `cond` is `hit_if` and to a new cold
-    /// miss block otherwise, and leaves the builder in the hit block.
-    fn hit_or_miss(&mut self, cond: Value, tag_offset: i32, hit_if: bool) -> (Block, Block) {
-        let (hit, miss, join) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
-        if tag_offset == tlb::READ_TAG {
-            self.b.append_block_param(join, I32);
-        }
-        let (yes, no) = if hit_if { (hit, miss) } else { (miss, hit) };
-        self.b.ins().brif(cond, yes, &[], no, &[]);
-        self.b.set_cold_block(miss);
-        self.b.seal_block(hit);
-        self.b.seal_block(miss);
-        self.b.switch_to_block(hit);
+        finish(self, host);
         (miss, join)
     }
 }
