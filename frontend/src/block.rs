@@ -22,6 +22,12 @@ pub struct GuestBlock {
     /// The decoded instructions; a branch is always followed by its delay slot
     /// unless the slot would cross a page (see [`scan_block`]).
     pub insns: Insns,
+    /// A profile for the translator: bit `i` (63 for all from 63 on) set
+    /// when instruction `i` accessed memory outside kseg0 RAM while
+    /// interpreted. Kernel code gets the soft-TLB probe inline only for
+    /// those; the rest reach other segments through the slow path. All
+    /// set (no profile) unless the runtime fills it in.
+    pub mapped_access: u64,
 }
 
 impl GuestBlock {
@@ -91,5 +97,5 @@ pub fn scan_block<E>(start: u32, mut fetch: impl FnMut(u32) -> Result<u32, E>) -
             break;
         }
     }
-    Ok(GuestBlock { start, insns })
+    Ok(GuestBlock { start, insns, mapped_access: u64::MAX })
 }

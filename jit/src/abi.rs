@@ -205,6 +205,13 @@ pub const LOAD_SIGNED: u32 = 0x100;
 /// `addr` (for `lwl`/`lwr`); a fault still reports `addr` in BadVAddr.
 pub const LOAD_WORD_OF: u32 = 0x200;
 
+/// Flag in the `kind` of [`Helpers::load`] and the `size` of
+/// [`Helpers::store`]: the access has no soft-TLB probe inline (the
+/// interpreter's profile saw it reach kseg0 RAM only). A helper that sees
+/// such accesses reach mapped memory often has the block translated again
+/// from a new profile.
+pub const NO_INLINE_TLB: u32 = 0x400;
+
 /// The guest PC of an instruction, with bit 0 set when it sits in a branch
 /// delay slot: what helpers need to make an exception precise (EPC is the
 /// branch and Cause.BD is set for a delay slot).

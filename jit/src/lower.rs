@@ -15,7 +15,7 @@
 //! register for the whole function: a slow-path call in the middle of a
 //! block does not push the block's values to the stack.
 
-use crate::abi::{BRANCH_TAKEN, ExitReason, JUMP_CACHE_BITS, LOAD_SIGNED, LOAD_WORD_OF, offsets, pc_bd};
+use crate::abi::{BRANCH_TAKEN, ExitReason, JUMP_CACHE_BITS, LOAD_SIGNED, LOAD_WORD_OF, NO_INLINE_TLB, offsets, pc_bd};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     AbiParam, Block, BlockArg, InstBuilder, MemFlagsData, SigRef, Signature, Type, Value, types,
@@ -124,6 +124,8 @@ pub(crate) struct Lower<'a, 'b> {
     slots: usize,
     /// The exit slots of the guest block being lowered: `2 * its index`.
     slot_base: usize,
+    /// [`GuestBlock::mapped_access`] of the guest block being lowered.
+    mapped_access: u64,
     /// Guest address of the block being lowered.
     start: u32,
     /// The guest blocks of the function (a region when more than one):
@@ -220,6 +222,7 @@ pub(crate) fn lower_region(
         n,
         slots,
         slot_base: 0,
+        mapped_access: u64::MAX,
         start: g.start,
         region: bodies,
         region_writes,
@@ -228,7 +231,7 @@ pub(crate) fn lower_region(
     };
     for (j, r) in region.iter().enumerate() {
         let (start, n, body) = l.region[j];
-        (l.start, l.n, l.pending, l.slot_base) = (start, n, n, 2 * j);
+        (l.start, l.n, l.pending, l.slot_base, l.mapped_access) = (start, n, n, 2 * j, r.mapped_access);
         l.b.switch_to_block(body);
         l.lower_insns(r);
     }
@@ -827,7 +830,7 @@ impl<'b> Lower<'_, 'b> {
             2 => types::I16,
             _ => I32,
         };
-        let (miss, join) = self.probe(addr, size, tlb::READ_TAG, &|l, host| {
+        let (miss, join, uninlined) = self.probe(addr, size, tlb::READ_TAG, idx, &|l, host| {
             let mut v = l.b.ins().load(ty, flags(), host, 0);
             if l.big_endian && size > 1 {
                 v = l.b.ins().bswap(v);
@@ -839,7 +842,7 @@ impl<'b> Lower<'_, 'b> {
         });
         // miss: the helper returns value | status << 32
         self.b.switch_to_block(miss);
-        let kind = size | if signed { LOAD_SIGNED } else { 0 };
+        let kind = size | uninlined | if signed { LOAD_SIGNED } else { 0 };
         self.load_miss(addr, kind, pcbd, idx, join)
     }
 
@@ -864,17 +867,17 @@ impl<'b> Lower<'_, 'b> {
     /// faults at `addr` itself, as the interpreter does.
     pub(crate) fn load_word_of(&mut self, addr: Value, pcbd: u32, idx: usize) -> Value {
         let aligned = self.b.ins().band_imm_s(addr, !3);
-        let (miss, join) = self.probe(aligned, 4, tlb::READ_TAG, &|l, host| {
+        let (miss, join, uninlined) = self.probe(aligned, 4, tlb::READ_TAG, idx, &|l, host| {
             let v = l.b.ins().load(I32, flags(), host, 0);
             Some(if l.big_endian { l.b.ins().bswap(v) } else { v })
         });
         self.b.switch_to_block(miss);
-        self.load_miss(addr, 4 | LOAD_WORD_OF, pcbd, idx, join)
+        self.load_miss(addr, 4 | LOAD_WORD_OF | uninlined, pcbd, idx, join)
     }
 
     /// A `size`-byte store of `v` at `addr`.
     pub(crate) fn store(&mut self, addr: Value, v: Value, size: u32, pcbd: u32, idx: usize) {
-        let (miss, join) = self.probe(addr, size, tlb::WRITE_TAG, &|l, host| {
+        let (miss, join, uninlined) = self.probe(addr, size, tlb::WRITE_TAG, idx, &|l, host| {
             let mut x = match size {
                 1 => l.b.ins().ireduce(types::I8, v),
                 2 => l.b.ins().ireduce(types::I16, v),
@@ -888,7 +891,7 @@ impl<'b> Lower<'_, 'b> {
         });
         self.b.switch_to_block(miss);
 
-        let args = [self.state, addr, v, self.iconst(pcbd), self.iconst(size)];
+        let args = [self.state, addr, v, self.iconst(pcbd), self.iconst(size | uninlined)];
         let status = self.call_helper(self.helpers.store, &args, I32);
         self.exit_unless_continue(status, self.n - idx as i32 - 1);
         self.b.ins().jump(join, &[]);
@@ -902,15 +905,18 @@ impl<'b> Lower<'_, 'b> {
     /// to `join` (which takes the loaded value as a parameter for loads).
     /// The access sits in the block that computed its address, so a
     /// constant base folds into the instruction's displacement. Returns
-    /// (miss, join); the miss block, the helper's, is left to the caller.
-    /// `tag_offset` says which soft-TLB tag (read or write) the access needs.
+    /// (miss, join, [`NO_INLINE_TLB`] if the soft-TLB probe was left out,
+    /// else 0); the miss block, the helper's, is left to the caller.
+    /// `tag_offset` says which soft-TLB tag (read or write) the access needs;
+    /// `idx` is the instruction's index in its guest block.
     fn probe(
         &mut self,
         addr: Value,
         size: u32,
         tag_offset: i32,
+        idx: usize,
         access: &dyn Fn(&mut Self, Value) -> Option<Value>,
-    ) -> (Block, Block) {
+    ) -> (Block, Block, u32) {
         let (miss, join) = (self.b.create_block(), self.b.create_block());
         if tag_offset == tlb::READ_TAG {
             self.b.append_block_param(join, I32);
@@ -934,7 +940,7 @@ impl<'b> Lower<'_, 'b> {
             let a64 = self.b.ins().uextend(I64, addr);
             let host = self.b.ins().iadd(base, a64);
             finish(self, host);
-            return (miss, join);
+            return (miss, join, 0);
         }
         if let (Some(k), true) = (self.kseg0, self.start >= 0x8000_0000) {
             // A kernel block accessing kseg0 RAM: the segment is a fixed
@@ -965,6 +971,14 @@ impl<'b> Lower<'_, 'b> {
             let host = self.b.ins().iadd(base, off);
             finish(self, host);
             self.b.switch_to_block(tlb_path);
+            if self.mapped_access & 1 << idx.min(63) == 0 {
+                // The interpreter saw this access reach kseg0 RAM only: other
+                // segments take the helper, and the function stays small
+                // (quicker to compile, and to fetch).
+                self.b.ins().jump(miss, &[]);
+                self.b.seal_block(miss);
+                return (miss, join, NO_INLINE_TLB);
+            }
         }
         // Byte offset of the entry: the page number's low bits, scaled by the
         // entry size, in one shift and one mask.
@@ -990,6 +1004,6 @@ impl<'b> Lower<'_, 'b> {
         let a64 = self.b.ins().uextend(I64, addr);
         let host = self.b.ins().iadd(addend, a64);
         finish(self, host);
-        (miss, join)
+        (miss, join, 0)
     }
 }

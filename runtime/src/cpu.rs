@@ -194,6 +194,14 @@ pub struct Cpu {
     /// kernel-mode loads and stores there skip the soft-TLB, which a
     /// kernel's large working set would otherwise keep refilling.
     pub kseg0_ram: Option<jit::Kseg0Ram>,
+    /// Set by a load or store outside kseg0 RAM: how the interpreter
+    /// profiles which instructions need the soft-TLB inline once compiled
+    /// (see `frontend::GuestBlock::mapped_access`).
+    pub outside_kseg0: bool,
+    /// Accesses to mapped memory by translated instructions compiled
+    /// without the soft-TLB probe, since the last block was sent back to
+    /// be profiled again (see [`Cpu::uninlined_access`]).
+    pub uninlined: u32,
 }
 
 impl Cpu {
@@ -246,6 +254,8 @@ impl Cpu {
             user_exception: None,
             user_local: 0,
             kseg0_ram: None,
+            outside_kseg0: false,
+            uninlined: 0,
         };
         cpu.s.pc = 0xbfc0_0000;
         cpu.attach_pointers();
@@ -720,12 +730,13 @@ impl Cpu {
     /// [`load`](Self::load) when it is a plain RAM read (kseg0 RAM, or a
     /// soft-TLB hit), which can raise nothing; `None` otherwise.
     #[inline(always)]
-    pub fn load_fast(&self, addr: u32, size: u32) -> Option<u32> {
+    pub fn load_fast(&mut self, addr: u32, size: u32) -> Option<u32> {
         if let Some(host) = self.kseg0_host(addr, size) {
             // SAFETY: `kseg0_host` returns addresses inside the RAM region,
             // aligned for `size`.
             return Some(unsafe { self.read_host(host, size) });
         }
+        self.outside_kseg0 = true;
         let host = self.soft_tlbs[self.mode()].probe_read(addr, size)?;
         // SAFETY: a soft-TLB hit means `host` points into a guest RAM page
         // filled by `load_slow`, and the access is aligned within it.
@@ -827,6 +838,8 @@ impl Cpu {
                 unsafe { self.write_host(host, size, v) };
                 return true;
             }
+        } else {
+            self.outside_kseg0 = true;
         }
         if let Some(host) = self.soft_tlbs[self.mode()].probe_write(addr, size) {
             // SAFETY: a write hit means `host` is in a writable RAM page that
@@ -969,6 +982,32 @@ impl Cpu {
         }
     }
 
+    /// A translated access without its soft-TLB probe (compiled from a
+    /// profile that saw it reach kseg0 RAM only) went to `addr`. Reaching
+    /// mapped memory that way now and then is fine; when such accesses add
+    /// up, the block of the one at `pc_bd` is dropped like written code, so
+    /// that it is interpreted, profiled and compiled again, this time with
+    /// the probe. (`memcpy` and `__copy_user` share their loops in Linux:
+    /// the boot trains them on kernel memory, user programs then copy
+    /// through them to user memory.)
+    pub fn uninlined_access(&mut self, addr: u32, pc_bd: u32) {
+        /// Mapped accesses between two such drops.
+        const LIMIT: u32 = 256;
+        if addr >> 29 == 4 || addr >> 29 == 5 {
+            return; // kseg0 or kseg1: the inline path's miss, or a device
+        }
+        self.uninlined += 1;
+        if self.uninlined < LIMIT {
+            return;
+        }
+        self.uninlined = 0;
+        let pc = pc_bd & !1;
+        if let Ok(pa) = self.translate(pc, Access::Fetch) {
+            self.dirty_code.push(((pa >> 12) as u32, code_chunks(pc, pc)));
+            self.request_exit();
+        }
+    }
+
     /// Whether code was written since the dispatcher last dropped blocks.
     pub fn code_dirty(&self) -> bool {
         !self.dirty_code.is_empty()
@@ -1021,6 +1060,26 @@ mod tests {
     fn peek(cpu: &Cpu, offset: i32) -> u32 {
         // SAFETY: the offsets come from offset_of! on Cpu's u32 fields.
         unsafe { std::ptr::read((cpu as *const Cpu as *const u8).add(offset as usize) as *const u32) }
+    }
+
+    #[test]
+    fn uninlined_accesses_to_mapped_memory_send_their_block_back_to_profiling() {
+        let mut c = cpu();
+        let pc = 0x8000_1044 | 1; // in a delay slot
+        // kseg0 and kseg1 are what such code was compiled for: no count.
+        for _ in 0..1000 {
+            c.uninlined_access(0x8000_2000, pc);
+            c.uninlined_access(0xa000_2000, pc);
+        }
+        assert!(!c.code_dirty());
+        // Mapped memory: the 256th access drops the code around pc.
+        for _ in 0..255 {
+            c.uninlined_access(0x0040_0000, pc);
+        }
+        assert!(!c.code_dirty());
+        c.uninlined_access(0xc000_0000, pc);
+        assert_eq!(c.dirty_code, vec![(1, code_chunks(0x8000_1044, 0x8000_1044))]);
+        assert_eq!(c.uninlined, 0, "counting starts again");
     }
 
     #[test]

@@ -11,7 +11,9 @@ use crate::cpu::Cpu;
 use crate::exception::{ExcCode, Exception};
 use crate::interp::{Flow, exec};
 use frontend::{Op, decode};
-use jit::abi::{BRANCH_TAKEN, CONTINUE, ExitReason, FpuSlots, Helpers, JitState, LOAD_SIGNED, LOAD_WORD_OF};
+use jit::abi::{
+    BRANCH_TAKEN, CONTINUE, ExitReason, FpuSlots, Helpers, JitState, LOAD_SIGNED, LOAD_WORD_OF, NO_INLINE_TLB,
+};
 
 /// # Safety
 /// `state` must be the `s` field of a live `Cpu` with no other borrow.
@@ -25,6 +27,9 @@ unsafe extern "C" fn load(state: *mut JitState, addr: u32, pc_bd: u32, kind: u32
     // SAFETY: translated code passes its state pointer, per the ABI.
     let cpu = unsafe { cpu(state) };
     let size = kind & 7;
+    if kind & NO_INLINE_TLB != 0 {
+        cpu.uninlined_access(addr, pc_bd);
+    }
     if kind & LOAD_WORD_OF != 0 {
         // lwl/lwr: the word holding `addr`; faults name `addr` itself.
         return match cpu.load(addr & !3, 4) {
@@ -51,7 +56,10 @@ unsafe extern "C" fn load(state: *mut JitState, addr: u32, pc_bd: u32, kind: u32
 unsafe extern "C" fn store(state: *mut JitState, addr: u32, value: u32, pc_bd: u32, size: u32) -> u32 {
     // SAFETY: translated code passes its state pointer, per the ABI.
     let cpu = unsafe { cpu(state) };
-    match cpu.store_slow(addr, size, value) {
+    if size & NO_INLINE_TLB != 0 {
+        cpu.uninlined_access(addr, pc_bd);
+    }
+    match cpu.store_slow(addr, size & 7, value) {
         Ok(()) => CONTINUE,
         Err(e) => {
             cpu.raise(e, pc_bd);

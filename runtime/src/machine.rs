@@ -109,12 +109,27 @@ struct Block {
     /// Unique for the machine's lifetime (slab indices are reused).
     serial: u64,
     runs: u32,
+    /// Instructions that reached memory outside kseg0 RAM in the
+    /// interpreter (see `GuestBlock::mapped_access`).
+    profile: u64,
     code: Option<CompiledCode>,
     compile_pending: bool,
     /// Exit slots: code addresses of successor blocks for the two direct
     /// exits of each guest block of the compiled region, or 0 to return to
     /// the dispatcher. Boxed: JIT code holds their address.
     slots: Box<[usize; 2 * MAX_REGION_BLOCKS]>,
+}
+
+impl Block {
+    /// The block as the translator gets it: with the interpreter's profile
+    /// if it ran there, else none (every access gets the full fast path).
+    fn for_translator(&self) -> GuestBlock {
+        let mut g = self.guest.clone();
+        if self.runs > 0 {
+            g.mapped_access = self.profile;
+        }
+        g
+    }
 }
 
 /// Counters a benchmark or a curious user can read.
@@ -184,6 +199,11 @@ pub struct Machine {
     next_serial: u64,
     /// Counters.
     pub stats: Stats,
+    /// When set, the profile every translated block gets instead of the
+    /// interpreter's (`GuestBlock::mapped_access`): lets the differential
+    /// tests, which compile before anything is interpreted, exercise code
+    /// without the inline soft-TLB probe (`Some(0)`).
+    pub assumed_profile: Option<u64>,
 }
 
 impl std::fmt::Debug for Machine {
@@ -217,6 +237,7 @@ impl Machine {
             pending: HashMap::new(),
             next_serial: 0,
             stats: Stats::default(),
+            assumed_profile: None,
         })
     }
 
@@ -469,6 +490,7 @@ impl Machine {
             pages: [first, second],
             chunks,
             runs: 0,
+            profile: 0,
             code: None,
             compile_pending: false,
             slots: Box::new([0; 2 * MAX_REGION_BLOCKS]),
@@ -506,7 +528,7 @@ impl Machine {
     /// compiled); otherwise blocks are decoded from memory as needed.
     fn region(&mut self, idx: usize, executed_only: bool) -> Vec<GuestBlock> {
         let Some(head) = self.blocks[idx].as_ref() else { return Vec::new() };
-        let mut region = vec![head.guest.clone()];
+        let mut region = vec![head.for_translator()];
         if !jit::compilable(&head.guest) {
             return region;
         }
@@ -521,7 +543,7 @@ impl Machine {
             // The same page, mode and mapping as the head.
             let known = self.map.get(&(t as u64 | (key & !0xffff_ffff))).and_then(|&i| self.blocks[i].as_ref());
             let guest = match known {
-                Some(b) if !executed_only || b.runs > 0 || b.code.is_some() => b.guest.clone(),
+                Some(b) if !executed_only || b.runs > 0 || b.code.is_some() => b.for_translator(),
                 Some(_) => continue,
                 None if executed_only => continue,
                 None => {
@@ -569,6 +591,11 @@ impl Machine {
         let chunks = region.iter().fold(0, |m, g| m | crate::cpu::code_chunks(g.start, g.end().wrapping_sub(1)));
         if let Some(b) = self.blocks[idx].as_mut() {
             b.chunks |= chunks;
+        }
+        if let Some(p) = self.assumed_profile {
+            for g in &mut region {
+                g.mapped_access = p;
+            }
         }
         region
     }
@@ -632,7 +659,7 @@ impl Machine {
         let Some(b) = self.blocks[idx].as_mut() else { return ExitReason::Jump };
         b.runs += 1;
         let hot = self.mode == JitMode::Auto && b.runs >= self.hot_threshold && !b.compile_pending;
-        let reason = interpret_block(&mut self.cpu, &b.guest);
+        let reason = interpret_block(&mut self.cpu, &b.guest, &mut b.profile);
         if hot {
             self.compile_in_background(idx);
         }
@@ -717,14 +744,21 @@ fn unmapped(pc: u32) -> bool {
 
 /// Runs one decoded block in the interpreter, with the budget rules of the
 /// JIT ABI (see `jit::abi`): the whole block is charged on entry and what
-/// did not retire is refunded on an early exit.
-pub fn interpret_block(cpu: &mut Cpu, b: &GuestBlock) -> ExitReason {
-    let r = run_block(cpu, b);
+/// did not retire is refunded on an early exit. Adds the instructions that
+/// accessed memory outside kseg0 RAM to `profile` (see
+/// `GuestBlock::mapped_access`).
+pub fn interpret_block(cpu: &mut Cpu, b: &GuestBlock, profile: &mut u64) -> ExitReason {
+    let r = run_block(cpu, b, profile);
     cpu.s.pending = 0;
     r
 }
 
-fn run_block(cpu: &mut Cpu, b: &GuestBlock) -> ExitReason {
+/// Bit `idx` of a [`GuestBlock::mapped_access`] profile.
+fn profile_bit(idx: usize) -> u64 {
+    1 << idx.min(63)
+}
+
+fn run_block(cpu: &mut Cpu, b: &GuestBlock, profile: &mut u64) -> ExitReason {
     let n = b.insns.len() as i32;
     if cpu.s.budget < n {
         return ExitReason::Budget;
@@ -734,7 +768,15 @@ fn run_block(cpu: &mut Cpu, b: &GuestBlock) -> ExitReason {
     while idx < b.insns.len() {
         let pc = b.start.wrapping_add(4 * idx as u32);
         let insn = b.insns[idx];
-        if exec_register_op(cpu, insn) || exec_memory_hit(cpu, insn) {
+        if exec_register_op(cpu, insn) {
+            idx += 1;
+            continue;
+        }
+        cpu.outside_kseg0 = false;
+        if exec_memory_hit(cpu, insn) {
+            if cpu.outside_kseg0 {
+                *profile |= profile_bit(idx);
+            }
             idx += 1;
             continue;
         }
@@ -745,6 +787,9 @@ fn run_block(cpu: &mut Cpu, b: &GuestBlock) -> ExitReason {
                 exec_other(cpu, insn, pc, false)
             }
         };
+        if cpu.outside_kseg0 {
+            *profile |= profile_bit(idx);
+        }
         match flow {
             Flow::Next => idx += 1,
             Flow::Exit(r) => {
@@ -777,7 +822,12 @@ fn run_block(cpu: &mut Cpu, b: &GuestBlock) -> ExitReason {
                     return ExitReason::Jump;
                 }
                 cpu.s.pending = if in_block { n - idx as i32 - 1 } else { 1 };
-                return match exec(cpu, slot, slot_pc, true) {
+                cpu.outside_kseg0 = false;
+                let flow = exec(cpu, slot, slot_pc, true);
+                if cpu.outside_kseg0 {
+                    *profile |= profile_bit(idx + 1);
+                }
+                return match flow {
                     Flow::Exit(r) => {
                         cpu.s.budget += rest + (r != ExitReason::Jump) as i32;
                         r

@@ -296,6 +296,10 @@ impl Rig {
         let exit = self.interp.run(Some(limit));
         let interp = snapshot(&self.interp, exit);
         load(&mut self.jit, s, &fill);
+        // Every other program is compiled as if the interpreter had seen
+        // only kseg0 RAM accesses (no inline soft-TLB probe, the helper
+        // for everything else), as `auto` mode compiles most kernel code.
+        self.jit.assumed_profile = if self.uses.is_multiple_of(2) { Some(0) } else { None };
         let (before, regions) = (self.jit.stats.interp_blocks, self.jit.stats.regions);
         let exit = self.jit.run(Some(limit));
         let jit = snapshot(&self.jit, exit);
