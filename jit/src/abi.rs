@@ -64,6 +64,9 @@ pub struct JitState {
     /// the instruction count (and so the virtual clock) exact inside a
     /// long block. Written before each helper call.
     pub pending: i32,
+    /// After [`ExitReason::ChainMiss`]: the guest address of the block
+    /// whose exit slot (`exit_slot`) wants filling.
+    pub exit_from: u32,
     /// The generation of the current jump cache, in bits 63:32: an entry
     /// matches only if its tag is `jump_generation | pc`. Bumping the
     /// generation empties the cache at once (a TLB write or an ASID change
@@ -109,6 +112,7 @@ impl Default for JitState {
             jump_cache: std::ptr::null(),
             helper_ret: 0,
             pending: 0,
+            exit_from: 0,
             jump_generation: 0,
             helper_args: [0; 4],
         }
@@ -140,6 +144,8 @@ pub mod offsets {
     pub const HELPER_RET: i32 = offset_of!(JitState, helper_ret) as i32;
     /// Offset of `pending`.
     pub const PENDING: i32 = offset_of!(JitState, pending) as i32;
+    /// Offset of `exit_from`.
+    pub const EXIT_FROM: i32 = offset_of!(JitState, exit_from) as i32;
     /// Offset of `jump_generation`.
     pub const JUMP_GENERATION: i32 = offset_of!(JitState, jump_generation) as i32;
     /// Offset of `helper_args[i]`.
@@ -282,7 +288,7 @@ mod tests {
         assert_eq!(offsets::gpr(5), 20);
         assert_eq!((offsets::HI, offsets::LO, offsets::PC, offsets::BUDGET), (128, 132, 136, 140));
         assert_eq!((offsets::SOFT_TLB, offsets::EXIT_SLOT, offsets::JUMP_CACHE), (144, 152, 160));
-        assert_eq!((offsets::HELPER_RET, offsets::PENDING), (168, 176));
+        assert_eq!((offsets::HELPER_RET, offsets::PENDING, offsets::EXIT_FROM), (168, 176, 180));
         assert_eq!((offsets::JUMP_TAG, offsets::JUMP_CODE, offsets::JUMP_ENTRY_SHIFT), (0, 8, 4));
         assert_eq!(offsets::JUMP_GENERATION, 184);
     }

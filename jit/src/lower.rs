@@ -546,6 +546,8 @@ impl<'b> Lower<'_, 'b> {
         let pc = self.iconst(target);
         self.b.ins().store(flags(), pc, self.state, offsets::PC);
         self.b.ins().store(flags(), slot_addr, self.state, offsets::EXIT_SLOT);
+        let from = self.iconst(self.start);
+        self.b.ins().store(flags(), from, self.state, offsets::EXIT_FROM);
         self.leave_with(ExitReason::ChainMiss, 0);
     }
 

@@ -192,8 +192,6 @@ pub struct Machine {
     /// hold chains to clear when code is dropped.
     compiled: hashbrown::HashSet<usize>,
     by_page: HashMap<u32, Vec<usize>>,
-    /// Exit slot address → the start PC of the block that owns it.
-    slot_owner: HashMap<usize, u32>,
     /// Background compilations in flight: request id → (block index, serial).
     pending: HashMap<u64, (usize, u64)>,
     next_serial: u64,
@@ -233,7 +231,6 @@ impl Machine {
             lookup_cache: vec![(NO_KEY, 0); LOOKUP_CACHE_SIZE].into_boxed_slice(),
             compiled: hashbrown::HashSet::new(),
             by_page: HashMap::new(),
-            slot_owner: HashMap::new(),
             pending: HashMap::new(),
             next_serial: 0,
             stats: Stats::default(),
@@ -437,7 +434,7 @@ impl Machine {
         // only lead to code whose mapping cannot differ from when the
         // source block was entered: unmapped code, or the same page, or any
         // page in user-mode emulation, where kuseg never remaps.
-        let Some(&from) = self.slot_owner.get(&(slot as usize)) else { return };
+        let from = self.cpu.s.exit_from;
         if !unmapped(target) && target >> 12 != from >> 12 && !self.cpu.linux_user {
             return;
         }
@@ -507,11 +504,6 @@ impl Machine {
         };
         for p in [first, second].into_iter().flatten() {
             self.by_page.entry(p).or_default().push(idx);
-        }
-        if let Some(b) = self.blocks[idx].as_ref() {
-            for s in b.slots.iter() {
-                self.slot_owner.insert(s as *const usize as usize, pc);
-            }
         }
         self.map.insert(key, idx);
         self.lookup_cache[slot] = (key, idx);
@@ -692,9 +684,6 @@ impl Machine {
                 let slot = lookup_slot(b.guest.start);
                 if self.lookup_cache[slot] == (b.key, idx) {
                     self.lookup_cache[slot] = (NO_KEY, 0);
-                }
-                for s in b.slots.iter() {
-                    self.slot_owner.remove(&(s as *const usize as usize));
                 }
                 for p in b.pages.into_iter().flatten() {
                     if p != page
