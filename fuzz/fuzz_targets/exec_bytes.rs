@@ -139,6 +139,9 @@ fuzz_target!(|data: &[u8]| {
         }
         let pair = slot.as_mut().expect("just built");
         pair.uses += 1;
+        // Half the inputs as if profiled on kseg0 only (no inline soft-TLB
+        // probe in kernel code), as `auto` mode compiles most kernel blocks.
+        pair.jit.assumed_profile = if flags & 2 != 0 { Some(0) } else { None };
         let a = run(&mut pair.interp, code);
         let b = run(&mut pair.jit, code);
         if a != b {
