@@ -46,6 +46,12 @@ pub struct GuestConfig {
     /// Kernel blocks load from there, and store where no code is, without
     /// the soft-TLB.
     pub kseg0_ram: Option<Kseg0Ram>,
+    /// Compile loops (regions, self-looping blocks) with Cranelift's
+    /// optimiser. It pays with flat user memory; in system mode its
+    /// loop-invariant code motion lifts the address arithmetic of the
+    /// soft-TLB's out-of-line path into loop preheaders, where it takes
+    /// registers (and spills) on the hot path: zboot ran 8% slower.
+    pub optimize_loops: bool,
 }
 
 /// RAM seen through kseg0 from physical address 0 (see
@@ -161,16 +167,7 @@ struct Compiler {
 impl Compiler {
     fn new(helpers: Helpers, guest: GuestConfig) -> Result<Self, JitError> {
         let mut builder = JITBuilder::with_isa(isa("none")?, default_libcall_names());
-        // Only flat user memory gains from the optimiser. In system mode,
-        // loop-invariant code motion lifts the address arithmetic of the
-        // soft-TLB's out-of-line path into the loop's preheader, where it
-        // takes registers (and spills) on the hot path: zboot ran 8% slower
-        // with it. The environment variable overrides (0 or 1).
-        let optimize_loops = match std::env::var("MIPSJIT_OPTIMIZE_LOOPS") {
-            Ok(v) => v != "0",
-            Err(_) => guest.flat_user_base.is_some(),
-        };
-        let optimizing = if optimize_loops { Some(isa("speed")?) } else { None };
+        let optimizing = if guest.optimize_loops { Some(isa("speed")?) } else { None };
         let host = |e: &dyn std::fmt::Display| JitError::Host(e.to_string());
         if cfg!(target_arch = "x86_64") {
             builder.memory_provider(Box::new(CodeArena::new(CODE_ARENA_BYTES).map_err(|e| host(&e))?));

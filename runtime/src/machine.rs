@@ -50,7 +50,7 @@ pub const HOT_THRESHOLD: u32 = 1000;
 /// What the JIT may assume about `cpu`'s guest: its byte order and, in
 /// user-mode emulation, where kuseg lives in host memory (it must be one
 /// RAM region covering all of it, as `linux_user` maps it).
-fn guest_config(cpu: &Cpu) -> GuestConfig {
+fn guest_config(cpu: &Cpu, optimize_loops: Option<bool>) -> GuestConfig {
     let ram_at = |gpa: u64| match cpu.phys.lookup(gpa) {
         softmmu::Target::Ram { host_page, writable: true } => Some(host_page as usize),
         _ => None,
@@ -69,7 +69,11 @@ fn guest_config(cpu: &Cpu) -> GuestConfig {
         }
         _ => None,
     };
-    GuestConfig { big_endian: cpu.big_endian, flat_user_base, kseg0_ram }
+    // The optimiser for loops pays in user mode only (see the field's
+    // doc); `MIPSJIT_OPTIMIZE_LOOPS=0|1` overrides, and so does the caller.
+    let env = std::env::var("MIPSJIT_OPTIMIZE_LOOPS").ok().map(|v| v != "0");
+    let optimize_loops = optimize_loops.or(env).unwrap_or(flat_user_base.is_some());
+    GuestConfig { big_endian: cpu.big_endian, flat_user_base, kseg0_ram, optimize_loops }
 }
 
 fn hot_threshold() -> u32 {
@@ -202,6 +206,9 @@ pub struct Machine {
     /// tests, which compile before anything is interpreted, exercise code
     /// without the inline soft-TLB probe (`Some(0)`).
     pub assumed_profile: Option<u64>,
+    /// See [`with_loop_optimizer`](Self::with_loop_optimizer); kept for the
+    /// JIT a forked child starts.
+    optimize_loops: Option<bool>,
 }
 
 impl std::fmt::Debug for Machine {
@@ -213,13 +220,20 @@ impl std::fmt::Debug for Machine {
 impl Machine {
     /// A machine running `cpu` with the given tier policy.
     pub fn new(cpu: Cpu, mode: JitMode) -> Result<Self, JitError> {
+        Self::with_loop_optimizer(cpu, mode, None)
+    }
+
+    /// [`new`](Self::new), with Cranelift's optimiser for loops on or off
+    /// whatever the default for this guest (`None`: the default). The
+    /// differential tests use it to check both kinds of code.
+    pub fn with_loop_optimizer(cpu: Cpu, mode: JitMode, optimize_loops: Option<bool>) -> Result<Self, JitError> {
         let jit = match mode {
             JitMode::Never => None,
-            _ => Some(Jit::new(helpers::table(), guest_config(&cpu))?),
+            _ => Some(Jit::new(helpers::table(), guest_config(&cpu, optimize_loops))?),
         };
         let mut cpu = Box::new(cpu);
         cpu.attach_pointers();
-        cpu.kseg0_ram = guest_config(&cpu).kseg0_ram;
+        cpu.kseg0_ram = guest_config(&cpu, optimize_loops).kseg0_ram;
         Ok(Self {
             cpu,
             mode,
@@ -235,6 +249,7 @@ impl Machine {
             next_serial: 0,
             stats: Stats::default(),
             assumed_profile: None,
+            optimize_loops,
         })
     }
 
@@ -264,7 +279,7 @@ impl Machine {
         for e in self.cpu.jump_caches.iter_mut().flat_map(|c| c.iter_mut()) {
             *e = Default::default();
         }
-        match Jit::new(helpers::table(), guest_config(&self.cpu)) {
+        match Jit::new(helpers::table(), guest_config(&self.cpu, self.optimize_loops)) {
             Ok(j) => self.jit = Some(j),
             Err(_) => self.mode = JitMode::Never,
         }

@@ -175,8 +175,13 @@ pub(crate) struct Setup<'a> {
 const PAD_STUB: u32 = 0x8000_1000;
 
 fn new_machine(big_endian: bool, mode: JitMode) -> Machine {
+    new_machine_with(big_endian, mode, None)
+}
+
+/// [`new_machine`] with Cranelift's optimiser for loops forced on or off.
+fn new_machine_with(big_endian: bool, mode: JitMode, optimize_loops: Option<bool>) -> Machine {
     let phys = malta::build(g::RAM_BYTES, big_endian, Box::new(std::io::sink())).expect("board");
-    Machine::new(Cpu::new(phys, big_endian), mode).expect("machine")
+    Machine::with_loop_optimizer(Cpu::new(phys, big_endian), mode, optimize_loops).expect("machine")
 }
 
 fn guest_bytes(words: &[u32], big_endian: bool) -> Vec<u8> {
@@ -256,6 +261,9 @@ pub(crate) struct Rig {
     big_endian: bool,
     interp: Machine,
     jit: Machine,
+    /// The Cranelift tier with the optimiser on for loops, as user mode
+    /// compiles them (system mode compiles them without it).
+    jit_opt: Machine,
     uses: usize,
 }
 
@@ -281,6 +289,7 @@ impl Rig {
             big_endian,
             interp: new_machine(big_endian, JitMode::Never),
             jit: new_machine(big_endian, JitMode::Always),
+            jit_opt: new_machine_with(big_endian, JitMode::Always, Some(true)),
             uses: 0,
         }
     }
@@ -295,16 +304,18 @@ impl Rig {
         load(&mut self.interp, s, &fill);
         let exit = self.interp.run(Some(limit));
         let interp = snapshot(&self.interp, exit);
-        load(&mut self.jit, s, &fill);
-        // Every other program is compiled as if the interpreter had seen
-        // only kseg0 RAM accesses (no inline soft-TLB probe, the helper
-        // for everything else), as `auto` mode compiles most kernel code.
-        self.jit.assumed_profile = if self.uses.is_multiple_of(2) { Some(0) } else { None };
-        let (before, regions) = (self.jit.stats.interp_blocks, self.jit.stats.regions);
-        let exit = self.jit.run(Some(limit));
-        let jit = snapshot(&self.jit, exit);
-        let regions = self.jit.stats.regions - regions;
-        Outcome { interp, jit, jit_interp_blocks: self.jit.stats.interp_blocks - before, regions }
+        // Programs take turns: with and without the optimiser for loops,
+        // and compiled as if the interpreter had seen only kseg0 RAM
+        // accesses (no inline soft-TLB probe, the helper for everything
+        // else, as `auto` mode compiles most kernel code) or not.
+        let m = if self.uses % 4 < 2 { &mut self.jit } else { &mut self.jit_opt };
+        load(m, s, &fill);
+        m.assumed_profile = if self.uses.is_multiple_of(2) { Some(0) } else { None };
+        let (before, regions) = (m.stats.interp_blocks, m.stats.regions);
+        let exit = m.run(Some(limit));
+        let jit = snapshot(m, exit);
+        let regions = m.stats.regions - regions;
+        Outcome { interp, jit, jit_interp_blocks: m.stats.interp_blocks - before, regions }
     }
 }
 
