@@ -154,8 +154,8 @@ struct Compiler {
     fctx: FunctionBuilderContext,
     helpers: Shims,
     guest: GuestConfig,
-    /// The ISA with Cranelift's optimiser on, for loops (see `compile`), in
-    /// user-mode emulation.
+    /// The ISA with Cranelift's optimiser on, for loops (see `compile`),
+    /// when [`GuestConfig::optimize_loops`] asks for it.
     optimizing: Option<OwnedTargetIsa>,
     /// `MIPSJIT_DUMP` set: print each block's guest code and host code.
     dump: bool,
@@ -311,7 +311,8 @@ impl Compiler {
             return Err(JitError::Compile { pc: start, msg });
         }
         // Loops (a region, or a block branching to itself) run long enough
-        // to repay the optimiser's compile time; the rest is compiled fast.
+        // to repay the optimiser's compile time (where it helps, see
+        // `GuestConfig::optimize_loops`); the rest is compiled fast.
         let looping = region.len() > 1 || region[0].successors().contains(&Some(start));
         self.finish(start, looping)
     }
