@@ -18,7 +18,7 @@ fn host_dev(d: u32) -> libc::dev_t {
 }
 
 /// MIPS `poll` events → host: only POLLWRNORM and POLLWRBAND differ.
-pub(super) fn poll_to_host(g: u16) -> i16 {
+fn poll_to_host(g: u16) -> i16 {
     let mut h = g & !(0x100 | 0x200);
     if g & 0x100 != 0 {
         h |= libc::POLLWRBAND as u16;
@@ -26,7 +26,7 @@ pub(super) fn poll_to_host(g: u16) -> i16 {
     h as i16
 }
 
-pub(super) fn poll_to_guest(h: i16) -> u16 {
+fn poll_to_guest(h: i16) -> u16 {
     let h = h as u16;
     let mut g = h & !(libc::POLLWRNORM as u16 | libc::POLLWRBAND as u16);
     if h & libc::POLLWRNORM as u16 != 0 {
@@ -254,24 +254,36 @@ impl Process {
     /// `poll(fds, n, timeout)`: `struct pollfd` is the same, two event bits
     /// are not.
     fn poll(&mut self, fds: u32, n: u32, timeout: i32) -> SysResult {
+        let mut host = self.read_pollfds(fds, n)?;
+        // SAFETY: `host` holds `n` pollfds.
+        let r = check(unsafe { libc::poll(host.as_mut_ptr(), n as libc::nfds_t, timeout) } as i64)?;
+        self.write_revents(fds, &host)?;
+        Ok(r)
+    }
+
+    /// The guest's `struct pollfd[n]` at `fds`, as host pollfds (EINVAL
+    /// for more than 4096).
+    pub(super) fn read_pollfds(&self, fds: u32, n: u32) -> Result<Vec<libc::pollfd>, i32> {
         if n > 4096 {
             return Err(EINVAL);
         }
         let raw = self.read_mem(fds, 8 * n as usize)?;
-        let mut host: Vec<libc::pollfd> = raw
+        Ok(raw
             .chunks_exact(8)
             .map(|c| libc::pollfd {
                 fd: i32::from_le_bytes([c[0], c[1], c[2], c[3]]),
                 events: poll_to_host(u16::from_le_bytes([c[4], c[5]])),
                 revents: 0,
             })
-            .collect();
-        // SAFETY: `host` holds `n` pollfds.
-        let r = check(unsafe { libc::poll(host.as_mut_ptr(), n as libc::nfds_t, timeout) } as i64)?;
+            .collect())
+    }
+
+    /// Writes the host's `revents` back into the guest's pollfds at `fds`.
+    pub(super) fn write_revents(&mut self, fds: u32, host: &[libc::pollfd]) -> Result<(), i32> {
         for (i, p) in host.iter().enumerate() {
             self.write_mem(fds.wrapping_add(8 * i as u32 + 6), &poll_to_guest(p.revents).to_le_bytes())?;
         }
-        Ok(r)
+        Ok(())
     }
 
     /// `sched_getaffinity(pid, len, mask)`: the host's mask, as bytes.

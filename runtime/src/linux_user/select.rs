@@ -4,7 +4,6 @@
 //! [`Process::guest_wait`]), and the time left is written back, as Linux
 //! does.
 
-use super::fs::{poll_to_guest, poll_to_host};
 use super::signal::{deadline, time_left};
 use super::*;
 use std::time::Instant;
@@ -58,6 +57,7 @@ impl Process {
     /// `ppoll(fds, nfds, timeout, sigmask, sigsetsize)`.
     fn ppoll(&mut self, a: [u32; 4], sigsetsize: u32, wide: bool) -> SysResult {
         let (fds, n, tsp) = (a[0], a[1], a[2]);
+        // Linux refuses too many descriptors before it reads anything.
         if n > 4096 {
             return Err(EINVAL);
         }
@@ -69,15 +69,7 @@ impl Process {
             (Some(deadline(t)?), zero(&t))
         };
         let mask = self.wait_mask(a[3], sigsetsize)?;
-        let raw = self.read_mem(fds, 8 * n as usize)?;
-        let mut host: Vec<libc::pollfd> = raw
-            .chunks_exact(8)
-            .map(|c| libc::pollfd {
-                fd: i32::from_le_bytes([c[0], c[1], c[2], c[3]]),
-                events: poll_to_host(u16::from_le_bytes([c[4], c[5]])),
-                revents: 0,
-            })
-            .collect();
+        let mut host = self.read_pollfds(fds, n)?;
         let r = self.guest_wait(mask, end, |tp, sm| {
             // SAFETY: `host` holds `n` pollfds; `tp` is null or a valid
             // timespec and `sm` a valid sigset (see guest_wait).
@@ -87,9 +79,7 @@ impl Process {
             self.write_time_left(tsp, end, wide, false);
         }
         let r = r?;
-        for (i, p) in host.iter().enumerate() {
-            self.write_mem(fds.wrapping_add(8 * i as u32 + 6), &poll_to_guest(p.revents).to_le_bytes())?;
-        }
+        self.write_revents(fds, &host)?;
         Ok(r)
     }
 
