@@ -944,7 +944,10 @@ impl<'b> Lower<'_, 'b> {
             finish(self, host);
             return (miss, join, 0);
         }
-        if let (Some(k), true) = (self.kseg0, self.start >= 0x8000_0000) {
+        // Kernel code reaching kseg0 RAM directly (the soft-TLB path then
+        // goes out of line).
+        let kseg0 = self.kseg0.filter(|_| self.start >= 0x8000_0000);
+        if let Some(k) = kseg0 {
             // A kernel block accessing kseg0 RAM: the segment is a fixed
             // window on physical memory, so no soft-TLB is needed. A store
             // first checks the page holds no translated code (the soft-TLB's
@@ -995,7 +998,7 @@ impl<'b> Lower<'_, 'b> {
         let want = self.b.ins().band_imm_s(addr, (!0xfffu32 | (size - 1)) as i32 as i64);
         let hit_cond = self.b.ins().icmp(IntCC::Equal, tag, want);
         let tlb_hit = self.b.create_block();
-        if self.kseg0.is_some() && self.start >= 0x8000_0000 {
+        if kseg0.is_some() {
             self.b.set_cold_block(tlb_hit);
         }
         self.b.ins().brif(hit_cond, tlb_hit, &[], miss, &[]);

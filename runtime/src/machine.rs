@@ -104,6 +104,8 @@ const MAX_REGION_INSNS: usize = 160;
 
 struct Block {
     key: u64,
+    /// The decoded block; its `mapped_access` is the interpreter's profile,
+    /// empty until the block runs there.
     guest: GuestBlock,
     /// Physical pages the block's instructions came from.
     pages: [Option<u32>; 2],
@@ -113,9 +115,6 @@ struct Block {
     /// Unique for the machine's lifetime (slab indices are reused).
     serial: u64,
     runs: u32,
-    /// Instructions that reached memory outside kseg0 RAM in the
-    /// interpreter (see `GuestBlock::mapped_access`).
-    profile: u64,
     code: Option<CompiledCode>,
     compile_pending: bool,
     /// Exit slots: code addresses of successor blocks for the two direct
@@ -129,8 +128,8 @@ impl Block {
     /// if it ran there, else none (every access gets the full fast path).
     fn for_translator(&self) -> GuestBlock {
         let mut g = self.guest.clone();
-        if self.runs > 0 {
-            g.mapped_access = self.profile;
+        if self.runs == 0 {
+            g.mapped_access = u64::MAX;
         }
         g
     }
@@ -227,13 +226,14 @@ impl Machine {
     /// whatever the default for this guest (`None`: the default). The
     /// differential tests use it to check both kinds of code.
     pub fn with_loop_optimizer(cpu: Cpu, mode: JitMode, optimize_loops: Option<bool>) -> Result<Self, JitError> {
+        let guest = guest_config(&cpu, optimize_loops);
         let jit = match mode {
             JitMode::Never => None,
-            _ => Some(Jit::new(helpers::table(), guest_config(&cpu, optimize_loops))?),
+            _ => Some(Jit::new(helpers::table(), guest)?),
         };
         let mut cpu = Box::new(cpu);
         cpu.attach_pointers();
-        cpu.kseg0_ram = guest_config(&cpu, optimize_loops).kseg0_ram;
+        cpu.kseg0_ram = guest.kseg0_ram;
         Ok(Self {
             cpu,
             mode,
@@ -486,7 +486,8 @@ impl Machine {
         // The block stays within the page of `pc`, so `pa` locates all of it.
         let page_pa = pa & !0xfff;
         let guest = match scan_block(pc, |a| cpu.fetch_phys(page_pa | (a & 0xfff) as u64)) {
-            Ok(b) => b,
+            // The interpreter's profile starts empty (see `for_translator`).
+            Ok(b) => GuestBlock { mapped_access: 0, ..b },
             Err(e) => {
                 cpu.raise_at(e, pc, false);
                 return None;
@@ -502,7 +503,6 @@ impl Machine {
             pages: [first, second],
             chunks,
             runs: 0,
-            profile: 0,
             code: None,
             compile_pending: false,
             slots: Box::new([0; 2 * MAX_REGION_BLOCKS]),
@@ -666,7 +666,7 @@ impl Machine {
         let Some(b) = self.blocks[idx].as_mut() else { return ExitReason::Jump };
         b.runs += 1;
         let hot = self.mode == JitMode::Auto && b.runs >= self.hot_threshold && !b.compile_pending;
-        let reason = interpret_block(&mut self.cpu, &b.guest, &mut b.profile);
+        let reason = interpret_block(&mut self.cpu, &mut b.guest);
         if hot {
             self.compile_in_background(idx);
         }
@@ -749,10 +749,9 @@ fn unmapped(pc: u32) -> bool {
 /// Runs one decoded block in the interpreter, with the budget rules of the
 /// JIT ABI (see `jit::abi`): the whole block is charged on entry and what
 /// did not retire is refunded on an early exit. Adds the instructions that
-/// accessed memory outside kseg0 RAM to `profile` (see
-/// `GuestBlock::mapped_access`).
-pub fn interpret_block(cpu: &mut Cpu, b: &GuestBlock, profile: &mut u64) -> ExitReason {
-    let r = run_block(cpu, b, profile);
+/// accessed memory outside kseg0 RAM to `b.mapped_access`.
+pub fn interpret_block(cpu: &mut Cpu, b: &mut GuestBlock) -> ExitReason {
+    let r = run_block(cpu, b);
     cpu.s.pending = 0;
     r
 }
@@ -762,7 +761,7 @@ fn profile_bit(idx: usize) -> u64 {
     1 << idx.min(63)
 }
 
-fn run_block(cpu: &mut Cpu, b: &GuestBlock, profile: &mut u64) -> ExitReason {
+fn run_block(cpu: &mut Cpu, b: &mut GuestBlock) -> ExitReason {
     let n = b.insns.len() as i32;
     if cpu.s.budget < n {
         return ExitReason::Budget;
@@ -779,7 +778,7 @@ fn run_block(cpu: &mut Cpu, b: &GuestBlock, profile: &mut u64) -> ExitReason {
         cpu.outside_kseg0 = false;
         if exec_memory_hit(cpu, insn) {
             if cpu.outside_kseg0 {
-                *profile |= profile_bit(idx);
+                b.mapped_access |= profile_bit(idx);
             }
             idx += 1;
             continue;
@@ -792,7 +791,7 @@ fn run_block(cpu: &mut Cpu, b: &GuestBlock, profile: &mut u64) -> ExitReason {
             }
         };
         if cpu.outside_kseg0 {
-            *profile |= profile_bit(idx);
+            b.mapped_access |= profile_bit(idx);
         }
         match flow {
             Flow::Next => idx += 1,
@@ -829,7 +828,7 @@ fn run_block(cpu: &mut Cpu, b: &GuestBlock, profile: &mut u64) -> ExitReason {
                 cpu.outside_kseg0 = false;
                 let flow = exec(cpu, slot, slot_pc, true);
                 if cpu.outside_kseg0 {
-                    *profile |= profile_bit(idx + 1);
+                    b.mapped_access |= profile_bit(idx + 1);
                 }
                 return match flow {
                     Flow::Exit(r) => {
