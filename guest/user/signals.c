@@ -46,7 +46,7 @@ static void misaligned(void)
 /* Linux also emulates them in a branch delay slot, after which the branch
  * goes where it would have gone, decided on the registers before the load
  * writes one it reads (unaligned.c: compute_return_epc). qemu-mipsel sends
- * SIGBUS instead, so this runs on its own ("delayslot"), checked against
+ * SIGBUS instead, so this runs on its own ("emulated"), checked against
  * Linux's behaviour rather than QEMU's. */
 static void misaligned_in_delay_slot(void)
 {
@@ -63,6 +63,60 @@ static void misaligned_in_delay_slot(void)
                      : "r"(buf)
                      : "memory");
     printf("delay slot: skipped=%d v=%08x h=%d\n", skipped, v, h);
+}
+/* Misaligned accesses the compiler does not know of (plain lw, lh, sw, sh)
+ * in a loop the JIT compiles: its fast path leaves them to the interpreter,
+ * which emulates them as Linux does. qemu-mipsel sends SIGBUS, so this runs
+ * with "emulated"; the sum is what the same C gives natively on x86. */
+static void misaligned_hot(void)
+{
+    static unsigned char buf[64];
+    for (int i = 0; i < 64; i++)
+        buf[i] = (unsigned char)(i * 7);
+    unsigned sum = 0;
+    for (int n = 0; n < 5000; n++) {
+        int off = n % 13;
+        volatile unsigned *p = (volatile unsigned *)(buf + off);
+        volatile unsigned short *h = (volatile unsigned short *)(buf + 20 + off);
+        volatile short *sh = (volatile short *)(buf + 40 + off);
+        unsigned v = *p;
+        *p = v + (unsigned)n;
+        *h = (unsigned short)(*h + v);
+        sum = sum * 31 + v + *h + (unsigned)*sh;
+    }
+    printf("misaligned hot: %08x\n", sum);
+}
+/* A fault in a compiled loop. */
+static void kseg_load_hot(void)
+{
+    static int x = 5;
+    volatile int *p = &x;
+    int s = 0;
+    for (int i = 0; i < 5000; i++) {
+        if (i == 4999)
+            p = (volatile int *)0xc0001000;
+        s += *p;
+    }
+    printf("%d\n", s);
+}
+/* Delay-slot loads in a hot loop: taken (lw) and not taken (lh) branches. */
+static void misaligned_in_delay_slot_hot(void)
+{
+    static char buf[16] = "ABCDEFGHIJKLMNO";
+    int n = 5000, v = 0, h = 0, sum = 0;
+    __asm__ volatile(".set push\n.set noreorder\n"
+                     "1: addiu %0, %0, -1\n"
+                     "addu %3, %3, %1\n"
+                     "addu %3, %3, %2\n"
+                     "beq %0, $0, 2f\n"
+                     " lh %2, 3(%4)\n" /* not taken until the end */
+                     "bne %0, $0, 1b\n"
+                     " lw %1, 1(%4)\n" /* taken */
+                     "2: .set pop\n"
+                     : "+r"(n), "+r"(v), "+r"(h), "+r"(sum)
+                     : "r"(buf)
+                     : "memory");
+    printf("delay slot hot: n=%d v=%08x h=%d sum=%08x\n", n, v, h, sum);
 }
 static void illegal(void) { __asm__ volatile(".word 0x7c00003b | (5 << 11) | (1 << 6)"); /* rdhwr $5? no: reserved */ }
 static void reserved(void) { __asm__ volatile(".word 0x0000003f"); }
@@ -99,8 +153,10 @@ int main(int argc, char **argv)
         kill(getpid(), SIGTERM);
         return 0;
     }
-    if (argc > 1 && strcmp(argv[1], "delayslot") == 0) {
+    if (argc > 1 && strcmp(argv[1], "emulated") == 0) {
         misaligned_in_delay_slot();
+        misaligned_in_delay_slot_hot();
+        misaligned_hot();
         return 0;
     }
     struct sigaction sa;
@@ -115,6 +171,7 @@ int main(int argc, char **argv)
     try("kseg store", kseg_store);
     try("kseg load", kseg_load);
     try("misaligned", misaligned);
+    try("kseg load hot", kseg_load_hot);
     try("reserved", reserved);
     try("overflow", overflow);
     try("break", breakpoint);

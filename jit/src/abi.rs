@@ -177,6 +177,12 @@ pub enum ExitReason {
     Budget = 4,
     /// A helper asked the dispatcher to stop (a device action, `wait`, ...).
     Stop = 5,
+    /// User-mode code reached a load or store its fast path does not cover
+    /// (misaligned, or outside kuseg): `pc` is that instruction, or its
+    /// branch if it sits in a delay slot, nothing from there on retired,
+    /// and the dispatcher runs the block from `pc` in the interpreter once
+    /// (which raises the exception, or emulates the access as Linux does).
+    Interpret = 6,
 }
 
 impl TryFrom<u32> for ExitReason {
@@ -188,6 +194,7 @@ impl TryFrom<u32> for ExitReason {
             3 => Self::ChainMiss,
             4 => Self::Budget,
             5 => Self::Stop,
+            6 => Self::Interpret,
             _ => return Err(v),
         })
     }
@@ -295,8 +302,8 @@ mod tests {
 
     #[test]
     fn exit_reasons_round_trip() {
-        for r in [ExitReason::Jump, ExitReason::Exception, ExitReason::ChainMiss, ExitReason::Budget, ExitReason::Stop]
-        {
+        use ExitReason::*;
+        for r in [Jump, Exception, ChainMiss, Budget, Stop, Interpret] {
             assert_eq!(ExitReason::try_from(r as u32), Ok(r));
         }
         assert_eq!(ExitReason::try_from(0), Err(0));

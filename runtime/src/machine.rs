@@ -174,6 +174,8 @@ pub struct ExitCounts {
     pub chain_miss: u64,
     /// [`ExitReason::Budget`] and [`ExitReason::Stop`].
     pub budget_or_stop: u64,
+    /// [`ExitReason::Interpret`].
+    pub interpret: u64,
 }
 
 /// A CPU, its memory and devices, and the two execution tiers.
@@ -402,7 +404,10 @@ impl Machine {
                     if unmapped(pc) || self.cpu.cp0.user_mode() {
                         self.cpu.cache_jump_target(pc, code.addr());
                     }
-                    self.run_compiled(code)
+                    match self.run_compiled(code) {
+                        ExitReason::Interpret => self.run_slow_path(),
+                        r => r,
+                    }
                 }
                 None => self.run_interpreted(idx),
             };
@@ -433,8 +438,24 @@ impl Machine {
                 self.fill_slot();
             }
             ExitReason::Budget | ExitReason::Stop => e.budget_or_stop += 1,
+            ExitReason::Interpret => e.interpret += 1,
         }
         reason
+    }
+
+    /// Runs the block at `pc` in the interpreter, never its compiled code:
+    /// translated code left with [`ExitReason::Interpret`] because `pc`
+    /// needs a path it does not have (a user-mode access that faults or
+    /// is misaligned), so entering it again would only leave again.
+    fn run_slow_path(&mut self) -> ExitReason {
+        let Some(idx) = self.lookup_or_decode(self.cpu.s.pc) else {
+            // The fetch faulted and the exception was taken (see `run_slice`).
+            self.cpu.s.budget -= 1;
+            return ExitReason::Exception;
+        };
+        self.stats.interp_blocks += 1;
+        let Some(b) = self.blocks[idx].as_mut() else { return ExitReason::Jump };
+        interpret_block(&mut self.cpu, &mut b.guest)
     }
 
     /// A compiled block left through an empty exit slot: if its target is
