@@ -256,6 +256,23 @@ pub struct Helpers {
     /// Where the FPU state lives, for inline FPU moves, loads and stores;
     /// `None`: every FPU instruction goes to `exec`.
     pub fpu: Option<FpuSlots>,
+    /// Where user-mode emulation keeps UserLocal and the LL bit, for
+    /// inline `rdhwr $29`, `ll` and `sc` in flat user memory.
+    pub user: UserSlots,
+}
+
+/// Where the runtime's CPU state keeps what inline user-mode code needs
+/// besides registers (byte offsets from the `*mut JitState`). Used only
+/// with [`GuestConfig::flat_user_base`](crate::GuestConfig::flat_user_base):
+/// there the emulated kernel has enabled `rdhwr $29` (HWREna bit 29 and
+/// Config3.ULRI) for good, and memory is plain RAM, so `sc` never reaches
+/// a device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UserSlots {
+    /// The UserLocal register (a `u32`): the thread pointer.
+    pub user_local: i32,
+    /// The LL bit (a `bool`): set by `ll`, cleared by `sc`, exceptions and `eret`.
+    pub llbit: i32,
 }
 
 /// Where the FPU registers and CP0 Status live in the runtime's CPU state

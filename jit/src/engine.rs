@@ -180,7 +180,8 @@ impl Compiler {
         let perf_map = std::env::var_os("MIPSJIT_PERF_MAP")
             .and_then(|_| std::fs::File::create(format!("/tmp/perf-{}.map", std::process::id())).ok());
         let fctx = FunctionBuilderContext::new();
-        let shims = Shims { load: 0, store: 0, exec: 0, raise: 0, cp0: helpers.cp0, fpu: helpers.fpu };
+        let shims =
+            Shims { load: 0, store: 0, exec: 0, raise: 0, cp0: helpers.cp0, fpu: helpers.fpu, user: helpers.user };
         let mut c =
             Self { ctx: module.make_context(), module, fctx, helpers: shims, guest, optimizing, dump, perf_map };
         c.helpers = Shims {
@@ -188,8 +189,7 @@ impl Compiler {
             store: c.shim(helpers.store as usize, STORE_PARAMS, types::I32)?.addr(),
             exec: c.shim(helpers.exec as usize, EXEC_PARAMS, types::I32)?.addr(),
             raise: c.shim(helpers.raise as usize, RAISE_PARAMS, types::I32)?.addr(),
-            cp0: helpers.cp0,
-            fpu: helpers.fpu,
+            ..c.helpers
         };
         Ok(c)
     }

@@ -54,6 +54,7 @@ pub(crate) struct Shims {
     pub(crate) raise: usize,
     pub(crate) cp0: &'static [crate::abi::Cp0Slot],
     pub(crate) fpu: Option<crate::abi::FpuSlots>,
+    pub(crate) user: crate::abi::UserSlots,
 }
 
 /// The parameter types of each helper (all return through `helper_ret`).
@@ -799,6 +800,11 @@ impl<'b> Lower<'_, 'b> {
         }
         self.helpers.cp0.iter().copied().find(|s| s.reg as u32 == reg && s.sel as u32 == sel)
     }
+    /// Where UserLocal and the LL bit live, if `rdhwr $29`, `ll` and `sc`
+    /// may be inlined: in flat user memory only (see [`crate::abi::UserSlots`]).
+    pub(crate) fn user_slots(&self) -> Option<crate::abi::UserSlots> {
+        self.flat.map(|_| self.helpers.user)
+    }
     /// Where the FPU state lives, if FPU instructions may be inlined.
     pub(crate) fn fpu_slots(&self) -> Option<crate::abi::FpuSlots> {
         self.helpers.fpu
@@ -909,6 +915,55 @@ impl<'b> Lower<'_, 'b> {
         let status = self.call_helper(self.helpers.store, &args, I32);
         self.exit_unless_continue(status, self.n - idx as i32 - 1);
         self.b.ins().jump(join, &[]);
+        self.continue_in(join);
+    }
+
+    /// `sc`'s store of `v` at `addr`, made only if `llbit` (an I32 that is
+    /// 0 or 1) is set; the address is checked either way, as `sc` does.
+    /// Flat user memory only.
+    pub(crate) fn store_conditional(&mut self, addr: Value, v: Value, llbit: Value, pcbd: u32, idx: usize) {
+        let (miss, join, _) = self.probe(addr, 4, tlb::WRITE_TAG, idx, &|l, host| {
+            let (store, done) = (l.b.create_block(), l.b.create_block());
+            l.b.ins().brif(llbit, store, &[], done, &[]);
+            l.b.seal_block(store);
+            l.b.switch_to_block(store);
+            let x = if l.big_endian { l.b.ins().bswap(v) } else { v };
+            l.b.ins().store(flags(), x, host, 0);
+            l.b.ins().jump(done, &[]);
+            l.b.seal_block(done);
+            l.b.switch_to_block(done);
+            None
+        });
+        self.b.switch_to_block(miss);
+        self.side_exit(pcbd, idx);
+        self.continue_in(join);
+    }
+
+    /// Replaces the aligned word holding `addr` with `merge` of it (`swl`,
+    /// `swr`). Flat user memory only: elsewhere the read could reach a
+    /// device, and the interpreter does these.
+    pub(crate) fn update_word_of(
+        &mut self,
+        addr: Value,
+        pcbd: u32,
+        idx: usize,
+        merge: &dyn Fn(&mut Self, Value) -> Value,
+    ) {
+        let aligned = self.b.ins().band_imm_s(addr, !3);
+        let (miss, join, _) = self.probe(aligned, 4, tlb::WRITE_TAG, idx, &|l, host| {
+            let mut w = l.b.ins().load(I32, flags(), host, 0);
+            if l.big_endian {
+                w = l.b.ins().bswap(w);
+            }
+            let mut new = merge(l, w);
+            if l.big_endian {
+                new = l.b.ins().bswap(new);
+            }
+            l.b.ins().store(flags(), new, host, 0);
+            None
+        });
+        self.b.switch_to_block(miss);
+        self.side_exit(pcbd, idx);
         self.continue_in(join);
     }
 

@@ -7,7 +7,7 @@
 
 use crate::lower::Lower;
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{InstBuilder, Value, types};
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
 use frontend::cp0::Cp0Path;
 use frontend::{Insn, Op};
 
@@ -51,6 +51,8 @@ pub(crate) fn lower(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
         // FPU moves, loads and stores: inline when Status allows.
         Lwc1 | Swc1 | Ldc1 | Sdc1 | Mfc1 | Mtc1 | FMov => crate::lower_fpu::lower(l, i, pcbd, idx),
         Mtc0 => mtc0(l, i, pcbd, idx),
+        // In flat user memory: plain RAM and a fixed UserLocal.
+        Ll | Sc | Swl | Swr | Rdhwr if l.user_slots().is_some() => user_op(l, i, pcbd, idx),
         Ll | Sc | Swl | Swr | Syscall | Break | Sdbbp | Rdhwr | Rdpgpr | Wrpgpr | Di | Ei | Tlbr | Tlbwi | Tlbwr
         | Tlbp | Eret | Deret | Wait | Cache | Movci | Mfhc1 | Cfc1 | Mthc1 | Ctc1 | FAdd | FSub | FMul | FDiv
         | FSqrt | FAbs | FNeg | FRoundL | FTruncL | FCeilL | FFloorL | FRoundW | FTruncW | FCeilW | FFloorW
@@ -128,6 +130,74 @@ fn load_partial(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
         l.ins().bor(keep, new)
     };
     l.set_reg(i.rt(), v);
+}
+
+// LL, SC, SWL, SWR, RDHWR in flat user memory (see `Lower::user_slots`).
+fn user_op(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
+    let Some(slots) = l.user_slots() else { return l.exec_helper(i, pcbd, idx) };
+    let one = |l: &mut Lower<'_, '_>, v: u32| {
+        let (v, state) = (l.ins().iconst(types::I8, v as i64), l.state);
+        l.ins().store(MemFlagsData::trusted(), v, state, slots.llbit);
+    };
+    match i.op {
+        Op::Ll => {
+            load(l, i, pcbd, idx);
+            one(l, 1);
+        }
+        Op::Sc => {
+            let base = l.rs(i);
+            let addr = l.ins().iadd_imm_s(base, i.simm() as i64);
+            let v = l.rt(i);
+            let state = l.state;
+            let bit = l.ins().uload8(I32, MemFlagsData::trusted(), state, slots.llbit);
+            l.store_conditional(addr, v, bit, pcbd, idx);
+            // As the interpreter: one ll pairs with one sc.
+            one(l, 0);
+            l.set_reg(i.rt(), bit);
+        }
+        // UserLocal, which the emulated kernel lets user code read.
+        Op::Rdhwr if i.rd() == 29 => {
+            let v = l.load_state(slots.user_local);
+            l.set_reg(i.rt(), v);
+        }
+        Op::Swl | Op::Swr => {
+            let base = l.rs(i);
+            let addr = l.ins().iadd_imm_s(base, i.simm() as i64);
+            let rt = l.rt(i);
+            let low = l.ins().band_imm_s(addr, 3);
+            // b: the byte lane of the address counted from the word's low end.
+            let b = if l.is_big_endian() {
+                let three = l.konst(3);
+                l.ins().isub(three, low)
+            } else {
+                low
+            };
+            let swl = i.op == Op::Swl;
+            l.update_word_of(addr, pcbd, idx, &|l, word| {
+                if swl {
+                    // (word & !(u32::MAX >> sh)) | (rt >> sh), sh = (3 - b) * 8
+                    let three = l.konst(3);
+                    let k = l.ins().isub(three, b);
+                    let sh = l.ins().ishl_imm_s(k, 3);
+                    let all = l.konst(u32::MAX);
+                    let low_part = l.ins().ushr(all, sh);
+                    let keep = l.ins().band_not(word, low_part);
+                    let new = l.ins().ushr(rt, sh);
+                    l.ins().bor(keep, new)
+                } else {
+                    // (word & ((1 << sh) - 1)) | (rt << sh), sh = b * 8
+                    let sh = l.ins().ishl_imm_s(b, 3);
+                    let one = l.konst(1);
+                    let bit = l.ins().ishl(one, sh);
+                    let mask = l.ins().iadd_imm_s(bit, -1);
+                    let keep = l.ins().band(word, mask);
+                    let new = l.ins().ishl(rt, sh);
+                    l.ins().bor(keep, new)
+                }
+            });
+        }
+        _ => l.exec_helper(i, pcbd, idx),
+    }
 }
 
 // SLL/SRL/SRA/ROTR rd, rt, sa

@@ -13,6 +13,7 @@ use crate::interp::{Flow, exec};
 use frontend::{Op, decode};
 use jit::abi::{
     BRANCH_TAKEN, CONTINUE, ExitReason, FpuSlots, Helpers, JitState, LOAD_SIGNED, LOAD_WORD_OF, NO_INLINE_TLB,
+    UserSlots,
 };
 
 /// # Safety
@@ -105,5 +106,6 @@ unsafe extern "C" fn raise(state: *mut JitState, code: u32, pc_bd: u32) -> u32 {
 pub fn table() -> Helpers {
     use std::mem::offset_of as at;
     let fpu = FpuSlots { fpr: at!(Cpu, fpu.fpr) as i32, status: at!(Cpu, cp0.status) as i32 };
-    Helpers { load, store, exec: exec_one, raise, cp0: crate::cpu::CP0_INLINE, fpu: Some(fpu) }
+    let user = UserSlots { user_local: at!(Cpu, user_local) as i32, llbit: at!(Cpu, llbit) as i32 };
+    Helpers { load, store, exec: exec_one, raise, cp0: crate::cpu::CP0_INLINE, fpu: Some(fpu), user }
 }

@@ -240,6 +240,17 @@ fn code_written_at_run_time_runs_after_an_icache_flush() {
 }
 
 #[test]
+fn ll_sc_partial_stores_and_rdhwr_inlined_in_user_mode_agree_with_qemu() {
+    // The JIT lowers these inline in flat user memory only; the loops run
+    // long enough for `auto` to compile them.
+    let prog = guest_program("atomics", "static", &["-static", "-O2", "-march=mips32r2"]);
+    let out = same_as_qemu(&["never", "auto", "always"], &prog, &[]);
+    let want = "atomics: shared=199990000 sum=6bdd3fb0\npairs: first=20000 second=0 shared=200010000\n\
+                partial stores: dd05074e\ntls: 8b9d1c17\n";
+    assert_eq!(String::from_utf8_lossy(&out), want);
+}
+
+#[test]
 fn signals_reach_guest_handlers_with_the_o32_frame() {
     // Faults with SA_SIGINFO and siglongjmp, raise, masks, sigpending, a
     // handler that edits uc_mcontext.pc, alarm, children killed by signals.
