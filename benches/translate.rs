@@ -8,7 +8,7 @@
 use criterion::{BatchSize, Criterion, Throughput, criterion_main};
 use frontend::{GuestBlock, scan_block};
 use jit::Jit;
-use jit::abi::{Helpers, JitState};
+use jit::abi::{Helpers, JitState, UserSlots};
 use std::path::PathBuf;
 
 unsafe extern "C" fn load(_: *mut JitState, _: u32, _: u32, _: u32) -> u64 {
@@ -62,7 +62,8 @@ fn busybox_blocks() -> Vec<GuestBlock> {
 }
 
 fn translate(c: &mut Criterion) {
-    let helpers = Helpers { load, store, exec, raise, cp0: &[], fpu: None };
+    let user = UserSlots { user_local: 0, llbit: 0 }; // unused: no flat user memory here
+    let helpers = Helpers { load, store, exec, raise, cp0: &[], fpu: None, user };
     let mut jit = Jit::new(helpers, jit::GuestConfig::default()).expect("host supports the JIT");
     let blocks = busybox_blocks();
     let insns: usize = blocks.iter().map(|b| b.insns.len()).sum();
