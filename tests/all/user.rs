@@ -46,9 +46,18 @@ fn mipsjit(jit: &str, program: &Path, args: &[&str]) -> Output {
     mipsjit_in(None, jit, program, args)
 }
 
+/// A command that runs `program` for at most two minutes: a guest that
+/// hangs (a lost futex wake-up, say) fails its test with status 124
+/// instead of stalling the suite.
+fn limited(program: &str) -> Command {
+    let mut c = Command::new("timeout");
+    c.args(["--kill-after=5", "120", program]);
+    c
+}
+
 /// Runs `program` under mipsjit, with `-L sysroot` if given.
 fn mipsjit_in(sysroot: Option<&str>, jit: &str, program: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mipsjit"))
+    limited(env!("CARGO_BIN_EXE_mipsjit"))
         .args(["user", "--jit", jit])
         .args(sysroot.map(|s| ["-L", s]).iter().flatten())
         .arg(program)
@@ -59,7 +68,7 @@ fn mipsjit_in(sysroot: Option<&str>, jit: &str, program: &Path, args: &[&str]) -
 }
 
 fn qemu(sysroot: Option<&str>, program: &Path, args: &[&str]) -> Output {
-    Command::new("qemu-mipsel")
+    limited("qemu-mipsel")
         .args(sysroot.map(|s| ["-L", s]).iter().flatten())
         .arg(program)
         .args(args)
@@ -248,6 +257,23 @@ fn ll_sc_partial_stores_and_rdhwr_inlined_in_user_mode_agree_with_qemu() {
     let want = "atomics: shared=199990000 sum=6bdd3fb0\npairs: first=20000 second=0 shared=200010000\n\
                 partial stores: dd05074e\ntls: 8b9d1c17\n";
     assert_eq!(String::from_utf8_lossy(&out), want);
+}
+
+#[test]
+fn threads_share_memory_block_and_take_turns_as_under_qemu() {
+    // Mutex contention, atomics, condvars, TLS, a reader blocked on a pipe
+    // another thread fills, semaphores, a spinning thread that needs its
+    // turn to end, pthread_cancel, pthread_kill, fork from a thread, and
+    // the main thread leaving first.
+    let prog = guest_program("threads", "static", &["-static", "-O2", "-pthread"]);
+    let out = same_as_qemu(&["never", "auto", "always"], &prog, &[]);
+    let out = String::from_utf8_lossy(&out);
+    assert!(out.starts_with("mutex: counter=400000 atomic=400000 results=4100 main tls=100 distinct tids=1"), "{out}");
+    assert!(
+        out.ends_with("handled by the target=1\nfork from a thread: child status 5\nlast thread: main has exited\n")
+    );
+    let dynamic = guest_program("threads", "dynamic", &["-O2", "-pthread"]);
+    same_as_qemu_in(Some(SYSROOT), &["auto"], &dynamic, &[]);
 }
 
 #[test]

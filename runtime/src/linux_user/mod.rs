@@ -25,6 +25,7 @@ mod process;
 mod select;
 mod signal;
 mod syscalls;
+mod threads;
 mod tty;
 mod vma;
 
@@ -151,6 +152,7 @@ fn start(program: &Path, args: &[OsString], opts: &Options) -> Result<Process, S
         warned: HashSet::new(),
         mode: opts.jit,
         sig: signal::Signals::inherit(),
+        threads: threads::Threads::default(),
     };
     p.write_mem(signal::TRAMPOLINE, &signal::trampoline_code()).map_err(|_| "no room for the signal trampoline")?;
     let argv0 = opts.argv0.as_deref().unwrap_or(program.as_os_str());
@@ -185,6 +187,8 @@ struct Process {
     mode: JitMode,
     /// Signal dispositions, mask, pending signals.
     sig: signal::Signals,
+    /// The threads besides the running one.
+    threads: threads::Threads,
 }
 
 /// The result of a system call: a value, or a (MIPS) errno.
@@ -286,6 +290,13 @@ impl Process {
             }
             if let Some(status) = self.deliver() {
                 return status;
+            }
+            if self.threads.shared() || self.threads.blocked() {
+                // Another thread may run now, with its own signals to take.
+                self.schedule();
+                if let Some(status) = self.deliver() {
+                    return status;
+                }
             }
         }
     }

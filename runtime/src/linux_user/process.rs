@@ -50,10 +50,7 @@ impl Process {
     /// parent waits until the child has called `execve` or exited.
     fn clone(&mut self, flags: u32, newsp: u32, ptid: u32, tls: u32, ctid: u32) -> SysResult {
         if flags & CLONE_THREAD != 0 {
-            if self.warned.insert(4120) {
-                eprintln!("mipsjit: clone with CLONE_THREAD (threads) is not supported: returning EINVAL");
-            }
-            return Err(EINVAL);
+            return self.spawn_thread(flags, newsp, ptid, tls, ctid);
         }
         let _ = CLONE_VM;
         // The vfork wait: the child holds the write end (closed by exec or
@@ -80,6 +77,7 @@ impl Process {
             }
             self.machine.after_fork();
             self.sig.after_fork();
+            self.threads.after_fork();
             GUEST_CHILD.store(true, Ordering::Relaxed);
             let me = std::process::id();
             if flags & CLONE_CHILD_SETTID != 0 {

@@ -169,7 +169,10 @@ pub(super) struct SigInfo {
 pub(super) struct Signals {
     actions: Vec<Action>,
     blocked: u128,
+    /// Pending for the process: any thread not blocking one takes it.
     pending: u128,
+    /// Pending for the running thread only (`tkill`, `tgkill`).
+    own: u128,
     info: Vec<SigInfo>,
     /// `sigaltstack`: base, size (0: disabled).
     altstack: (u32, u32),
@@ -178,6 +181,16 @@ pub(super) struct Signals {
     /// Blocked signals of default disposition that the host records
     /// instead of acting on: see [`Signals::sync_host`].
     held: u128,
+}
+
+/// The part of [`Signals`] each thread has of its own: what a thread
+/// switch swaps (pending signals and dispositions are the process's).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct ThreadSignals {
+    blocked: u128,
+    own: u128,
+    altstack: (u32, u32),
+    saved_mask: Option<u128>,
 }
 
 /// Host signals recorded by [`on_host_signal`], one bit per host number.
@@ -280,6 +293,7 @@ impl Signals {
             actions: vec![Action::default(); NSIG as usize + 1],
             blocked: 0,
             pending: 0,
+            own: 0,
             info: vec![SigInfo::default(); NSIG as usize + 1],
             altstack: (0, 0),
             saved_mask: None,
@@ -338,9 +352,52 @@ impl Signals {
         self.held = want;
     }
 
+    /// The running thread's mask and alternate stack.
+    pub(super) fn thread_state(&self) -> ThreadSignals {
+        ThreadSignals { blocked: self.blocked, own: self.own, altstack: self.altstack, saved_mask: self.saved_mask }
+    }
+
+    /// Makes `t` the running thread's mask and alternate stack.
+    pub(super) fn set_thread_state(&mut self, t: ThreadSignals) {
+        (self.blocked, self.own, self.altstack, self.saved_mask) = (t.blocked, t.own, t.altstack, t.saved_mask);
+        self.sync_host();
+    }
+
+    /// A new thread's: the creator's mask, and no alternate stack (as
+    /// Linux's `clone` with CLONE_VM).
+    pub(super) fn new_thread(&self) -> ThreadSignals {
+        ThreadSignals { blocked: self.blocked, own: 0, altstack: (0, 0), saved_mask: None }
+    }
+
+    /// Whether a signal the thread `t` does not block is pending.
+    pub(super) fn pending_for(&mut self, t: &ThreadSignals) -> bool {
+        self.poll_host();
+        (self.pending | t.own) & !t.blocked != 0
+    }
+
+    /// Signals pending for the running thread: its own and the process's.
+    fn all_pending(&self) -> u128 {
+        self.pending | self.own
+    }
+
+    /// `sig` is taken: no longer pending.
+    fn clear(&mut self, sig: u32) {
+        self.pending &= !bit(sig);
+        self.own &= !bit(sig);
+    }
+
+    /// Queues `sig` with `info` for the thread whose signal state is `t`
+    /// (the running thread's when `None`).
+    pub(super) fn queue_for_thread(&mut self, t: Option<&mut ThreadSignals>, sig: u32, info: SigInfo) {
+        if (1..=NSIG).contains(&sig) {
+            *t.map(|t| &mut t.own).unwrap_or(&mut self.own) |= bit(sig);
+            self.info[sig as usize] = info;
+        }
+    }
+
     /// After `fork`: the child has no pending signals.
     pub(super) fn after_fork(&mut self) {
-        self.pending = 0;
+        (self.pending, self.own) = (0, 0);
         HOST_PENDING.store(0, Ordering::Relaxed);
     }
 
@@ -380,7 +437,7 @@ impl Signals {
     /// The next signal to deliver, if any (lowest number first).
     fn next(&mut self) -> Option<u32> {
         self.poll_host();
-        let ready = self.pending & !self.blocked;
+        let ready = self.all_pending() & !self.blocked;
         (ready != 0).then(|| ready.trailing_zeros() + 1)
     }
 }
@@ -495,7 +552,7 @@ impl Process {
             let ignored =
                 new.handler == SIG_IGN || (new.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore);
             if ignored {
-                self.sig.pending &= !bit(sig);
+                self.sig.clear(sig);
             }
             set_host_action(sig, new.handler);
             // The host action is the new one now: sync_host sees afresh
@@ -551,7 +608,7 @@ impl Process {
             return Err(EINVAL);
         }
         self.sig.poll_host();
-        let p = self.sig.pending & self.sig.blocked;
+        let p = self.sig.all_pending() & self.sig.blocked;
         self.write_mem(set, &p.to_le_bytes())?;
         Ok(0)
     }
@@ -646,7 +703,7 @@ impl Process {
         let none = no_host_signals();
         let got = loop {
             self.sig.poll_host();
-            let ready = self.sig.pending & want;
+            let ready = self.sig.all_pending() & want;
             if ready != 0 {
                 break Ok(ready.trailing_zeros() + 1);
             }
@@ -665,7 +722,7 @@ impl Process {
         // SAFETY: restores the mask saved above.
         unsafe { libc::sigprocmask(libc::SIG_SETMASK, &host_old, std::ptr::null_mut()) };
         let sig = got?;
-        self.sig.pending &= !bit(sig);
+        self.sig.clear(sig);
         if info != 0 {
             let si = self.sig.info[sig as usize];
             let mut b = vec![0u8; SIGINFO_BYTES];
@@ -732,7 +789,9 @@ impl Process {
             return Err(EINVAL);
         }
         let me = std::process::id() as i32;
-        if pid == me {
+        // A thread of this process: the process takes it (any thread not
+        // blocking it handles it).
+        if pid == me || (pid > 0 && self.threads.is_ours(pid as u32)) {
             if sig != 0 {
                 // SAFETY: a host call without arguments.
                 let uid = unsafe { libc::getuid() };
@@ -745,8 +804,23 @@ impl Process {
         syscalls::check(unsafe { libc::kill(pid, h) } as i64)
     }
 
+    /// `tkill`/`tgkill`: to a thread of this process, queued for that
+    /// thread alone; to others, sent by the host.
     fn tkill(&mut self, tid: u32, sig: u32) -> SysResult {
-        self.kill(tid as i32, sig, SI_TKILL)
+        if sig > NSIG {
+            return Err(EINVAL);
+        }
+        if !self.threads.is_ours(tid) {
+            return self.kill(tid as i32, sig, SI_TKILL);
+        }
+        if sig != 0 {
+            let me = std::process::id();
+            // SAFETY: a host call without arguments.
+            let info = SigInfo { code: SI_TKILL, words: [me, unsafe { libc::getuid() }, 0, 0] };
+            let target = self.threads.signals_of(tid);
+            self.sig.queue_for_thread(target, sig, info);
+        }
+        Ok(0)
     }
 
     /// `setitimer(which, new, old)` (and `getitimer` with no new value):
@@ -776,6 +850,12 @@ impl Process {
     /// signal ends the sleep early with EINTR and the time left.
     fn nanosleep(&mut self, clock: i32, flags: i32, req: u32, rem: u32, wide: bool) -> SysResult {
         let t = self.read_timespec(req, wide)?;
+        if self.threads.shared() {
+            // The other threads run meanwhile.
+            let d = if flags & libc::TIMER_ABSTIME != 0 { threads::absolute_deadline(clock, t)? } else { deadline(t)? };
+            self.threads.block(threads::Wait::Sleep(d));
+            return Ok(0);
+        }
         let mut left = libc::timespec { tv_sec: 0, tv_nsec: 0 };
         // SAFETY: valid timespecs.
         let r = unsafe { libc::clock_nanosleep(clock, flags, &t, &mut left) };
@@ -925,7 +1005,7 @@ impl Process {
     /// a frame for the handler. Returns the exit status if the guest died.
     pub(super) fn deliver(&mut self) -> Option<u8> {
         while let Some(sig) = self.sig.next() {
-            self.sig.pending &= !bit(sig);
+            self.sig.clear(sig);
             let info = self.sig.info[sig as usize];
             let act = self.sig.actions[sig as usize];
             match act.handler {

@@ -90,7 +90,8 @@ impl Process {
         let sp = g[29];
         let stack_arg = |p: &Self, i: u32| p.read_u32(sp.wrapping_add(16 + 4 * i)).unwrap_or(0);
         let r = match nr {
-            4001 | 4246 => return Some(a[0] as u8),
+            4001 => return self.exit_thread(a[0]),
+            4246 => return Some(a[0] as u8),
             // The registers come from the signal frame, not a result.
             4119 | 4193 => return self.sigreturn(nr == 4193),
             4042 => {
@@ -110,6 +111,11 @@ impl Process {
                 self.dispatch(nr, a, a5)
             }
         };
+        // A call that blocks its thread while others run: again later.
+        if r == Err(threads::RETRY) {
+            self.machine.cpu.s.pc = pc;
+            return None;
+        }
         // Interrupted by a signal: run the call again after the handler
         // (or at once if no handler runs), unless the handler says not to.
         if r == Err(libc::EINTR) && self.should_restart(nr) {
@@ -132,6 +138,10 @@ impl Process {
     }
 
     fn dispatch(&mut self, nr: u32, a: [u32; 4], a5: [u32; 2]) -> SysResult {
+        if let Some(w) = self.would_block(nr, a) {
+            self.threads.block(w);
+            return Err(threads::RETRY);
+        }
         if let Some(r) = self
             .signal_syscall(nr, a)
             .or_else(|| self.process_syscall(nr, a, a5))
@@ -184,7 +194,15 @@ impl Process {
                 self.write_mem(a[3], &(pos as u64).to_le_bytes())?;
                 Ok(0)
             }
-            4020 | 4222 => Ok(std::process::id()),
+            4020 => Ok(std::process::id()),
+            4222 => Ok(self.threads.tid()),
+            4238 => self.futex(a, a5, false),
+            4422 => self.futex(a, a5, true),
+            // sched_yield: the next thread's turn.
+            4162 => {
+                self.threads.block(threads::Wait::Ready);
+                Ok(0)
+            }
             // SAFETY: a host call with integer arguments only.
             4064 => Ok(unsafe { libc::getppid() } as u32),
             // SAFETY: a host call with integer arguments only.
@@ -294,7 +312,7 @@ impl Process {
             4366 => self.statx(a, a5[0]),
             4203 => self.getcwd(a[0], a[1]),
             4219 => self.getdents64(a[0], a[1], a[2]),
-            4252 => Ok(std::process::id()),
+            4252 => Ok(self.threads.set_clear_tid(a[0])),
             4283 => {
                 self.machine.cpu.user_local = a[0];
                 Ok(0)
@@ -311,7 +329,8 @@ impl Process {
             4080 => self.getgroups(a[0], a[1]),
             4192 => Ok(0), // prctl
             // set_robust_list, rseq: glibc copes without them.
-            4309 | 4367 => Err(ENOSYS),
+            // set_robust_list, rseq, clone3 (glibc then uses clone), as qemu-mipsel.
+            4309 | 4367 | 4435 => Err(ENOSYS),
             4116 => self.sysinfo(a[0]),
             _ => {
                 if self.warned.insert(nr) {

@@ -1,0 +1,232 @@
+/* Threads (clone with CLONE_THREAD, through glibc's pthreads): a mutex
+ * under contention, atomics from several threads, a condition variable
+ * ping-pong, thread-local storage and errno, a reader blocked in read()
+ * on a pipe another thread fills, a semaphore, pthread_exit, detached
+ * threads. The output does not depend on how the threads interleave. */
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define N 4
+#define ITERS 100000
+
+static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+static long counter;
+static int atomic_counter;
+static __thread int tls = 100;
+static pid_t tids[N + 1];
+
+static void *adder(void *arg)
+{
+    int id = (int)(long)arg;
+    tls += id;
+    tids[id] = (pid_t)syscall(SYS_gettid);
+    for (int i = 0; i < ITERS; i++) {
+        pthread_mutex_lock(&m);
+        counter++;
+        pthread_mutex_unlock(&m);
+        __atomic_fetch_add(&atomic_counter, 1, __ATOMIC_SEQ_CST);
+    }
+    /* errno is per thread. */
+    errno = 0;
+    if (close(-1 - id) == 0 || errno != EBADF)
+        return (void *)-1L;
+    return (void *)(long)(tls * 10);
+}
+
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int turn, rounds;
+
+static void *pong(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 1000; i++) {
+        pthread_mutex_lock(&m);
+        while (turn != 1)
+            pthread_cond_wait(&cv, &m);
+        turn = 0;
+        rounds++;
+        pthread_cond_signal(&cv);
+        pthread_mutex_unlock(&m);
+    }
+    return NULL;
+}
+
+static void *reader(void *arg)
+{
+    int fd = *(int *)arg;
+    char buf[64];
+    long total = 0;
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        total += n;
+    return (void *)total;
+}
+
+static sem_t sem;
+
+static void *poster(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 50; i++)
+        sem_post(&sem);
+    pthread_exit((void *)7L);
+}
+
+/* Spins until main, which only sleeps, sets the flag: needs turns. */
+static volatile int flag;
+static void *spinner(void *arg)
+{
+    (void)arg;
+    long spins = 0;
+    while (!flag)
+        spins++;
+    return (void *)(spins > 0);
+}
+
+static void *sleeper(void *arg)
+{
+    (void)arg;
+    for (;;)
+        sleep(10); /* a cancellation point */
+    return NULL;
+}
+
+static volatile pthread_t handled_by;
+static void on_usr1(int sig)
+{
+    (void)sig;
+    handled_by = pthread_self();
+}
+static volatile int usr1_ready;
+static void *target(void *arg)
+{
+    (void)arg;
+    usr1_ready = 1;
+    while (!handled_by)
+        usleep(1000);
+    return NULL;
+}
+
+static void *forker(void *arg)
+{
+    (void)arg;
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(5);
+    int st;
+    waitpid(pid, &st, 0);
+    return (void *)(long)WEXITSTATUS(st);
+}
+
+static void *last_one(void *arg)
+{
+    (void)arg;
+    usleep(5000);
+    printf("last thread: main has exited\n");
+    return NULL;
+}
+
+int main(void)
+{
+    setvbuf(stdout, NULL, _IONBF, 0);
+    tids[0] = (pid_t)syscall(SYS_gettid);
+    pthread_t t[N];
+    for (long i = 0; i < N; i++)
+        if (pthread_create(&t[i], NULL, adder, (void *)(i + 1)) != 0)
+            return 1;
+    long sum = 0;
+    for (int i = 0; i < N; i++) {
+        void *r;
+        pthread_join(t[i], &r);
+        sum += (long)r;
+    }
+    int distinct = 1;
+    for (int i = 0; i <= N; i++)
+        for (int j = 0; j < i; j++)
+            distinct &= tids[i] != tids[j];
+    printf("mutex: counter=%ld atomic=%d results=%ld main tls=%d distinct tids=%d main is pid=%d\n", counter,
+           atomic_counter, sum, tls, distinct, tids[0] == getpid());
+
+    pthread_t p;
+    pthread_create(&p, NULL, pong, NULL);
+    for (int i = 0; i < 1000; i++) {
+        pthread_mutex_lock(&m);
+        while (turn != 0)
+            pthread_cond_wait(&cv, &m);
+        turn = 1;
+        pthread_cond_signal(&cv);
+        pthread_mutex_unlock(&m);
+    }
+    pthread_join(p, NULL);
+    printf("condvar: rounds=%d\n", rounds);
+
+    int fds[2];
+    if (pipe(fds) != 0)
+        return 1;
+    pthread_t r;
+    pthread_create(&r, NULL, reader, &fds[0]);
+    usleep(20000); /* the reader is blocked in read() by now */
+    char block[100];
+    memset(block, 'x', sizeof block);
+    for (int i = 0; i < 10; i++) {
+        if (write(fds[1], block, sizeof block) != (ssize_t)sizeof block)
+            return 1;
+        usleep(1000);
+    }
+    close(fds[1]);
+    void *got;
+    pthread_join(r, &got);
+    printf("pipe: reader got %ld bytes\n", (long)got);
+
+    sem_init(&sem, 0, 0);
+    pthread_t q;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_create(&q, NULL, poster, NULL);
+    for (int i = 0; i < 50; i++)
+        sem_wait(&sem);
+    pthread_join(q, &got);
+    printf("semaphore: 50 waits done, exit value %ld\n", (long)got);
+
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    for (int i = 0; i < 3; i++)
+        pthread_create(&q, &attr, poster, NULL);
+    for (int i = 0; i < 150; i++)
+        sem_wait(&sem);
+    printf("detached: 150 waits done\n");
+
+    pthread_create(&q, NULL, spinner, NULL);
+    usleep(5000);
+    flag = 1;
+    pthread_join(q, &got);
+    printf("spinner: stopped, spun=%ld\n", (long)got);
+
+    pthread_create(&q, NULL, sleeper, NULL);
+    usleep(2000);
+    pthread_cancel(q);
+    pthread_join(q, &got);
+    printf("cancel: %s\n", got == PTHREAD_CANCELED ? "canceled" : "not canceled");
+
+    signal(SIGUSR1, on_usr1);
+    pthread_create(&q, NULL, target, NULL);
+    while (!usr1_ready)
+        usleep(1000);
+    pthread_kill(q, SIGUSR1);
+    pthread_join(q, NULL);
+    printf("pthread_kill: handled by the target=%d\n", pthread_equal(handled_by, q));
+
+    pthread_create(&q, NULL, forker, NULL);
+    pthread_join(q, &got);
+    printf("fork from a thread: child status %ld\n", (long)got);
+
+    pthread_create(&q, NULL, last_one, NULL);
+    pthread_exit(NULL);
+}

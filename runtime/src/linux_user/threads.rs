@@ -1,0 +1,468 @@
+//! Threads (`clone` with CLONE_THREAD), as green threads: every guest
+//! thread runs on the emulator's one host thread, taking turns of about a
+//! millisecond of guest code ([`SIGNAL_POLL_INSNS`] instructions), and
+//! handing over at once when the running one blocks: in `futex`, a sleep,
+//! `sched_yield`, or a read or write that would block.
+//!
+//! One thread at a time keeps everything else as it is for one thread:
+//! `ll`/`sc` need no host atomics (a switch clears the LL bit, as the
+//! kernel's `eret` does), the JIT and its code cache are shared without
+//! locks, and a run stays reproducible. The price is no parallelism, and
+//! a thread blocked in a call this module does not know to hand over
+//! (`poll`, `select`, `wait4` without WNOHANG is handled) stops the others
+//! until it returns.
+
+use super::signal::ThreadSignals;
+use super::*;
+use crate::fpu::Fpu;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// Thread ids start here: above Linux's PID_MAX_LIMIT (2^22), so never a
+/// host process's id, and below the futex owner-died and waiters bits.
+const FIRST_TID: u32 = 0x40_0000;
+/// [`SysResult`] error of a call that must run again later (its thread
+/// waits until then): not an errno.
+pub(super) const RETRY: i32 = -1;
+/// How long the host sleeps at most while every thread waits, before it
+/// looks at host signals and deadlines again.
+const IDLE_SLICE: Duration = Duration::from_millis(20);
+
+// futex operations (the low seven bits of `op`).
+const FUTEX_WAIT: u32 = 0;
+const FUTEX_WAKE: u32 = 1;
+const FUTEX_REQUEUE: u32 = 3;
+const FUTEX_CMP_REQUEUE: u32 = 4;
+const FUTEX_WAIT_BITSET: u32 = 9;
+const FUTEX_WAKE_BITSET: u32 = 10;
+const FUTEX_CLOCK_REALTIME: u32 = 256;
+
+// `clone` flags a thread needs.
+const CLONE_VM: u32 = 0x0000_0100;
+const CLONE_SIGHAND: u32 = 0x0000_0800;
+const CLONE_SETTLS: u32 = 0x0008_0000;
+const CLONE_PARENT_SETTID: u32 = 0x0010_0000;
+const CLONE_CHILD_CLEARTID: u32 = 0x0020_0000;
+const CLONE_CHILD_SETTID: u32 = 0x0100_0000;
+
+/// What a thread that is not running waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Wait {
+    /// Nothing: it runs when its turn comes.
+    Ready,
+    /// `FUTEX_WAIT` on `addr` for wakes matching `bitset`, until `deadline`
+    /// (then ETIMEDOUT).
+    Futex { addr: u32, bitset: u32, deadline: Option<Instant> },
+    /// A sleep until then.
+    Sleep(Instant),
+    /// A read or write on `fd`, run again once `poll` sees `events`.
+    Io { fd: i32, events: i16 },
+    /// A call run again at that time (`wait4` for a child).
+    Retry(Instant),
+}
+
+/// A guest thread that is not running.
+struct Thread {
+    tid: u32,
+    /// `set_tid_address`/CLONE_CHILD_CLEARTID: zeroed and woken at exit.
+    clear_tid: u32,
+    gpr: [u32; 32],
+    hi: u32,
+    lo: u32,
+    pc: u32,
+    fpu: Fpu,
+    user_local: u32,
+    sig: ThreadSignals,
+    wait: Wait,
+}
+
+/// The process's threads: the running one's id, and the others.
+#[derive(Default)]
+pub(super) struct Threads {
+    /// The running thread; 0 for the first, whose id is the process id.
+    tid: u32,
+    /// The running thread's `clear_child_tid`.
+    clear_tid: u32,
+    others: VecDeque<Thread>,
+    next_tid: u32,
+    /// Set by a call that blocks the running thread: another runs next.
+    block: Option<Wait>,
+    /// Instruction count when the running thread's turn began.
+    turn_start: u64,
+}
+
+impl Threads {
+    /// Whether other threads exist (then blocking calls hand over).
+    pub(super) fn shared(&self) -> bool {
+        !self.others.is_empty()
+    }
+
+    /// Whether the running thread has just blocked.
+    pub(super) fn blocked(&self) -> bool {
+        self.block.is_some()
+    }
+
+    /// The running thread's id.
+    pub(super) fn tid(&self) -> u32 {
+        if self.tid == 0 { std::process::id() } else { self.tid }
+    }
+
+    /// Whether `tid` names one of this process's threads.
+    pub(super) fn is_ours(&self, tid: u32) -> bool {
+        tid == self.tid() || self.others.iter().any(|t| t.tid == tid)
+    }
+
+    /// The signal state of thread `tid` if it is not the running one.
+    pub(super) fn signals_of(&mut self, tid: u32) -> Option<&mut ThreadSignals> {
+        self.others.iter_mut().find(|t| t.tid == tid).map(|t| &mut t.sig)
+    }
+
+    /// The running thread waits for `w` once its system call returns.
+    pub(super) fn block(&mut self, w: Wait) {
+        self.block = Some(w);
+    }
+
+    /// `set_tid_address`.
+    pub(super) fn set_clear_tid(&mut self, addr: u32) -> u32 {
+        self.clear_tid = addr;
+        self.tid()
+    }
+
+    /// After `fork`: the child is one thread, the process's first.
+    pub(super) fn after_fork(&mut self) {
+        *self = Threads::default();
+    }
+
+    /// Wakes up to `n` threads waiting on the futex at `addr` with a
+    /// bitset sharing bits with `bitset`; returns how many.
+    fn wake(&mut self, addr: u32, n: u32, bitset: u32) -> u32 {
+        let mut woken = 0;
+        for t in self.others.iter_mut() {
+            if woken == n {
+                break;
+            }
+            if let Wait::Futex { addr: a, bitset: b, .. } = t.wait
+                && a == addr
+                && b & bitset != 0
+            {
+                t.wait = Wait::Ready;
+                woken += 1;
+            }
+        }
+        woken
+    }
+
+    /// Moves up to `n` waiters from `from` to the futex at `to`.
+    fn requeue(&mut self, from: u32, to: u32, n: u32) -> u32 {
+        let mut moved = 0;
+        for t in self.others.iter_mut() {
+            if moved == n {
+                break;
+            }
+            if let Wait::Futex { addr, .. } = &mut t.wait
+                && *addr == from
+            {
+                *addr = to;
+                moved += 1;
+            }
+        }
+        moved
+    }
+}
+
+impl Process {
+    /// `clone` with CLONE_THREAD: a new thread sharing everything, which
+    /// returns 0 from the call on its own stack `newsp` and takes its turn
+    /// after the others.
+    pub(super) fn spawn_thread(&mut self, flags: u32, newsp: u32, ptid: u32, tls: u32, ctid: u32) -> SysResult {
+        if flags & (CLONE_VM | CLONE_SIGHAND) != CLONE_VM | CLONE_SIGHAND {
+            return Err(EINVAL);
+        }
+        let th = &mut self.threads;
+        th.next_tid = th.next_tid.max(FIRST_TID) + 1;
+        let tid = th.next_tid;
+        let mut t = self.save_thread(Wait::Ready);
+        t.tid = tid;
+        t.clear_tid = if flags & CLONE_CHILD_CLEARTID != 0 { ctid } else { 0 };
+        t.sig = self.sig.new_thread();
+        // The child returns 0, after the syscall instruction.
+        (t.gpr[2], t.gpr[7], t.pc) = (0, 0, t.pc.wrapping_add(4));
+        if newsp != 0 {
+            t.gpr[29] = newsp;
+        }
+        if flags & CLONE_SETTLS != 0 {
+            t.user_local = tls;
+        }
+        if flags & CLONE_PARENT_SETTID != 0 {
+            self.write_u32(ptid, tid)?;
+        }
+        if flags & CLONE_CHILD_SETTID != 0 {
+            self.write_u32(ctid, tid)?;
+        }
+        self.threads.others.push_back(t);
+        Ok(tid)
+    }
+
+    /// `exit`: the running thread ends (its `clear_child_tid` is zeroed
+    /// and woken, which is how `pthread_join` learns of it), and another
+    /// runs; the last thread's exit ends the process with `status`.
+    pub(super) fn exit_thread(&mut self, status: u32) -> Option<u8> {
+        if !self.threads.shared() {
+            return Some(status as u8);
+        }
+        let clear = self.threads.clear_tid;
+        if clear != 0 && self.write_u32(clear, 0).is_ok() {
+            self.threads.wake(clear, 1, u32::MAX);
+        }
+        self.run_next();
+        None
+    }
+
+    /// `futex(uaddr, op, val, timeout or val2, uaddr2, val3)`; `wide`: the
+    /// time64 variant's timespec. The private and shared kinds are the
+    /// same here (one process). Waits block only the calling thread.
+    pub(super) fn futex(&mut self, a: [u32; 4], a5: [u32; 2], wide: bool) -> SysResult {
+        let [uaddr, op, val, timeout] = a;
+        let [uaddr2, val3] = a5;
+        let cmd = op & 0x7f;
+        if uaddr & 3 != 0 {
+            return Err(EINVAL);
+        }
+        match cmd {
+            FUTEX_WAIT | FUTEX_WAIT_BITSET => {
+                let bitset = if cmd == FUTEX_WAIT { u32::MAX } else { val3 };
+                if bitset == 0 {
+                    return Err(EINVAL);
+                }
+                let deadline = match timeout {
+                    0 => None,
+                    t => {
+                        let ts = self.read_timespec(t, wide)?;
+                        // FUTEX_WAIT's timeout is relative; FUTEX_WAIT_BITSET's
+                        // an absolute time on the monotonic or real-time clock.
+                        Some(if cmd == FUTEX_WAIT {
+                            signal::deadline(ts)?
+                        } else {
+                            let clock = if op & FUTEX_CLOCK_REALTIME != 0 {
+                                libc::CLOCK_REALTIME
+                            } else {
+                                libc::CLOCK_MONOTONIC
+                            };
+                            absolute_deadline(clock, ts)?
+                        })
+                    }
+                };
+                if self.read_u32(uaddr)? != val {
+                    return Err(mips_errno(libc::EAGAIN));
+                }
+                self.threads.block(Wait::Futex { addr: uaddr, bitset, deadline });
+                Ok(0)
+            }
+            FUTEX_WAKE | FUTEX_WAKE_BITSET => {
+                let bitset = if cmd == FUTEX_WAKE { u32::MAX } else { val3 };
+                if bitset == 0 {
+                    return Err(EINVAL);
+                }
+                Ok(self.threads.wake(uaddr, val, bitset))
+            }
+            FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
+                if cmd == FUTEX_CMP_REQUEUE && self.read_u32(uaddr)? != val3 {
+                    return Err(mips_errno(libc::EAGAIN));
+                }
+                let woken = self.threads.wake(uaddr, val, u32::MAX);
+                // The fourth argument is the number to requeue here.
+                Ok(woken + self.threads.requeue(uaddr, uaddr2, timeout))
+            }
+            _ => {
+                if self.warned.insert(0x1_0000 | cmd) {
+                    eprintln!("mipsjit: futex operation {cmd} is not supported: returning ENOSYS");
+                }
+                Err(ENOSYS)
+            }
+        }
+    }
+
+    /// With other threads, a call that would block on a descriptor (a
+    /// read of an empty pipe, say) waits for it without stopping them:
+    /// the wait, if `nr` is such a call and `fd` is not ready.
+    pub(super) fn would_block(&self, nr: u32, a: [u32; 4]) -> Option<Wait> {
+        if !self.threads.shared() {
+            return None;
+        }
+        let events = match nr {
+            // read, readv, recv, recvfrom, recvmsg, accept, accept4
+            4003 | 4145 | 4175 | 4176 | 4177 | 4168 | 4334 => libc::POLLIN,
+            // write, writev, send, sendto, sendmsg
+            4004 | 4146 | 4178 | 4180 | 4179 => libc::POLLOUT,
+            // wait4 and waitpid without WNOHANG: look again shortly.
+            4114 | 4007 if a[2] & libc::WNOHANG as u32 == 0 => return self.no_child_ready(a[0] as i32, a[2]),
+            _ => return None,
+        };
+        let fd = a[0] as i32;
+        // SAFETY: host calls with integer arguments and one pollfd.
+        unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFL);
+            if flags < 0 || flags & libc::O_NONBLOCK != 0 {
+                return None;
+            }
+            let mut p = libc::pollfd { fd, events, revents: 0 };
+            (libc::poll(&mut p, 1, 0) == 0).then_some(Wait::Io { fd, events })
+        }
+    }
+
+    /// `wait4(pid, .., options)` would block: no child it waits for has
+    /// changed state (looked at with `waitid`, which can leave it be).
+    fn no_child_ready(&self, pid: i32, options: u32) -> Option<Wait> {
+        let (idtype, id) = match pid {
+            -1 => (libc::P_ALL, 0),
+            0 => (libc::P_PGID, 0),
+            p if p < 0 => (libc::P_PGID, (-p) as u32),
+            p => (libc::P_PID, p as u32),
+        };
+        let mut flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
+        if options & libc::WUNTRACED as u32 != 0 {
+            flags |= libc::WSTOPPED;
+        }
+        if options & libc::WCONTINUED as u32 != 0 {
+            flags |= libc::WCONTINUED;
+        }
+        // SAFETY: an all-zero siginfo is valid; waitid fills it.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `info` is valid to fill; WNOWAIT leaves the child be.
+        let r = unsafe { libc::waitid(idtype, id, &mut info, flags) };
+        // SAFETY: waitid filled the child fields (zero if none was ready).
+        let none = r == 0 && unsafe { info.si_pid() } == 0;
+        none.then(|| Wait::Retry(Instant::now() + Duration::from_millis(2)))
+    }
+
+    /// At the end of the running thread's turn: if it blocked, or has had
+    /// its time, the next ready thread runs.
+    pub(super) fn schedule(&mut self) {
+        let block = self.threads.block.take();
+        let turn_over = || self.machine.cpu.icount() - self.threads.turn_start >= SIGNAL_POLL_INSNS;
+        if block.is_none() && (!self.threads.shared() || !turn_over()) {
+            return;
+        }
+        let me = self.save_thread(block.unwrap_or(Wait::Ready));
+        self.threads.others.push_back(me);
+        self.run_next();
+    }
+
+    /// Takes the running thread's registers and signal state into a
+    /// [`Thread`] waiting for `wait`.
+    fn save_thread(&mut self, wait: Wait) -> Thread {
+        let c = &self.machine.cpu;
+        Thread {
+            tid: self.threads.tid,
+            clear_tid: self.threads.clear_tid,
+            gpr: c.s.gpr,
+            hi: c.s.hi,
+            lo: c.s.lo,
+            pc: c.s.pc,
+            fpu: c.fpu.clone(),
+            user_local: c.user_local,
+            sig: self.sig.thread_state(),
+            wait,
+        }
+    }
+
+    /// Makes the first ready thread (in turn order) the running one,
+    /// waiting on the host until one is.
+    fn run_next(&mut self) {
+        loop {
+            if let Some(i) = self.first_ready() {
+                let Some(t) = self.threads.others.remove(i) else { continue };
+                let c = &mut self.machine.cpu;
+                (c.s.gpr, c.s.hi, c.s.lo, c.s.pc) = (t.gpr, t.hi, t.lo, t.pc);
+                c.fpu = t.fpu;
+                c.user_local = t.user_local;
+                // A switch goes through the kernel's eret, which clears it.
+                c.llbit = false;
+                (self.threads.tid, self.threads.clear_tid) = (t.tid, t.clear_tid);
+                self.threads.turn_start = c.icount();
+                self.sig.set_thread_state(t.sig);
+                return;
+            }
+            self.idle();
+        }
+    }
+
+    /// The index of the first thread that can run, after ending the waits
+    /// that are over: a passed deadline, a ready descriptor, or a signal
+    /// the thread does not block (which interrupts a futex wait or a sleep
+    /// with EINTR, and runs a read or write again after its handler).
+    fn first_ready(&mut self) -> Option<usize> {
+        let now = Instant::now();
+        for i in 0..self.threads.others.len() {
+            let interrupted = self.sig.pending_for(&self.threads.others[i].sig);
+            let t = &mut self.threads.others[i];
+            let fail = |t: &mut Thread, errno: i32| (t.gpr[2], t.gpr[7]) = (mips_errno(errno) as u32, 1);
+            match t.wait {
+                Wait::Ready => {}
+                Wait::Futex { deadline, .. } => {
+                    if interrupted {
+                        fail(t, libc::EINTR);
+                    } else if deadline.is_some_and(|d| d <= now) {
+                        fail(t, libc::ETIMEDOUT);
+                    } else {
+                        continue;
+                    }
+                }
+                Wait::Sleep(d) => {
+                    if interrupted {
+                        fail(t, libc::EINTR);
+                    } else if d > now {
+                        continue;
+                    }
+                }
+                Wait::Retry(d) if !interrupted && d > now => continue,
+                Wait::Retry(_) => {}
+                Wait::Io { fd, events } => {
+                    let mut p = libc::pollfd { fd, events, revents: 0 };
+                    // SAFETY: one valid pollfd.
+                    if !interrupted && unsafe { libc::poll(&mut p, 1, 0) } == 0 {
+                        continue;
+                    }
+                }
+            }
+            t.wait = Wait::Ready;
+            return Some(i);
+        }
+        None
+    }
+
+    /// Every thread waits: sleeps on the host until the nearest deadline,
+    /// a descriptor some thread waits for, or [`IDLE_SLICE`] (host signals
+    /// interrupt the sleep, or are seen at its end).
+    fn idle(&self) {
+        let now = Instant::now();
+        let mut until = now + IDLE_SLICE;
+        let mut fds = Vec::new();
+        for t in &self.threads.others {
+            match t.wait {
+                Wait::Futex { deadline: Some(d), .. } | Wait::Sleep(d) | Wait::Retry(d) => until = until.min(d),
+                Wait::Io { fd, events } => fds.push(libc::pollfd { fd, events, revents: 0 }),
+                _ => {}
+            }
+        }
+        let ms = until.saturating_duration_since(now).as_micros().div_ceil(1000) as i32;
+        // SAFETY: `fds` is a valid array of pollfds (possibly empty).
+        unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+    }
+}
+
+/// When an absolute time `ts` on host clock `clock` comes, as an Instant.
+pub(super) fn absolute_deadline(clock: libc::clockid_t, ts: libc::timespec) -> Result<Instant, i32> {
+    if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
+        return Err(EINVAL);
+    }
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: a valid timespec to fill; a bad clock is an error.
+    if unsafe { libc::clock_gettime(clock, &mut now) } != 0 {
+        return Err(EINVAL);
+    }
+    let ns = |t: libc::timespec| t.tv_sec as i128 * 1_000_000_000 + t.tv_nsec as i128;
+    let left = (ns(ts) - ns(now)).max(0) as u128;
+    let left = Duration::from_nanos(left.min(u64::MAX as u128) as u64);
+    Ok(Instant::now().checked_add(left).unwrap_or_else(|| Instant::now() + Duration::from_secs(1 << 40)))
+}
