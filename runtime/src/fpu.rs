@@ -34,6 +34,16 @@
 //! - madd/msub/nmadd/nmsub are not fused on the 24Kf: the product is
 //!   rounded, then the sum, and nmadd/nmsub negate even a NaN.
 //!
+//! APFloat is exact but slow (it dominated FP-heavy programs: 8x
+//! qemu-mipsel's time on a matrix multiply). The common case takes the
+//! host's arithmetic instead (`Format::host`): in round-to-nearest, with
+//! operands that are normal or zero and a result that is normal (or an
+//! exact zero), the host's IEEE result is the result and Inexact is the
+//! only exception possible; an exact error term (TwoSum, or a product
+//! that is exact in double or fused) says whether it is raised.
+//! Everything else (NaNs, infinities, subnormals, results near the edges
+//! of the range, directed rounding) stays with APFloat.
+//!
 //! Every arithmetic instruction writes FCSR.Cause with its own exceptions;
 //! an enabled one raises the Floating Point exception with Cause set and
 //! neither the destination nor FCSR.Flags changed; otherwise Flags
@@ -225,6 +235,26 @@ impl Fpu {
 
 // ---- arithmetic -------------------------------------------------------------
 
+/// A binary operation [`Format::host`] may carry out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Arith {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+/// TwoSum's error term: `x + y - s` exactly, where `s` is `x + y`
+/// rounded to nearest (no overflow).
+fn two_sum_error<T>(x: T, y: T, s: T) -> T
+where
+    T: Copy + std::ops::Add<Output = T> + std::ops::Sub<Output = T>,
+{
+    let yy = s - x;
+    let xx = s - yy;
+    (x - xx) + (y - yy)
+}
+
 /// A binary format (single or double) and the wider format used to decide
 /// tininess and flushing exactly.
 trait Format: Float + FloatConvert<Self::Wide> {
@@ -236,18 +266,134 @@ trait Format: Float + FloatConvert<Self::Wide> {
     const DEFAULT_NAN: u128;
     /// Bit pattern width.
     const WIDTH: u32;
+    /// `a op b` rounded to nearest by the host, and whether it is inexact,
+    /// when that is the whole answer (see the module doc): operands
+    /// normal or zero, the result normal or an exact zero. `None`: the
+    /// case is APFloat's.
+    fn host(op: Arith, a: Self, b: Self) -> Option<(Self, bool)>;
+    /// The same for the square root.
+    fn host_sqrt(a: Self) -> Option<(Self, bool)>;
+}
+
+/// Normal or zero: an operand the host path takes.
+fn plain32(x: f32) -> bool {
+    x.is_normal() || x == 0.0
+}
+
+fn plain64(x: f64) -> bool {
+    x.is_normal() || x == 0.0
 }
 
 impl Format for Single {
     type Wide = Double;
     const DEFAULT_NAN: u128 = 0x7fbf_ffff;
     const WIDTH: u32 = 32;
+
+    fn host(op: Arith, a: Self, b: Self) -> Option<(Self, bool)> {
+        let r = host32(op, f32::from_bits(a.to_bits() as u32), f32::from_bits(b.to_bits() as u32));
+        r.map(|(r, inexact)| (Single::from_bits(r.to_bits() as u128), inexact))
+    }
+
+    fn host_sqrt(a: Self) -> Option<(Self, bool)> {
+        let r = host_sqrt32(f32::from_bits(a.to_bits() as u32));
+        r.map(|(r, inexact)| (Single::from_bits(r.to_bits() as u128), inexact))
+    }
 }
+
+/// [`Format::host`] on host singles.
+fn host32(op: Arith, x: f32, y: f32) -> Option<(f32, bool)> {
+    if !plain32(x) || !plain32(y) || (op == Arith::Div && y == 0.0) {
+        return None;
+    }
+    let r = match op {
+        Arith::Add => x + y,
+        Arith::Sub => x - y,
+        Arith::Mul => x * y,
+        Arith::Div => x / y,
+    };
+    // A zero is exact from a sum, or from a zero operand; a product or
+    // quotient of non-zeros that rounds to zero underflowed.
+    let exact_zero = r == 0.0 && (matches!(op, Arith::Add | Arith::Sub) || x == 0.0 || y == 0.0);
+    // The extremes of the normal range have their own Underflow and
+    // Overflow rules (`Env::finish`).
+    let inside = r.is_normal() && r.abs() > f32::MIN_POSITIVE && r.abs() < f32::MAX;
+    if !(inside || exact_zero) {
+        return None;
+    }
+    // Products of singles are exact in double, so are r·y for quotients.
+    let inexact = match op {
+        Arith::Add => two_sum_error(x, y, r) != 0.0,
+        Arith::Sub => two_sum_error(x, -y, r) != 0.0,
+        Arith::Mul => x as f64 * y as f64 != r as f64,
+        Arith::Div => r as f64 * y as f64 != x as f64,
+    };
+    Some((r, inexact))
+}
+
+/// [`Format::host_sqrt`] on a host single.
+fn host_sqrt32(x: f32) -> Option<(f32, bool)> {
+    if !plain32(x) || x < 0.0 {
+        return None;
+    }
+    let r = x.sqrt();
+    Some((r, r as f64 * r as f64 != x as f64))
+}
+
+/// Doubles below this may have error terms too small to represent: the
+/// host path leaves them (and results there) to APFloat.
+const HOST_MIN_F64: f64 = 1e-270;
 
 impl Format for Double {
     type Wide = Quad;
     const DEFAULT_NAN: u128 = 0x7ff7_ffff_ffff_ffff;
     const WIDTH: u32 = 64;
+
+    fn host(op: Arith, a: Self, b: Self) -> Option<(Self, bool)> {
+        let r = host64(op, f64::from_bits(a.to_bits() as u64), f64::from_bits(b.to_bits() as u64));
+        r.map(|(r, inexact)| (Double::from_bits(r.to_bits() as u128), inexact))
+    }
+
+    fn host_sqrt(a: Self) -> Option<(Self, bool)> {
+        let r = host_sqrt64(f64::from_bits(a.to_bits() as u64));
+        r.map(|(r, inexact)| (Double::from_bits(r.to_bits() as u128), inexact))
+    }
+}
+
+/// [`Format::host`] on host doubles.
+fn host64(op: Arith, x: f64, y: f64) -> Option<(f64, bool)> {
+    if !plain64(x) || !plain64(y) || (op == Arith::Div && y == 0.0) {
+        return None;
+    }
+    let r = match op {
+        Arith::Add => x + y,
+        Arith::Sub => x - y,
+        Arith::Mul => x * y,
+        Arith::Div => x / y,
+    };
+    let exact_zero = r == 0.0 && (matches!(op, Arith::Add | Arith::Sub) || x == 0.0 || y == 0.0);
+    let inside = r.is_normal() && r.abs() >= HOST_MIN_F64 && r.abs() < f64::MAX;
+    if !(inside || exact_zero) {
+        return None;
+    }
+    // The fused error terms are exact away from the bottom of the range
+    // (a quotient's remainder is about ulp(x)).
+    let inexact = match op {
+        Arith::Add => two_sum_error(x, y, r) != 0.0,
+        Arith::Sub => two_sum_error(x, -y, r) != 0.0,
+        Arith::Mul => r != 0.0 && x.mul_add(y, -r) != 0.0,
+        Arith::Div if x != 0.0 && x.abs() < HOST_MIN_F64 => return None,
+        Arith::Div => r.mul_add(y, -x) != 0.0,
+    };
+    Some((r, inexact))
+}
+
+/// [`Format::host_sqrt`] on a host double.
+fn host_sqrt64(x: f64) -> Option<(f64, bool)> {
+    if !plain64(x) || x < 0.0 || (x != 0.0 && x < HOST_MIN_F64) {
+        return None;
+    }
+    let r = x.sqrt();
+    Some((r, r.mul_add(r, -x) != 0.0))
 }
 
 /// How far [`Env::finish`] scales a wide result into the normal range of
@@ -300,11 +446,13 @@ struct Env {
     round: Round,
     flush: bool,
     flags: u32,
+    /// Whether [`Format::host`] may answer (off to test APFloat against it).
+    host: bool,
 }
 
 impl Env {
     fn new(fcsr: u32) -> Self {
-        Self { round: rounding(fcsr), flush: fcsr & fcsr::FS != 0, flags: 0 }
+        Self { round: rounding(fcsr), flush: fcsr & fcsr::FS != 0, flags: 0, host: true }
     }
 
     /// If any operand is a NaN: Invalid when one is signalling, and the
@@ -366,7 +514,22 @@ impl Env {
         value
     }
 
+    /// [`Format::host`] in round-to-nearest, raising Inexact if it was.
+    fn host<T>(&mut self, r: Option<(T, bool)>) -> Option<T> {
+        if !self.host || self.round != Round::NearestTiesToEven {
+            return None;
+        }
+        let (r, inexact) = r?;
+        if inexact {
+            self.flags |= exc::INEXACT;
+        }
+        Some(r)
+    }
+
     fn add<F: Format>(&mut self, a: F, b: F) -> F {
+        if let Some(r) = self.host(F::host(Arith::Add, a, b)) {
+            return r;
+        }
         if let Some(n) = self.nan_operands(&[a, b]) {
             return n;
         }
@@ -375,6 +538,9 @@ impl Env {
     }
 
     fn sub<F: Format>(&mut self, a: F, b: F) -> F {
+        if let Some(r) = self.host(F::host(Arith::Sub, a, b)) {
+            return r;
+        }
         if let Some(n) = self.nan_operands(&[a, b]) {
             return n;
         }
@@ -383,6 +549,9 @@ impl Env {
     }
 
     fn mul<F: Format>(&mut self, a: F, b: F) -> F {
+        if let Some(r) = self.host(F::host(Arith::Mul, a, b)) {
+            return r;
+        }
         if let Some(n) = self.nan_operands(&[a, b]) {
             return n;
         }
@@ -391,6 +560,9 @@ impl Env {
     }
 
     fn div<F: Format>(&mut self, a: F, b: F) -> F {
+        if let Some(r) = self.host(F::host(Arith::Div, a, b)) {
+            return r;
+        }
         if let Some(n) = self.nan_operands(&[a, b]) {
             return n;
         }
@@ -399,6 +571,9 @@ impl Env {
     }
 
     fn sqrt<F: Format>(&mut self, a: F) -> F {
+        if let Some(r) = self.host(F::host_sqrt(a)) {
+            return r;
+        }
         if let Some(n) = self.nan_operands(&[a]) {
             return n;
         }
@@ -574,8 +749,7 @@ fn fmt_of(i: Insn) -> Fmt {
 
 fn step(cpu: &mut Cpu, i: Insn, pc: u32) -> Result<Flow, Exception> {
     let fr = cpu.cp0.status & status::FR != 0;
-    let gpr = cpu.s.gpr;
-    let (rs, rt) = (gpr[i.rs()], gpr[i.rt()]);
+    let (rs, rt) = (cpu.s.gpr[i.rs()], cpu.s.gpr[i.rt()]);
     let fpu = &mut cpu.fpu;
     match i.op {
         Op::Mfc1 => {
@@ -735,15 +909,29 @@ fn arith(cpu: &mut Cpu, i: Insn, fr: bool) -> Result<(), Exception> {
     };
     let out = match (i.op, fmt) {
         (Op::FAdd | Op::FSub | Op::FMul | Op::FDiv, S) => {
-            let (a, b) = (s(fs), s(ft));
-            Out::Single(fd, s_bits(binary(e, i.op, a, b)))
+            let host = host32(arith_op(i.op), f32::from_bits(fpu.single(fs)), f32::from_bits(fpu.single(ft)));
+            match e.host(host) {
+                Some(r) => Out::Single(fd, r.to_bits()),
+                None => Out::Single(fd, s_bits(binary(e, i.op, s(fs), s(ft)))),
+            }
         }
         (Op::FAdd | Op::FSub | Op::FMul | Op::FDiv, D) => {
             pairs(fr, fs | ft | fd)?;
-            let (a, b) = (d(fs), d(ft));
-            Out::Double(fd, d_bits(binary(e, i.op, a, b)))
+            let host = host64(arith_op(i.op), f64::from_bits(fpu.double(fs, fr)), f64::from_bits(fpu.double(ft, fr)));
+            match e.host(host) {
+                Some(r) => Out::Double(fd, r.to_bits()),
+                None => Out::Double(fd, d_bits(binary(e, i.op, d(fs), d(ft)))),
+            }
         }
-        (Op::FSqrt | Op::FRecip | Op::FRsqrt, S) => Out::Single(fd, s_bits(unary(e, i.op, s(fs)))),
+        (Op::FSqrt, S) => match e.host(host_sqrt32(f32::from_bits(fpu.single(fs)))) {
+            Some(r) => Out::Single(fd, r.to_bits()),
+            None => Out::Single(fd, s_bits(unary(e, i.op, s(fs)))),
+        },
+        (Op::FSqrt, D) if fr || (fs | fd) & 1 == 0 => match e.host(host_sqrt64(f64::from_bits(fpu.double(fs, fr)))) {
+            Some(r) => Out::Double(fd, r.to_bits()),
+            None => Out::Double(fd, d_bits(unary(e, i.op, d(fs)))),
+        },
+        (Op::FRecip | Op::FRsqrt, S) => Out::Single(fd, s_bits(unary(e, i.op, s(fs)))),
         (Op::FSqrt | Op::FRecip | Op::FRsqrt, D) => {
             pairs(fr, fs | fd)?;
             Out::Double(fd, d_bits(unary(e, i.op, d(fs))))
@@ -810,6 +998,16 @@ fn arith(cpu: &mut Cpu, i: Insn, fr: bool) -> Result<(), Exception> {
         Out::Cc(cc, v) => fpu.set_cc(cc, v),
     }
     Ok(())
+}
+
+/// The [`Arith`] of add.fmt, sub.fmt, mul.fmt or div.fmt.
+fn arith_op(op: Op) -> Arith {
+    match op {
+        Op::FAdd => Arith::Add,
+        Op::FSub => Arith::Sub,
+        Op::FMul => Arith::Mul,
+        _ => Arith::Div,
+    }
 }
 
 fn binary<F: Format>(e: &mut Env, op: Op, a: F, b: F) -> F {
