@@ -17,7 +17,7 @@ unsafe extern "C" fn load(_: *mut JitState, _: u32, _: u32, _: u32) -> u64 {
 unsafe extern "C" fn store(_: *mut JitState, _: u32, _: u32, _: u32, _: u32) -> u32 {
     0
 }
-unsafe extern "C" fn exec(_: *mut JitState, _: u32, _: u32) -> u32 {
+unsafe extern "C" fn exec(_: *mut JitState, _: u32, _: u32, _: u32) -> u32 {
     0
 }
 unsafe extern "C" fn raise(_: *mut JitState, _: u32, _: u32) -> u32 {

@@ -410,8 +410,25 @@ const fn buckets(table: &[Row]) -> [(u16, u16); 64] {
 
 /// The row `word` matches, if any: the first match in its opcode's bucket.
 pub(crate) fn lookup(word: u32) -> Option<&'static Row> {
+    TABLE.get(decode_hint(word) as usize)
+}
+
+/// Where `word` sits in the decoding table, for [`decode_with_hint`]: a
+/// translator that hands an instruction to the interpreter later can
+/// spare it the search (the table's FPU rows are many).
+pub fn decode_hint(word: u32) -> u32 {
     let (start, end) = BUCKETS[(word >> 26) as usize];
-    TABLE[usize::from(start)..usize::from(end)].iter().find(|row| row.matches(word))
+    let at = TABLE[usize::from(start)..usize::from(end)].iter().position(|row| row.matches(word));
+    at.map_or(u32::MAX, |i| u32::from(start) + i as u32)
+}
+
+/// [`decode`] given [`decode_hint`] of the same word: its row, checked to
+/// match (any other hint is ignored).
+pub fn decode_with_hint(word: u32, hint: u32) -> Insn {
+    match TABLE.get(hint as usize) {
+        Some(row) if row.matches(word) => Insn { op: row.op, word },
+        _ => decode(word),
+    }
 }
 
 /// Decodes one instruction word. Never fails: words no row claims (and the
@@ -441,6 +458,18 @@ mod tests {
             x ^= x << 5;
             x
         })
+    }
+
+    #[test]
+    fn a_hint_decodes_as_the_word_does() {
+        for w in words(200_000) {
+            assert_eq!(decode_with_hint(w, decode_hint(w)), decode(w), "{w:#010x}");
+            // A hint for another word is ignored where its row does not match.
+            let other = decode_hint(w.rotate_left(7));
+            if TABLE.get(other as usize).is_none_or(|r| !r.matches(w)) {
+                assert_eq!(decode_with_hint(w, other), decode(w), "{w:#010x}");
+            }
+        }
     }
 
     #[test]

@@ -242,12 +242,13 @@ pub struct Helpers {
     pub load: unsafe extern "C" fn(*mut JitState, u32, u32, u32) -> u64,
     /// Stores after a soft-TLB miss: `(state, addr, value, pc_bd, size) -> status`.
     pub store: unsafe extern "C" fn(*mut JitState, u32, u32, u32, u32) -> u32,
-    /// Interprets one instruction: `(state, word, pc_bd) -> status`. Used for
+    /// Interprets one instruction: `(state, word, pc_bd, hint) -> status`,
+    /// `hint` being `frontend::decode_hint(word)`. Used for
     /// the rare and privileged ones. On [`CONTINUE`] the block goes on with the
     /// next instruction (the helper leaves `pc` alone); otherwise it has set `pc`.
     /// For an FPU branch outside a delay slot, [`BRANCH_TAKEN`] and
     /// [`CONTINUE`] give its outcome.
-    pub exec: unsafe extern "C" fn(*mut JitState, u32, u32) -> u32,
+    pub exec: unsafe extern "C" fn(*mut JitState, u32, u32, u32) -> u32,
     /// Raises exception `exccode` for the instruction at `pc_bd`: `(state, exccode, pc_bd) -> status`.
     pub raise: unsafe extern "C" fn(*mut JitState, u32, u32) -> u32,
     /// CP0 registers that kernel-mode code reads and writes inline (see

@@ -180,8 +180,16 @@ impl Compiler {
         let perf_map = std::env::var_os("MIPSJIT_PERF_MAP")
             .and_then(|_| std::fs::File::create(format!("/tmp/perf-{}.map", std::process::id())).ok());
         let fctx = FunctionBuilderContext::new();
-        let shims =
-            Shims { load: 0, store: 0, exec: 0, raise: 0, cp0: helpers.cp0, fpu: helpers.fpu, user: helpers.user };
+        let shims = Shims {
+            load: 0,
+            store: 0,
+            exec: 0,
+            exec_direct: helpers.exec as usize,
+            raise: 0,
+            cp0: helpers.cp0,
+            fpu: helpers.fpu,
+            user: helpers.user,
+        };
         let mut c =
             Self { ctx: module.make_context(), module, fctx, helpers: shims, guest, optimizing, dump, perf_map };
         c.helpers = Shims {

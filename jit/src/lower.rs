@@ -51,6 +51,8 @@ pub(crate) struct Shims {
     pub(crate) load: usize,
     pub(crate) store: usize,
     pub(crate) exec: usize,
+    /// The `exec` helper itself, called without a shim (see `Lower::exec`).
+    pub(crate) exec_direct: usize,
     pub(crate) raise: usize,
     pub(crate) cp0: &'static [crate::abi::Cp0Slot],
     pub(crate) fpu: Option<crate::abi::FpuSlots>,
@@ -60,7 +62,7 @@ pub(crate) struct Shims {
 /// The parameter types of each helper (all return through `helper_ret`).
 pub(crate) const LOAD_PARAMS: &[Type] = &[I64, I32, I32, I32];
 pub(crate) const STORE_PARAMS: &[Type] = &[I64, I32, I32, I32, I32];
-pub(crate) const EXEC_PARAMS: &[Type] = &[I64, I32, I32];
+pub(crate) const EXEC_PARAMS: &[Type] = &[I64, I32, I32, I32];
 pub(crate) const RAISE_PARAMS: &[Type] = &[I64, I32, I32];
 
 /// A signature with `params` and an optional result, in calling convention `cc`.
@@ -78,6 +80,8 @@ struct Sigs {
     shim: SigRef,
     /// Compiled blocks, for tail calls.
     block: SigRef,
+    /// The `exec` helper called directly (system_v).
+    exec: SigRef,
 }
 
 /// Per-block lowering state.
@@ -252,6 +256,43 @@ pub(crate) fn lower_region(
     Ok(())
 }
 
+/// FPU instructions whose `exec` reads and writes FPU state only (and may
+/// raise an exception): translated code need not store registers before
+/// them nor reload any after, and may loop around them in one function.
+fn fpu_registers_only(op: Op) -> bool {
+    use Op::*;
+    matches!(
+        op,
+        FAdd | FSub
+            | FMul
+            | FDiv
+            | FSqrt
+            | FAbs
+            | FNeg
+            | FMov
+            | FRecip
+            | FRsqrt
+            | FRoundL
+            | FTruncL
+            | FCeilL
+            | FFloorL
+            | FRoundW
+            | FTruncW
+            | FCeilW
+            | FFloorW
+            | FCvtS
+            | FCvtD
+            | FCvtW
+            | FCvtL
+            | FCmp
+            | FMovcf
+            | FMadd
+            | FMsub
+            | FNmadd
+            | FNmsub
+    )
+}
+
 /// The registers an instruction may touch, by its encoding format (a
 /// superset is fine): what to reload after the `exec` helper ran it.
 /// Bits 0..32 are GPRs, 32 is HI, 33 is LO.
@@ -300,7 +341,8 @@ fn written_registers(i: Insn) -> u64 {
 fn import_signatures(b: &mut FunctionBuilder<'_>) -> Sigs {
     // Shims take their arguments from `JitState::helper_args`.
     let shim = b.import_signature(helper_signature(CallConv::PreserveAll, &[I64], None));
-    Sigs { shim, block: b.import_signature(block_signature()) }
+    let exec = b.import_signature(helper_signature(CallConv::SystemV, EXEC_PARAMS, Some(I32)));
+    Sigs { shim, block: b.import_signature(block_signature()), exec }
 }
 
 impl<'b> Lower<'_, 'b> {
@@ -592,14 +634,42 @@ impl<'b> Lower<'_, 'b> {
     }
 
     fn call_exec(&mut self, insn: Insn, pcbd: u32, idx: usize) {
-        // The interpreter reads and writes registers in the state.
-        self.exec_seen = true;
         self.pending = self.n - idx as i32;
-        self.flush(self.dirty | self.region_writes);
-        let args = [self.state, self.iconst(insn.word), self.iconst(pcbd)];
-        let status = self.call_helper(self.helpers.exec, &args, I32);
+        // The interpreter reads and writes registers in the state, except
+        // for FPU operations on FPU registers alone.
+        let gprs = !fpu_registers_only(insn.op);
+        if gprs {
+            self.exec_seen = true;
+            self.flush(self.dirty | self.region_writes);
+        }
+        let status = self.exec(insn, pcbd);
         self.exit_unless_continue(status, self.n - idx as i32 - 1);
-        self.reload(insn);
+        if gprs {
+            self.reload(insn);
+        }
+    }
+
+    /// Calls the `exec` helper on `insn` (decoded already: the helper
+    /// gets its decoding-table row too); returns its status. FPU
+    /// operations on FPU registers call it directly rather than through
+    /// its shim: FPU-heavy loops call it all the time, and the shim saves
+    /// every host register, the 16 vector ones included, which translated
+    /// code never uses; a plain call spills only the block's live values.
+    fn exec(&mut self, insn: Insn, pcbd: u32) -> Value {
+        let hint = frontend::decode_hint(insn.word);
+        let args = [self.state, self.iconst(insn.word), self.iconst(pcbd), self.iconst(hint)];
+        if !(fpu_registers_only(insn.op) || matches!(insn.op, Op::Bc1f | Op::Bc1t | Op::Bc1fl | Op::Bc1tl)) {
+            return self.call_helper(self.helpers.exec, &args, I32);
+        }
+        let (pending, state) = (self.iconst(self.pending as u32), self.state);
+        self.b.ins().store(flags(), pending, state, offsets::PENDING);
+        self.store_budget();
+        let f = self.b.ins().iconst(I64, self.helpers.exec_direct as i64);
+        let call = self.b.ins().call_indirect(self.sigs.exec, f, &args);
+        let status = self.b.inst_results(call)[0];
+        let budget = self.load_state(offsets::BUDGET);
+        self.b.def_var(self.budget, budget);
+        status
     }
 
     // ---- the block -------------------------------------------------------
@@ -718,10 +788,8 @@ impl<'b> Lower<'_, 'b> {
     /// else is an exception (Coprocessor Unusable), and the block leaves
     /// with the branch not retired.
     fn fpu_branch_condition(&mut self, insn: Insn, pc: u32, idx: usize) -> Value {
-        self.exec_seen = true;
-        self.flush(self.dirty | self.region_writes);
-        let args = [self.state, self.iconst(insn.word), self.iconst(pc_bd(pc, false))];
-        let status = self.call_helper(self.helpers.exec, &args, I32);
+        // It reads FCSR alone: no registers to flush.
+        let status = self.exec(insn, pc_bd(pc, false));
         let taken = self.b.ins().icmp_imm_s(IntCC::Equal, status, BRANCH_TAKEN as i64);
         let zero = self.iconst(0);
         let exit_status = self.b.ins().select(taken, zero, status);

@@ -10,7 +10,7 @@
 use crate::cpu::Cpu;
 use crate::exception::{ExcCode, Exception};
 use crate::interp::{Flow, exec};
-use frontend::{Op, decode};
+use frontend::{Op, decode_with_hint};
 use jit::abi::{
     BRANCH_TAKEN, CONTINUE, ExitReason, FpuSlots, Helpers, JitState, LOAD_SIGNED, LOAD_WORD_OF, NO_INLINE_TLB,
     UserSlots,
@@ -69,11 +69,20 @@ unsafe extern "C" fn store(state: *mut JitState, addr: u32, value: u32, pc_bd: u
     }
 }
 
-unsafe extern "C" fn exec_one(state: *mut JitState, word: u32, pc_bd: u32) -> u32 {
+unsafe extern "C" fn exec_one(state: *mut JitState, word: u32, pc_bd: u32, hint: u32) -> u32 {
     // SAFETY: translated code passes its state pointer, per the ABI.
     let cpu = unsafe { cpu(state) };
-    let insn = decode(word);
-    match exec(cpu, insn, pc_bd & !3, pc_bd & 1 != 0) {
+    let insn = decode_with_hint(word, hint);
+    let (pc, bd) = (pc_bd & !3, pc_bd & 1 != 0);
+    // The COP1 and COP1X opcodes are all the FPU's (what `exec` would
+    // find after trying everything else), but for its branches, which
+    // `exec` checks for a delay slot.
+    let flow = if matches!(word >> 26, 0x11 | 0x13) && !insn.has_delay_slot() {
+        crate::fpu::exec(cpu, insn, pc, bd)
+    } else {
+        exec(cpu, insn, pc, bd)
+    };
+    match flow {
         Flow::Next => CONTINUE,
         Flow::Exit(r) => r as u32,
         // The translator evaluates FPU branch conditions here (the FPU
