@@ -287,6 +287,8 @@ pub struct FpuSlots {
     pub fpr: i32,
     /// CP0 Status (a `u32`).
     pub status: i32,
+    /// FCSR (a `u32`): its layout is the architecture's.
+    pub fcsr: i32,
 }
 
 /// Where a CP0 register lives in the runtime's CPU state, for inline

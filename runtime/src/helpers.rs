@@ -114,7 +114,11 @@ unsafe extern "C" fn raise(state: *mut JitState, code: u32, pc_bd: u32) -> u32 {
 /// The helper table handed to the translator.
 pub fn table() -> Helpers {
     use std::mem::offset_of as at;
-    let fpu = FpuSlots { fpr: at!(Cpu, fpu.fpr) as i32, status: at!(Cpu, cp0.status) as i32 };
+    let fpu = FpuSlots {
+        fpr: at!(Cpu, fpu.fpr) as i32,
+        status: at!(Cpu, cp0.status) as i32,
+        fcsr: at!(Cpu, fpu.fcsr) as i32,
+    };
     let user = UserSlots { user_local: at!(Cpu, user_local) as i32, llbit: at!(Cpu, llbit) as i32 };
     Helpers { load, store, exec: exec_one, raise, cp0: crate::cpu::CP0_INLINE, fpu: Some(fpu), user }
 }

@@ -220,3 +220,46 @@ fn inline_fpu_loads_stores_and_moves_check_cu1_alignment_and_fr() {
         }
     }
 }
+
+#[test]
+fn inline_fpu_arithmetic_agrees_at_the_edges() {
+    // add, sub, mul and div are inline only in the common case; at each
+    // edge below both tiers must give the interpreter's result and FCSR.
+    // Single operands sit in the low words, doubles fill the register
+    // (FR=1).
+    // op.fmt $f4, $f0, $f2
+    let arith = |fmt: u32, funct: u32| 0x4400_0000 | fmt << 21 | 2 << 16 | 4 << 6 | funct;
+    let min_s = 0x0080_0000u64;
+    let cases: &[(u32, u64, u64, u32, u32)] = &[
+        // (format, fs, ft, fcsr, exceptions the multiplication must raise)
+        (16, min_s, 0x3f7f_ffff, 0, 0b11), // mul.s: rounds to 2^-126, still tiny (U, I)
+        (16, min_s + 1, 0x3f7f_ffff, 0, 0b01), // just above: I
+        (16, 0x7f7f_ffff, 0x4000_0000, 0, 0b101), // MAX·2: O, I
+        (16, 0x0000_0001, 0x3f80_0000, 0, 0), // a subnormal operand
+        (16, 0x7fbf_ffff, 0x3f80_0000, 0, 0), // a quiet NaN (legacy)
+        (16, 0x0080_0000, 0x0080_0000, 0, 0b11), // underflow to zero
+        (16, 0x3f80_0001, 0x3f80_0001, 1, 0b01), // toward zero
+        (16, 0x3f80_0001, 0x3f80_0001, 1 << 7, 0b01), // Inexact enabled: FPE
+        (17, 0x1a70_0000_0000_0000, 0x1a70_0000_0000_0000, 0, 0b11), // 2^-600 squared: U, I
+        (17, 0x0010_0000_0000_0000, 0x3fef_ffff_ffff_ffff, 0, 0b11), // rounds to the smallest normal: U, I
+        (17, 0x2000_0000_0000_0000, 0x2000_0000_0000_0000, 0, 0), // 2^-511 squared: exactly 2^-1022
+        (17, 0x7fef_ffff_ffff_ffff, 0x4000_0000_0000_0000, 0, 0b101),
+        (17, 0x3ff0_0000_0000_0001, 0x3ff0_0000_0000_0001, 0, 0b01),
+        (17, 0x0000_0000_0000_0000, 0x8000_0000_0000_0000, 0, 0),
+        (17, 0x3ff0_0000_0000_0001, 0x3ff0_0000_0000_0001, 3, 0b01), // toward -inf
+    ];
+    for be in [false, true] {
+        for &(fmt, a, b, fcsr, want_mul) in cases {
+            for funct in 0..4 {
+                let mut fpr = [0u64; 32];
+                (fpr[0], fpr[2]) = (a, b);
+                let f = fpu::FpuState { status: CU1 | FR, fcsr, fpr };
+                let s = run_fpu(&[arith(fmt, funct)], [0; 32], f, be);
+                if funct == 2 && fcsr & (1 << 7) == 0 {
+                    let cause = s.regs.fpu.fcsr >> 12 & 0x3f;
+                    assert_eq!(cause, want_mul, "mul fmt {fmt} {a:#x}·{b:#x}: cause {cause:#b}");
+                }
+            }
+        }
+    }
+}
