@@ -222,6 +222,36 @@ impl PhysMap {
         if clash { Err(PhysMapError::Overlap(base, len)) } else { Ok(()) }
     }
 
+    /// Makes the RAM pages `[gpa, gpa + len)` zero again, and shared with
+    /// the processes this one forks from now on (`shared`: as a host
+    /// MAP_SHARED anonymous mapping, so the guest's `fork` children write
+    /// where their parent reads), or private (not `shared`). Page-aligned,
+    /// inside one RAM region.
+    pub fn set_ram_sharing(&mut self, gpa: u64, len: usize, shared: bool) -> Result<(), PhysMapError> {
+        let misaligned = !gpa.is_multiple_of(4096) || !len.is_multiple_of(4096);
+        let r = self.rams.iter().find(|r| r.contains(gpa)).ok_or(PhysMapError::NotRam(gpa, len as u64))?;
+        let off = (gpa - r.gpa) as usize;
+        if misaligned || off + len > r.len {
+            return Err(PhysMapError::NotRam(gpa, len as u64));
+        }
+        let kind = if shared { libc::MAP_SHARED } else { libc::MAP_PRIVATE | libc::MAP_NORESERVE };
+        // SAFETY: replaces whole pages inside the mapping this Ram owns with
+        // fresh zeroed memory at the same address (MAP_FIXED), so every
+        // pointer into it stays valid; guest memory is only ever accessed
+        // through raw pointers, and its callers want these pages zeroed.
+        let p = unsafe {
+            libc::mmap(
+                r.ptr.as_ptr().add(off).cast(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                kind | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED { Err(PhysMapError::OutOfMemory(len)) } else { Ok(()) }
+    }
+
     /// Adds zeroed RAM (or ROM, if not `writable`) of `len` bytes at `gpa`;
     /// both must be 4 KiB aligned.
     pub fn add_ram(&mut self, gpa: u64, len: usize, writable: bool) -> Result<(), PhysMapError> {

@@ -363,6 +363,22 @@ fn dynamic_mmap_munmap_mremap_mprotect() {
 }
 
 #[test]
+fn shared_mappings_reach_forked_children_and_files() {
+    // Anonymous MAP_SHARED memory a child writes; file mappings written
+    // back at msync, munmap and exit, without undoing a pwrite.
+    let prog = guest_program("shared", "dynamic", &[]);
+    let file = dir().join("shared.dat");
+    let out = same_as_qemu_in(Some(SYSROOT), &["never", "auto"], &prog, &[path_str(&file)]);
+    let out = String::from_utf8_lossy(&out);
+    assert!(out.starts_with("anonymous: shared 42 7, private 1\nremapped private: 0 0\n"), "{out}");
+    assert!(out.contains("after munmap: Z W a size 8292\nchild's mapping at exit: Q\n"), "{out}");
+    // The file as mipsjit left it (it ran last) is as qemu-mipsel left it.
+    let mut want = vec![b'a'; 2 * 4096 + 100];
+    (want[0], want[10], want[20], want[5000], want[4096 + 100]) = (b'X', b'Z', b'W', b'Y', b'Q');
+    assert_eq!(std::fs::read(&file).unwrap(), want);
+}
+
+#[test]
 fn ld_so_as_the_program_maps_the_program_itself() {
     // ld.so is an ET_DYN without an interpreter; it loads `args-dynamic`
     // with mmap, MAP_FIXED segments and all.

@@ -1,16 +1,20 @@
 //! Memory system calls: `brk`, `mmap`, `munmap`, `mprotect`, `mremap`.
 //!
 //! Guest memory is always backed, so these only keep [`Mappings`] and the
-//! contents right: a new mapping reads as zero (or as its file, copied in:
-//! `MAP_SHARED` writes never reach the file), and `munmap` zeroes what it
-//! unmaps, so unmapped pages always read as zero and freed space can be
-//! handed out again. Permissions are not enforced. Every change goes
-//! through [`Process::write_mem`], which drops translated code of the
-//! pages it writes.
+//! contents right: a new mapping reads as zero (or as its file, copied
+//! in; `shared.rs` makes `MAP_SHARED` ones shared), and `munmap` zeroes
+//! what it unmaps, so unmapped pages always read as zero and freed space
+//! can be handed out again. Permissions are not enforced. Every change
+//! goes through [`Process::write_mem`], which drops translated code of
+//! the pages it writes.
 
 use super::*;
 
 const MAP_TYPE: u32 = 0xf;
+/// MAP_SHARED and MAP_SHARED_VALIDATE (which checks the flags; all those
+/// mipsjit knows are fine).
+const MAP_SHARED: u32 = 0x1;
+const MAP_SHARED_VALIDATE: u32 = 0x3;
 const MAP_FIXED: u32 = 0x10;
 const MAP_ANONYMOUS: u32 = 0x800;
 const MAP_FIXED_NOREPLACE: u32 = 0x10_0000;
@@ -72,13 +76,20 @@ impl Process {
                 && user_range(addr, size).is_ok_and(|(s, e)| e <= MMAP_TOP && s >= PAGE && self.maps.is_free(s, e));
             if hint_ok { addr } else { self.maps.find_free(size, self.mmap_floor(), MMAP_TOP).ok_or(ENOMEM)? }
         };
+        let shared = matches!(flags & MAP_TYPE, MAP_SHARED | MAP_SHARED_VALIDATE);
         if flags & MAP_ANONYMOUS == 0 {
             // Read the file first: a bad descriptor must leave memory as it was.
             let data = self.read_file(fd, off, len)?;
             self.unmap(at, at + size)?;
             self.write_mem(at, &data)?;
+            if shared {
+                self.share_file(at, at + size, fd, off, data)?;
+            }
         } else {
             self.unmap(at, at + size)?;
+            if shared {
+                self.share_anonymous(at, at + size)?;
+            }
         }
         self.maps.insert(at, at + size);
         Ok(at)
@@ -115,8 +126,10 @@ impl Process {
         Ok(0)
     }
 
-    /// Zeroes the mapped pages of `[start, end)` and forgets them.
+    /// Zeroes the mapped pages of `[start, end)` and forgets them (shared
+    /// file pages are written back first).
     fn unmap(&mut self, start: u32, end: u32) -> Result<(), i32> {
+        self.unshare(start, end)?;
         for (s, e) in self.maps.overlapping(start, end) {
             self.zero_mem(s, e - s)?;
         }

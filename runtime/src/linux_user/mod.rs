@@ -23,6 +23,7 @@ mod fs;
 mod mm;
 mod process;
 mod select;
+mod shared;
 mod signal;
 mod syscalls;
 mod threads;
@@ -120,6 +121,7 @@ pub fn run_program(program: &Path, args: &[OsString], opts: &Options) -> u8 {
     match start(program, args, opts) {
         Ok(mut p) => {
             let status = p.run();
+            p.write_back_all();
             if opts.stats {
                 eprintln!("mipsjit: {} instructions, {:?}", p.machine.cpu.icount(), p.machine.stats);
             }
@@ -153,6 +155,7 @@ fn start(program: &Path, args: &[OsString], opts: &Options) -> Result<Process, S
         mode: opts.jit,
         sig: signal::Signals::inherit(),
         threads: threads::Threads::default(),
+        shared: shared::Shared::default(),
     };
     p.write_mem(signal::TRAMPOLINE, &signal::trampoline_code()).map_err(|_| "no room for the signal trampoline")?;
     let argv0 = opts.argv0.as_deref().unwrap_or(program.as_os_str());
@@ -189,6 +192,8 @@ struct Process {
     sig: signal::Signals,
     /// The threads besides the running one.
     threads: threads::Threads,
+    /// `MAP_SHARED` mappings.
+    shared: shared::Shared,
 }
 
 /// The result of a system call: a value, or a (MIPS) errno.
@@ -303,7 +308,7 @@ impl Process {
 
     /// The guest dies of a fault: one line naming the signal, then the
     /// signal's death (see [`Process::exit_by_signal`]).
-    fn die(&self, e: UserException) -> u8 {
+    fn die(&mut self, e: UserException) -> u8 {
         let (sig, _) = self.fault_signal(e);
         let name = match sig {
             signal::SIGSEGV => "Segmentation fault",

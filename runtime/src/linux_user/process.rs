@@ -306,6 +306,8 @@ impl Process {
             v.iter().map(|s| s.as_ptr()).chain(std::iter::once(std::ptr::null())).collect()
         };
         let (argp, envp_ptrs) = (ptrs(&host_argv), ptrs(&envp));
+        // This image's shared file pages reach their files before it goes.
+        self.write_back_all();
         // The new image inherits the guest's mask, as on Linux.
         let old = signal::set_host_mask(self.sig.blocked());
         // SAFETY: NULL-terminated arrays of valid C strings that outlive the call.

@@ -1053,7 +1053,9 @@ impl Process {
     /// Ends the process for signal `sig`: a guest's child dies of the host
     /// signal (its parent's `wait` sees that); the top process exits with
     /// 128 + `sig`.
-    pub(super) fn exit_by_signal(&self, sig: u32) -> u8 {
+    pub(super) fn exit_by_signal(&mut self, sig: u32) -> u8 {
+        // Linux writes dirty shared pages back however a process ends.
+        self.write_back_all();
         if GUEST_CHILD.load(Ordering::Relaxed)
             && let Some(h) = host_sig(sig)
         {

@@ -298,6 +298,7 @@ impl Process {
                 self.mmap(a[0], a[1], a[2], a[3], a5[0] as i32, off)
             }
             4091 => self.munmap(a[0], a[1]),
+            4144 => self.msync(a[0], a[1], a[2]),
             4125 => self.mprotect(a[0], a[1], a[2]),
             4167 => self.mremap(a[0], a[1], a[2], a[3], a5[0]),
             4218 => Ok(0), // madvise: advice only

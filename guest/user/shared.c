@@ -1,0 +1,77 @@
+/* MAP_SHARED: anonymous memory a forked child writes and its parent
+ * reads; file mappings whose writes reach the file (at msync, munmap and
+ * exit) without undoing write(2)s to bytes the mapping left alone. A test
+ * for `mipsjit user` against qemu-mipsel; it prints no addresses. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PG 4096
+
+static char at(int fd, off_t off)
+{
+    char c = '?';
+    if (pread(fd, &c, 1, off) != 1)
+        return '!';
+    return c;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return 1;
+    int *sh = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    int *pr = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    sh[0] = pr[0] = 1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        sh[0] = 42;
+        sh[PG / 4 + 7] = 7;
+        pr[0] = 42;
+        _exit(0);
+    }
+    waitpid(pid, NULL, 0);
+    printf("anonymous: shared %d %d, private %d\n", sh[0], sh[PG / 4 + 7], pr[0]);
+    munmap(sh, 2 * PG);
+    int *again = mmap(sh, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    printf("remapped private: %d %d\n", again[0], again[PG / 4 + 7]);
+
+    int fd = open(argv[1], O_RDWR | O_CREAT | O_TRUNC, 0600);
+    char buf[2 * PG + 100];
+    memset(buf, 'a', sizeof buf);
+    if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf)
+        return 1;
+    char *m = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    m[0] = 'X';
+    m[5000] = 'Y';
+    m[2 * PG + 200] = 'T'; /* past the end of the file: never written */
+    msync(m, 3 * PG, MS_SYNC);
+    printf("after msync: %c %c\n", at(fd, 0), at(fd, 5000));
+    m[10] = 'Z';
+    if (pwrite(fd, "W", 1, 20) != 1) /* a byte the mapping never changes */
+        return 1;
+    munmap(m, 3 * PG);
+    struct stat st;
+    fstat(fd, &st);
+    printf("after munmap: %c %c %c size %ld\n", at(fd, 10), at(fd, 20), at(fd, 1), (long)st.st_size);
+
+    pid = fork();
+    if (pid == 0) {
+        char *c = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, PG);
+        c[100] = 'Q';
+        _exit(0); /* no munmap: the exit writes it back */
+    }
+    waitpid(pid, NULL, 0);
+    printf("child's mapping at exit: %c\n", at(fd, PG + 100));
+
+    char *p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    p[0] = 'P';
+    munmap(p, PG);
+    printf("private mapping: %c\n", at(fd, 0));
+    return 0;
+}

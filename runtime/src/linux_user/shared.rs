@@ -1,0 +1,161 @@
+//! `MAP_SHARED` mappings. Guest memory is one private host mapping (see
+//! `mm.rs`), so sharing is added where a mapping asks for it:
+//! - anonymous: its pages become a host MAP_SHARED anonymous mapping at
+//!   the same place, which the host's `fork` shares with the children the
+//!   guest forks (memory shared with a child is what these are for);
+//! - a file: its pages hold a copy, as for a private mapping, and what the
+//!   guest changed in them is written to the file on `msync`, on
+//!   `munmap`, and when the process exits, execs or dies of a signal.
+//!   Mapping the file itself into guest memory would let a guest that
+//!   truncates it kill the emulator with a host SIGBUS. So other
+//!   processes see the writes then rather than at once, and the copy does
+//!   not follow their changes. Bytes the guest left alone are never
+//!   written, so `write(2)`s to the file meanwhile survive.
+//!
+//! `mremap` moving a shared mapping makes it private.
+
+use super::vma::Mappings;
+use super::*;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::rc::Rc;
+
+/// A shared file mapping: guest pages `[start, end)` copied from `fd` at
+/// `off`, and what they held then.
+struct FileMap {
+    start: u32,
+    end: u32,
+    fd: Rc<OwnedFd>,
+    off: u64,
+    original: Vec<u8>,
+}
+
+/// The process's shared mappings.
+#[derive(Default)]
+pub(super) struct Shared {
+    anonymous: Mappings,
+    files: Vec<FileMap>,
+}
+
+impl Process {
+    /// Makes the (mapped, zeroed) pages `[start, end)` shared anonymous memory.
+    pub(super) fn share_anonymous(&mut self, start: u32, end: u32) -> Result<(), i32> {
+        self.phys().set_ram_sharing(start as u64, (end - start) as usize, true).map_err(|_| ENOMEM)?;
+        self.machine.cpu.code_written(start >> 12, (end - 1) >> 12);
+        self.shared.anonymous.insert(start, end);
+        Ok(())
+    }
+
+    /// Records `[start, end)`, just filled with `data` from `fd` at `off`,
+    /// as a shared file mapping.
+    pub(super) fn share_file(&mut self, start: u32, end: u32, fd: i32, off: u64, mut data: Vec<u8>) -> Result<(), i32> {
+        // SAFETY: a host call with an integer argument; the new descriptor
+        // is owned by the OwnedFd alone (close-on-exec: mipsjit's execve
+        // must not leak it into the next image).
+        let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+        if dup < 0 {
+            return Err(mips_errno(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EBADF)));
+        }
+        // SAFETY: `dup` is a fresh descriptor nothing else owns.
+        let fd = Rc::new(unsafe { OwnedFd::from_raw_fd(dup) });
+        data.resize((end - start) as usize, 0);
+        self.shared.files.push(FileMap { start, end, fd, off, original: data });
+        Ok(())
+    }
+
+    /// Before `[start, end)` is unmapped: writes shared file pages there
+    /// back and forgets them, and makes shared anonymous pages private
+    /// (and zero) again.
+    pub(super) fn unshare(&mut self, start: u32, end: u32) -> Result<(), i32> {
+        self.write_back(start, end, false);
+        let mut kept = Vec::new();
+        for f in std::mem::take(&mut self.shared.files) {
+            if f.end <= start || end <= f.start {
+                kept.push(f);
+                continue;
+            }
+            // Keep the parts outside [start, end).
+            let at = |a: u32| (a - f.start) as usize;
+            if f.start < start {
+                let original = f.original[..at(start)].to_vec();
+                kept.push(FileMap { start: f.start, end: start, fd: f.fd.clone(), off: f.off, original });
+            }
+            if end < f.end {
+                let original = f.original[at(end)..].to_vec();
+                let off = f.off + at(end) as u64;
+                kept.push(FileMap { start: end, end: f.end, fd: f.fd.clone(), off, original });
+            }
+        }
+        self.shared.files = kept;
+        for (s, e) in self.shared.anonymous.overlapping(start, end) {
+            self.phys().set_ram_sharing(s as u64, (e - s) as usize, false).map_err(|_| ENOMEM)?;
+            self.machine.cpu.code_written(s >> 12, (e - 1) >> 12);
+        }
+        self.shared.anonymous.remove(start, end);
+        Ok(())
+    }
+
+    /// `msync(addr, len, flags)`: writes the shared file pages in the range
+    /// back now. ENOMEM where nothing is mapped, as Linux.
+    pub(super) fn msync(&mut self, addr: u32, len: u32, flags: u32) -> SysResult {
+        const MS_ASYNC: u32 = 1;
+        const MS_INVALIDATE: u32 = 2;
+        const MS_SYNC: u32 = 4;
+        if !addr.is_multiple_of(PAGE) || flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0 {
+            return Err(EINVAL);
+        }
+        if flags & MS_ASYNC != 0 && flags & MS_SYNC != 0 {
+            return Err(EINVAL);
+        }
+        let end = addr.checked_add(len.next_multiple_of(PAGE)).filter(|&e| e as u64 <= MEM_SIZE).ok_or(ENOMEM)?;
+        if self.maps.overlapping(addr, end).iter().map(|(s, e)| e - s).sum::<u32>() != end - addr {
+            return Err(ENOMEM);
+        }
+        self.write_back(addr, end, true);
+        Ok(0)
+    }
+
+    /// Writes every shared file mapping back: the process is ending (or
+    /// becoming another program).
+    pub(super) fn write_back_all(&mut self) {
+        self.write_back(0, u32::MAX, true);
+    }
+
+    /// Writes what the guest changed in shared file pages within
+    /// `[start, end)` to their files (what lies past a file's end is
+    /// dropped, as Linux drops it); with `refresh`, the written contents
+    /// become the new originals. Errors are ignored, as for Linux's
+    /// write-back of dirty pages.
+    fn write_back(&mut self, start: u32, end: u32, refresh: bool) {
+        for i in 0..self.shared.files.len() {
+            let f = &self.shared.files[i];
+            let (s, e) = (start.max(f.start), end.min(f.end));
+            if s >= e {
+                continue;
+            }
+            let Ok(now) = self.read_mem(s, (e - s) as usize) else { continue };
+            let base = (s - f.start) as usize;
+            // SAFETY: an all-zero stat is valid; fstat fills it.
+            let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            // SAFETY: the descriptor is the FileMap's own; `st` is valid.
+            let size = if unsafe { libc::fstat(f.fd.as_raw_fd(), &mut st) } == 0 { st.st_size as u64 } else { 0 };
+            let mut k = 0;
+            while k < now.len() {
+                if now[k] == f.original[base + k] {
+                    k += 1;
+                    continue;
+                }
+                let run = now[k..].iter().zip(&f.original[base + k..]).take_while(|(a, b)| a != b).count();
+                let at = f.off + (base + k) as u64;
+                let n = (run as u64).min(size.saturating_sub(at)) as usize;
+                if n > 0 {
+                    // SAFETY: `now[k..k + n]` is a valid buffer; the descriptor is the FileMap's.
+                    unsafe { libc::pwrite(f.fd.as_raw_fd(), now[k..].as_ptr().cast(), n, at as i64) };
+                }
+                k += run;
+            }
+            if refresh {
+                self.shared.files[i].original[base..base + now.len()].copy_from_slice(&now);
+            }
+        }
+    }
+}
