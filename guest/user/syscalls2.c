@@ -410,6 +410,49 @@ static void on_stack(int sig, siginfo_t *si, void *p)
     }
 }
 
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1U << 31) /* Linux 4.7; glibc 2.36 does not name it */
+#endif
+
+static volatile unsigned disarmed_flags;
+static volatile int disarmed_size;
+
+static void on_disarmed(int sig, siginfo_t *si, void *p)
+{
+    char here;
+    (void)sig;
+    (void)si;
+    (void)p;
+    stack_t cur;
+    on_alt = &here >= alt1 && &here < alt1 + sizeof alt1;
+    sigaltstack(NULL, &cur);
+    disarmed_flags = (unsigned)cur.ss_flags;
+    disarmed_size = (int)cur.ss_size;
+}
+
+/* SS_AUTODISARM (Linux 4.7): no alternate stack while the handler runs
+ * on it, and back, with the flag, once it returns. qemu-mipsel 7.2 refuses
+ * the flag (EINVAL), so this runs with "linux". */
+static void autodisarm_test(void)
+{
+    sigset_t usr;
+    sigemptyset(&usr);
+    sigaddset(&usr, SIGUSR1);
+    sigprocmask(SIG_UNBLOCK, &usr, NULL);
+    stack_t ss = {.ss_sp = alt1, .ss_size = sizeof alt1, .ss_flags = (int)SS_AUTODISARM}, old;
+    int r = sigaltstack(&ss, NULL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_disarmed;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigaction(SIGUSR1, &sa, NULL);
+    raise(SIGUSR1);
+    sigaltstack(NULL, &old);
+    printf("autodisarm: %d on alt=%d inside flags=%#x size=%d after flags=%#x size=%d\n", r, on_alt, disarmed_flags,
+           disarmed_size, (unsigned)old.ss_flags, (int)old.ss_size);
+    signal(SIGUSR1, SIG_DFL);
+}
+
 static void altstack_tests(void)
 {
     sigset_t usr;
@@ -453,6 +496,7 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "linux") == 0) {
         waitid_tests(1);
         poll_tests(1);
+        autodisarm_test();
         return 0;
     }
     sigtimedwait_tests();

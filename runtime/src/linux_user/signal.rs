@@ -174,8 +174,9 @@ pub(super) struct Signals {
     /// Pending for the running thread only (`tkill`, `tgkill`).
     own: u128,
     info: Vec<SigInfo>,
-    /// `sigaltstack`: base, size (0: disabled).
-    altstack: (u32, u32),
+    /// `sigaltstack`: base, size (0: disabled), and SS_AUTODISARM if it
+    /// was asked for (a handler's frame then disarms the stack).
+    altstack: (u32, u32, u32),
     /// The mask to restore after a `sigsuspend` (the frame records it).
     saved_mask: Option<u128>,
     /// Blocked signals of default disposition that the host records
@@ -189,7 +190,7 @@ pub(super) struct Signals {
 pub(super) struct ThreadSignals {
     blocked: u128,
     own: u128,
-    altstack: (u32, u32),
+    altstack: (u32, u32, u32),
     saved_mask: Option<u128>,
 }
 
@@ -295,7 +296,7 @@ impl Signals {
             pending: 0,
             own: 0,
             info: vec![SigInfo::default(); NSIG as usize + 1],
-            altstack: (0, 0),
+            altstack: (0, 0, 0),
             saved_mask: None,
             held: 0,
         };
@@ -366,7 +367,7 @@ impl Signals {
     /// A new thread's: the creator's mask, and no alternate stack (as
     /// Linux's `clone` with CLONE_VM).
     pub(super) fn new_thread(&self) -> ThreadSignals {
-        ThreadSignals { blocked: self.blocked, own: 0, altstack: (0, 0), saved_mask: None }
+        ThreadSignals { blocked: self.blocked, own: 0, altstack: (0, 0, 0), saved_mask: None }
     }
 
     /// Whether a signal the thread `t` does not block is pending.
@@ -647,16 +648,17 @@ impl Process {
 
     /// `sigaltstack`: the o32 `stack_t` is `ss_sp`, `ss_size`, `ss_flags`.
     fn sigaltstack(&mut self, ss: u32, oss: u32) -> SysResult {
-        let (base, size) = self.sig.altstack;
+        let (base, size, autodisarm) = self.sig.altstack;
         let sp = self.machine.cpu.s.gpr[29];
         if oss != 0 {
-            let flags = if size == 0 {
-                SS_DISABLE
-            } else if sp.wrapping_sub(base) < size {
-                SS_ONSTACK
-            } else {
-                0
-            };
+            let flags = autodisarm
+                | if size == 0 {
+                    SS_DISABLE
+                } else if sp.wrapping_sub(base) < size {
+                    SS_ONSTACK
+                } else {
+                    0
+                };
             let b: Vec<u8> = [base, size, flags].iter().flat_map(|w| w.to_le_bytes()).collect();
             self.write_mem(oss, &b)?;
         }
@@ -672,15 +674,14 @@ impl Process {
     /// with the stack pointer at `sp`: not while running on the current
     /// one (EPERM).
     fn set_altstack(&mut self, base: u32, size: u32, flags: u32, sp: u32) -> Result<(), i32> {
-        let (old_base, old_size) = self.sig.altstack;
+        let (old_base, old_size, _) = self.sig.altstack;
         if old_size != 0 && sp.wrapping_sub(old_base) < old_size {
             return Err(EPERM);
         }
-        // SS_AUTODISARM is accepted, but stacks are not disarmed.
         match flags & !SS_AUTODISARM {
-            SS_DISABLE => self.sig.altstack = (0, 0),
+            SS_DISABLE => self.sig.altstack = (0, 0, 0),
             0 | SS_ONSTACK if size < MINSIGSTKSZ => return Err(ENOMEM),
-            0 | SS_ONSTACK => self.sig.altstack = (base, size),
+            0 | SS_ONSTACK => self.sig.altstack = (base, size, flags & SS_AUTODISARM),
             _ => return Err(EINVAL),
         }
         Ok(())
@@ -1083,7 +1084,7 @@ impl Process {
         let rt = act.flags & SA_SIGINFO != 0;
         let size: u32 = if rt { 24 + 128 + 632 } else { 24 + SIGCONTEXT_BYTES + 16 };
         let sp = self.machine.cpu.s.gpr[29];
-        let (base, ss_size) = self.sig.altstack;
+        let (base, ss_size, autodisarm) = self.sig.altstack;
         let on_alt = ss_size != 0 && sp.wrapping_sub(base) < ss_size;
         let top = if act.flags & SA_ONSTACK != 0 && ss_size != 0 && !on_alt { base.wrapping_add(ss_size) } else { sp };
         // Linux leaves 32 bytes below the stack pointer, and aligns to 8.
@@ -1110,7 +1111,7 @@ impl Process {
             };
             put(uc + 8, &base.to_le_bytes());
             put(uc + 12, &ss_size.to_le_bytes());
-            put(uc + 16, &ss_flags.to_le_bytes());
+            put(uc + 16, &(ss_flags | autodisarm).to_le_bytes());
             put(uc + 24, &sc);
             put(uc + 24 + SIGCONTEXT_BYTES as usize, &old_mask.to_le_bytes());
         } else {
@@ -1118,6 +1119,11 @@ impl Process {
             put(24 + SIGCONTEXT_BYTES as usize, &old_mask.to_le_bytes());
         }
         self.write_mem(frame, &b)?;
+        if rt && autodisarm != 0 {
+            // The handler runs with no alternate stack; its uc_stack,
+            // restored by sigreturn, re-arms it (Linux's __save_altstack).
+            self.sig.altstack = (0, 0, 0);
+        }
         let g = &mut self.machine.cpu.s.gpr;
         g[4] = sig;
         g[5] = if rt { frame + 24 } else { 0 };
