@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/select.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -126,6 +128,28 @@ static void *forker(void *arg)
     return (void *)(long)WEXITSTATUS(st);
 }
 
+/* poll() with no timeout on a pipe main fills later; select() that times out. */
+static void *poller(void *arg)
+{
+    int fd = *(int *)arg;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int r = poll(&p, 1, -1);
+    char c = 0;
+    if (read(fd, &c, 1) != 1)
+        return (void *)-1L;
+    return (void *)(long)(r * 1000 + c);
+}
+
+static void *timed_select(void *arg)
+{
+    int fd = *(int *)arg;
+    fd_set s;
+    FD_ZERO(&s);
+    FD_SET(fd, &s);
+    struct timeval tv = {.tv_sec = 0, .tv_usec = 20000};
+    return (void *)(long)select(fd + 1, &s, NULL, NULL, &tv);
+}
+
 static void *last_one(void *arg)
 {
     (void)arg;
@@ -226,6 +250,18 @@ int main(void)
     pthread_create(&q, NULL, forker, NULL);
     pthread_join(q, &got);
     printf("fork from a thread: child status %ld\n", (long)got);
+
+    if (pipe(fds) != 0)
+        return 1;
+    pthread_create(&q, NULL, poller, &fds[0]);
+    usleep(5000);
+    if (write(fds[1], "x", 1) != 1)
+        return 1;
+    pthread_join(q, &got);
+    pthread_create(&q, NULL, timed_select, &fds[0]);
+    void *sel;
+    pthread_join(q, &sel);
+    printf("poll in a thread: %ld, select timing out: %ld\n", (long)got, (long)sel);
 
     pthread_create(&q, NULL, last_one, NULL);
     pthread_exit(NULL);

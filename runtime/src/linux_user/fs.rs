@@ -6,6 +6,7 @@
 use super::syscalls::check;
 use super::*;
 use std::ffi::CStr;
+use std::time::{Duration, Instant};
 
 /// A 64-bit value from an o32 register pair (little-endian: low word first).
 fn pair(lo: u32, hi: u32) -> i64 {
@@ -252,11 +253,16 @@ impl Process {
     }
 
     /// `poll(fds, n, timeout)`: `struct pollfd` is the same, two event bits
-    /// are not.
+    /// are not. A wait that guest signals end, like `ppoll` without a mask.
     fn poll(&mut self, fds: u32, n: u32, timeout: i32) -> SysResult {
         let mut host = self.read_pollfds(fds, n)?;
-        // SAFETY: `host` holds `n` pollfds.
-        let r = check(unsafe { libc::poll(host.as_mut_ptr(), n as libc::nfds_t, timeout) } as i64)?;
+        let end = (timeout >= 0).then(|| Instant::now() + Duration::from_millis(timeout as u64));
+        let end = self.threads.wait_end(self.machine.cpu.s.pc, end);
+        let r = self.guest_wait(None, end, |tp, sm| {
+            // SAFETY: `host` holds `n` pollfds; `tp` is null or a valid
+            // timespec and `sm` a valid sigset (see guest_wait).
+            unsafe { libc::ppoll(host.as_mut_ptr(), n as libc::nfds_t, tp, sm) as i64 }
+        })?;
         self.write_revents(fds, &host)?;
         Ok(r)
     }

@@ -69,13 +69,14 @@ impl Process {
             (Some(deadline(t)?), zero(&t))
         };
         let mask = self.wait_mask(a[3], sigsetsize)?;
+        let end = self.threads.wait_end(self.machine.cpu.s.pc, end);
         let mut host = self.read_pollfds(fds, n)?;
         let r = self.guest_wait(mask, end, |tp, sm| {
             // SAFETY: `host` holds `n` pollfds; `tp` is null or a valid
             // timespec and `sm` a valid sigset (see guest_wait).
             unsafe { libc::ppoll(host.as_mut_ptr(), n as libc::nfds_t, tp, sm) as i64 }
         });
-        if tsp != 0 && !zero_timeout {
+        if tsp != 0 && !zero_timeout && r != Err(threads::RETRY) {
             self.write_time_left(tsp, end, wide, false);
         }
         let r = r?;
@@ -98,8 +99,9 @@ impl Process {
             let (at, size) = (self.read_u32(sig)?, self.read_u32(sig.wrapping_add(4))?);
             self.wait_mask(at, size)?
         };
+        let end = self.threads.wait_end(self.machine.cpu.s.pc, end);
         let r = self.select(a, mask, end);
-        if tsp != 0 && !zero_timeout {
+        if tsp != 0 && !zero_timeout && r != Err(threads::RETRY) {
             self.write_time_left(tsp, end, wide, false);
         }
         r
@@ -118,8 +120,9 @@ impl Process {
             let t = libc::timespec { tv_sec: sec + usec / 1_000_000, tv_nsec: usec % 1_000_000 * 1000 };
             Some(deadline(t)?)
         };
+        let end = self.threads.wait_end(self.machine.cpu.s.pc, end);
         let r = self.select(a, None, end);
-        if tvp != 0 {
+        if tvp != 0 && r != Err(threads::RETRY) {
             self.write_time_left(tvp, end, false, true);
         }
         r

@@ -743,12 +743,32 @@ impl Process {
     /// or a guest signal is to be delivered: then EINTR, and the handler's
     /// frame records the old mask, as Linux's `set_restore_sigmask` does.
     /// Ready descriptors win over a pending signal, as on Linux.
+    ///
+    /// With other threads, it only looks (a zero timeout) and, if nothing
+    /// is ready, has the call run again shortly ([`threads::RETRY`]), so
+    /// the others run meanwhile; `end` must then come from
+    /// [`threads::Threads::wait_end`].
     pub(super) fn guest_wait(
         &mut self,
         mask: Option<u128>,
         end: Option<Instant>,
         mut f: impl FnMut(*mut libc::timespec, *const libc::sigset_t) -> i64,
     ) -> SysResult {
+        if self.threads.shared() {
+            let mut zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+            let none = no_host_signals();
+            let n = f(&mut zero, &none);
+            if n < 0 {
+                return Err(syscalls::mips_errno(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)));
+            }
+            let now = Instant::now();
+            if n > 0 || end.is_some_and(|e| e <= now) {
+                return Ok(n as u32);
+            }
+            let again = now + threads::POLL_AGAIN;
+            self.threads.block(threads::Wait::Retry(end.map_or(again, |e| e.min(again))));
+            return Err(threads::RETRY);
+        }
         let old = self.sig.blocked;
         if let Some(m) = mask {
             self.sig.blocked = m & !unblockable();

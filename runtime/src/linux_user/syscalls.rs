@@ -116,6 +116,7 @@ impl Process {
             self.machine.cpu.s.pc = pc;
             return None;
         }
+        self.threads.call_done();
         // Interrupted by a signal: run the call again after the handler
         // (or at once if no handler runs), unless the handler says not to.
         if r == Err(libc::EINTR) && self.should_restart(nr) {

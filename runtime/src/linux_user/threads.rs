@@ -9,8 +9,8 @@
 //! kernel's `eret` does), the JIT and its code cache are shared without
 //! locks, and a run stays reproducible. The price is no parallelism, and
 //! a thread blocked in a call this module does not know to hand over
-//! (`poll`, `select`, `wait4` without WNOHANG is handled) stops the others
-//! until it returns.
+//! (`epoll_wait`, say; reads, writes, `poll`, `select` and `wait4` are
+//! handled) stops the others until it returns.
 
 use super::signal::ThreadSignals;
 use super::*;
@@ -24,6 +24,8 @@ const FIRST_TID: u32 = 0x40_0000;
 /// [`SysResult`] error of a call that must run again later (its thread
 /// waits until then): not an errno.
 pub(super) const RETRY: i32 = -1;
+/// How often a thread waiting in `poll` or `select` looks again.
+pub(super) const POLL_AGAIN: Duration = Duration::from_millis(2);
 /// How long the host sleeps at most while every thread waits, before it
 /// looks at host signals and deadlines again.
 const IDLE_SLICE: Duration = Duration::from_millis(20);
@@ -74,6 +76,8 @@ struct Thread {
     user_local: u32,
     sig: ThreadSignals,
     wait: Wait,
+    /// See [`Threads::wait_end`].
+    wait_end: Option<(u32, Option<Instant>)>,
 }
 
 /// The process's threads: the running one's id, and the others.
@@ -89,6 +93,10 @@ pub(super) struct Threads {
     block: Option<Wait>,
     /// Instruction count when the running thread's turn began.
     turn_start: u64,
+    /// The running thread's poll or select that is waiting (run again
+    /// until it is done): its syscall's address and when it times out, so
+    /// that running it again does not start the timeout over.
+    wait_end: Option<(u32, Option<Instant>)>,
 }
 
 impl Threads {
@@ -126,6 +134,24 @@ impl Threads {
     pub(super) fn set_clear_tid(&mut self, addr: u32) -> u32 {
         self.clear_tid = addr;
         self.tid()
+    }
+
+    /// When the wait of the call at `pc` ends: `end` (from the guest's
+    /// timeout) the first time, the same instant each time the call runs
+    /// again.
+    pub(super) fn wait_end(&mut self, pc: u32, end: Option<Instant>) -> Option<Instant> {
+        match self.wait_end {
+            Some((at, d)) if at == pc => d,
+            _ => {
+                self.wait_end = Some((pc, end));
+                end
+            }
+        }
+    }
+
+    /// The running thread's call is done (it will not run again).
+    pub(super) fn call_done(&mut self) {
+        self.wait_end = None;
     }
 
     /// After `fork`: the child is one thread, the process's first.
@@ -185,6 +211,7 @@ impl Process {
         t.tid = tid;
         t.clear_tid = if flags & CLONE_CHILD_CLEARTID != 0 { ctid } else { 0 };
         t.sig = self.sig.new_thread();
+        t.wait_end = None;
         // The child returns 0, after the syscall instruction.
         (t.gpr[2], t.gpr[7], t.pc) = (0, 0, t.pc.wrapping_add(4));
         if newsp != 0 {
@@ -363,6 +390,7 @@ impl Process {
             user_local: c.user_local,
             sig: self.sig.thread_state(),
             wait,
+            wait_end: self.threads.wait_end,
         }
     }
 
@@ -378,7 +406,7 @@ impl Process {
                 c.user_local = t.user_local;
                 // A switch goes through the kernel's eret, which clears it.
                 c.llbit = false;
-                (self.threads.tid, self.threads.clear_tid) = (t.tid, t.clear_tid);
+                (self.threads.tid, self.threads.clear_tid, self.threads.wait_end) = (t.tid, t.clear_tid, t.wait_end);
                 self.threads.turn_start = c.icount();
                 self.sig.set_thread_state(t.sig);
                 return;
