@@ -597,7 +597,7 @@ fn operand(x: &mut u64, double: bool) -> u64 {
             let f = if double { (n as f64).to_bits() } else { (n as f32).to_bits() as u64 };
             return f | sign;
         }
-        _ => bias + (((r >> 20) & 63) as u64).wrapping_sub(32) & max_exp,
+        _ => (bias + ((r >> 20) & 63).wrapping_sub(32)) & max_exp,
     };
     sign | exp << frac_bits | frac
 }
@@ -637,7 +637,7 @@ fn the_host_path_agrees_with_apfloat() {
                         2 => e.mul(a, b),
                         3 => e.div(a, b),
                         _ => e.sqrt(a),
-                    }) as u64
+                    })
                 } else {
                     let (a, b) = (s(a as u32), s(b as u32));
                     s_bits(match op {
