@@ -103,35 +103,44 @@ fn load_partial(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
     let addr = l.ins().iadd_imm_s(base, i.simm() as i64);
     let rt = l.rt(i);
     let word = l.load_word_of(addr, pcbd, idx);
+    let left = i.op == Op::Lwl;
+    let sh = lane_shift(l, addr, left);
+    // LWL moves the word up into rt, LWR down.
+    let v = merge_shifted(l, rt, word, sh, left);
+    l.set_reg(i.rt(), v);
+}
+
+/// `new` shifted by `sh` over `old`, keeping the bytes of `old` it does
+/// not cover: `(old & ((1 << sh) - 1)) | (new << sh)` moving `up`, else
+/// `(old & !(u32::MAX >> sh)) | (new >> sh)`.
+fn merge_shifted(l: &mut Lower<'_, '_>, old: Value, new: Value, sh: Value, up: bool) -> Value {
+    let (keep, moved) = if up {
+        let one = l.konst(1);
+        let bit = l.ins().ishl(one, sh);
+        let mask = l.ins().iadd_imm_s(bit, -1);
+        (l.ins().band(old, mask), l.ins().ishl(new, sh))
+    } else {
+        let all = l.konst(u32::MAX);
+        let low_part = l.ins().ushr(all, sh);
+        (l.ins().band_not(old, low_part), l.ins().ushr(new, sh))
+    };
+    l.ins().bor(keep, moved)
+}
+
+/// The shift that lines up the bytes of an unaligned access at `addr`
+/// (MIPS32 Vol. II, LWL/LWR/SWL/SWR): `(3 - b) * 8` for the left forms,
+/// `b * 8` for the right ones, `b` being the byte lane of the address
+/// counted from the word's low end (big-endian memory numbers its bytes
+/// from the other end).
+fn lane_shift(l: &mut Lower<'_, '_>, addr: Value, left: bool) -> Value {
     let low = l.ins().band_imm_s(addr, 3);
-    // b: the byte lane of the address counted from the word's low end.
-    let b = if l.is_big_endian() {
+    let k = if left != l.is_big_endian() {
         let three = l.konst(3);
         l.ins().isub(three, low)
     } else {
         low
     };
-    let v = if i.op == Op::Lwl {
-        // rt = (rt & ((1 << sh) - 1)) | (word << sh), sh = (3 - b) * 8
-        let three = l.konst(3);
-        let k = l.ins().isub(three, b);
-        let sh = l.ins().ishl_imm_s(k, 3);
-        let one = l.konst(1);
-        let bit = l.ins().ishl(one, sh);
-        let mask = l.ins().iadd_imm_s(bit, -1);
-        let keep = l.ins().band(rt, mask);
-        let new = l.ins().ishl(word, sh);
-        l.ins().bor(keep, new)
-    } else {
-        // rt = (rt & !(u32::MAX >> sh)) | (word >> sh), sh = b * 8
-        let sh = l.ins().ishl_imm_s(b, 3);
-        let all = l.konst(u32::MAX);
-        let low_part = l.ins().ushr(all, sh);
-        let keep = l.ins().band_not(rt, low_part);
-        let new = l.ins().ushr(word, sh);
-        l.ins().bor(keep, new)
-    };
-    l.set_reg(i.rt(), v);
+    l.ins().ishl_imm_s(k, 3)
 }
 
 // LL, SC, SWL, SWR, RDHWR in flat user memory (see `Lower::user_slots`).
@@ -166,37 +175,10 @@ fn user_op(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
             let base = l.rs(i);
             let addr = l.ins().iadd_imm_s(base, i.simm() as i64);
             let rt = l.rt(i);
-            let low = l.ins().band_imm_s(addr, 3);
-            // b: the byte lane of the address counted from the word's low end.
-            let b = if l.is_big_endian() {
-                let three = l.konst(3);
-                l.ins().isub(three, low)
-            } else {
-                low
-            };
-            let swl = i.op == Op::Swl;
-            l.update_word_of(addr, pcbd, idx, &|l, word| {
-                if swl {
-                    // (word & !(u32::MAX >> sh)) | (rt >> sh), sh = (3 - b) * 8
-                    let three = l.konst(3);
-                    let k = l.ins().isub(three, b);
-                    let sh = l.ins().ishl_imm_s(k, 3);
-                    let all = l.konst(u32::MAX);
-                    let low_part = l.ins().ushr(all, sh);
-                    let keep = l.ins().band_not(word, low_part);
-                    let new = l.ins().ushr(rt, sh);
-                    l.ins().bor(keep, new)
-                } else {
-                    // (word & ((1 << sh) - 1)) | (rt << sh), sh = b * 8
-                    let sh = l.ins().ishl_imm_s(b, 3);
-                    let one = l.konst(1);
-                    let bit = l.ins().ishl(one, sh);
-                    let mask = l.ins().iadd_imm_s(bit, -1);
-                    let keep = l.ins().band(word, mask);
-                    let new = l.ins().ishl(rt, sh);
-                    l.ins().bor(keep, new)
-                }
-            });
+            let left = i.op == Op::Swl;
+            let sh = lane_shift(l, addr, left);
+            // SWL moves rt down into the word, SWR up.
+            l.update_word_of(addr, pcbd, idx, &|l, word| merge_shifted(l, word, rt, sh, !left));
         }
         _ => l.exec_helper(i, pcbd, idx),
     }

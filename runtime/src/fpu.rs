@@ -275,34 +275,114 @@ trait Format: Float + FloatConvert<Self::Wide> {
     fn host_sqrt(a: Self) -> Option<(Self, bool)>;
 }
 
-/// Normal or zero: an operand the host path takes.
-fn plain32(x: f32) -> bool {
-    x.is_normal() || x == 0.0
-}
-
-fn plain64(x: f64) -> bool {
-    x.is_normal() || x == 0.0
-}
-
 impl Format for Single {
     type Wide = Double;
     const DEFAULT_NAN: u128 = 0x7fbf_ffff;
     const WIDTH: u32 = 32;
 
     fn host(op: Arith, a: Self, b: Self) -> Option<(Self, bool)> {
-        let r = host32(op, f32::from_bits(a.to_bits() as u32), f32::from_bits(b.to_bits() as u32));
+        let r = host_arith(op, f32::from_bits(a.to_bits() as u32), f32::from_bits(b.to_bits() as u32));
         r.map(|(r, inexact)| (Single::from_bits(r.to_bits() as u128), inexact))
     }
 
     fn host_sqrt(a: Self) -> Option<(Self, bool)> {
-        let r = host_sqrt32(f32::from_bits(a.to_bits() as u32));
+        let r = host_sqrt(f32::from_bits(a.to_bits() as u32));
         r.map(|(r, inexact)| (Single::from_bits(r.to_bits() as u128), inexact))
     }
 }
 
-/// [`Format::host`] on host singles.
-fn host32(op: Arith, x: f32, y: f32) -> Option<(f32, bool)> {
-    if !plain32(x) || !plain32(y) || (op == Arith::Div && y == 0.0) {
+impl Format for Double {
+    type Wide = Quad;
+    const DEFAULT_NAN: u128 = 0x7ff7_ffff_ffff_ffff;
+    const WIDTH: u32 = 64;
+
+    fn host(op: Arith, a: Self, b: Self) -> Option<(Self, bool)> {
+        let r = host_arith(op, f64::from_bits(a.to_bits() as u64), f64::from_bits(b.to_bits() as u64));
+        r.map(|(r, inexact)| (Double::from_bits(r.to_bits() as u128), inexact))
+    }
+
+    fn host_sqrt(a: Self) -> Option<(Self, bool)> {
+        let r = host_sqrt(f64::from_bits(a.to_bits() as u64));
+        r.map(|(r, inexact)| (Double::from_bits(r.to_bits() as u128), inexact))
+    }
+}
+
+/// A host float type the host path computes in: what differs between
+/// singles and doubles.
+trait HostFloat:
+    Copy
+    + PartialOrd
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
+    + std::ops::Neg<Output = Self>
+{
+    const ZERO: Self;
+    /// The smallest magnitude the path takes in a result (and, for
+    /// doubles, in a dividend or a square root's operand): below it
+    /// tininess rules (see `Env::finish`), or error terms too small to
+    /// represent, take over.
+    const LOW: Self;
+    /// The largest finite value, which has its own Overflow rule.
+    const MAX: Self;
+    fn is_normal(self) -> bool;
+    fn abs(self) -> Self;
+    fn sqrt(self) -> Self;
+    /// Whether `r`, `x·y` (or with `quotient`, `x/y`) rounded to
+    /// nearest, is inexact: an exact error term is not zero.
+    fn inexact_product(x: Self, y: Self, r: Self, quotient: bool) -> bool;
+}
+
+impl HostFloat for f32 {
+    const ZERO: Self = 0.0;
+    // Strictly above the smallest normal: the next single up.
+    const LOW: Self = f32::MIN_POSITIVE * (1.0 + f32::EPSILON);
+    const MAX: Self = f32::MAX;
+    fn is_normal(self) -> bool {
+        self.is_normal()
+    }
+    fn abs(self) -> Self {
+        self.abs()
+    }
+    fn sqrt(self) -> Self {
+        self.sqrt()
+    }
+    // Products of singles are exact in double.
+    fn inexact_product(x: Self, y: Self, r: Self, quotient: bool) -> bool {
+        if quotient { r as f64 * y as f64 != x as f64 } else { x as f64 * y as f64 != r as f64 }
+    }
+}
+
+impl HostFloat for f64 {
+    const ZERO: Self = 0.0;
+    const LOW: Self = 1e-270;
+    const MAX: Self = f64::MAX;
+    fn is_normal(self) -> bool {
+        self.is_normal()
+    }
+    fn abs(self) -> Self {
+        self.abs()
+    }
+    fn sqrt(self) -> Self {
+        self.sqrt()
+    }
+    // Fused error terms: exact above LOW (a quotient's remainder is
+    // about ulp(x)).
+    fn inexact_product(x: Self, y: Self, r: Self, quotient: bool) -> bool {
+        if quotient { r.mul_add(y, -x) != 0.0 } else { r != 0.0 && x.mul_add(y, -r) != 0.0 }
+    }
+}
+
+/// Normal or zero: an operand the host path takes.
+fn plain<T: HostFloat>(x: T) -> bool {
+    x.is_normal() || x == T::ZERO
+}
+
+/// [`Format::host`] in the host's type.
+fn host_arith<T: HostFloat>(op: Arith, x: T, y: T) -> Option<(T, bool)> {
+    let tiny = |v: T| v != T::ZERO && v.abs() < T::LOW;
+    if !plain(x) || !plain(y) || (op == Arith::Div && (y == T::ZERO || tiny(x))) {
         return None;
     }
     let r = match op {
@@ -313,87 +393,29 @@ fn host32(op: Arith, x: f32, y: f32) -> Option<(f32, bool)> {
     };
     // A zero is exact from a sum, or from a zero operand; a product or
     // quotient of non-zeros that rounds to zero underflowed.
-    let exact_zero = r == 0.0 && (matches!(op, Arith::Add | Arith::Sub) || x == 0.0 || y == 0.0);
+    let exact_zero = r == T::ZERO && (matches!(op, Arith::Add | Arith::Sub) || x == T::ZERO || y == T::ZERO);
     // The extremes of the normal range have their own Underflow and
     // Overflow rules (`Env::finish`).
-    let inside = r.is_normal() && r.abs() > f32::MIN_POSITIVE && r.abs() < f32::MAX;
+    let inside = r.is_normal() && r.abs() >= T::LOW && r.abs() < T::MAX;
     if !(inside || exact_zero) {
         return None;
     }
-    // Products of singles are exact in double, so are r·y for quotients.
     let inexact = match op {
-        Arith::Add => two_sum_error(x, y, r) != 0.0,
-        Arith::Sub => two_sum_error(x, -y, r) != 0.0,
-        Arith::Mul => x as f64 * y as f64 != r as f64,
-        Arith::Div => r as f64 * y as f64 != x as f64,
+        Arith::Add => two_sum_error(x, y, r) != T::ZERO,
+        Arith::Sub => two_sum_error(x, -y, r) != T::ZERO,
+        Arith::Mul => T::inexact_product(x, y, r, false),
+        Arith::Div => T::inexact_product(x, y, r, true),
     };
     Some((r, inexact))
 }
 
-/// [`Format::host_sqrt`] on a host single.
-fn host_sqrt32(x: f32) -> Option<(f32, bool)> {
-    if !plain32(x) || x < 0.0 {
+/// [`Format::host_sqrt`] in the host's type: exact when r·r is x.
+fn host_sqrt<T: HostFloat>(x: T) -> Option<(T, bool)> {
+    if !plain(x) || x < T::ZERO || (x != T::ZERO && x < T::LOW) {
         return None;
     }
     let r = x.sqrt();
-    Some((r, r as f64 * r as f64 != x as f64))
-}
-
-/// Doubles below this may have error terms too small to represent: the
-/// host path leaves them (and results there) to APFloat.
-const HOST_MIN_F64: f64 = 1e-270;
-
-impl Format for Double {
-    type Wide = Quad;
-    const DEFAULT_NAN: u128 = 0x7ff7_ffff_ffff_ffff;
-    const WIDTH: u32 = 64;
-
-    fn host(op: Arith, a: Self, b: Self) -> Option<(Self, bool)> {
-        let r = host64(op, f64::from_bits(a.to_bits() as u64), f64::from_bits(b.to_bits() as u64));
-        r.map(|(r, inexact)| (Double::from_bits(r.to_bits() as u128), inexact))
-    }
-
-    fn host_sqrt(a: Self) -> Option<(Self, bool)> {
-        let r = host_sqrt64(f64::from_bits(a.to_bits() as u64));
-        r.map(|(r, inexact)| (Double::from_bits(r.to_bits() as u128), inexact))
-    }
-}
-
-/// [`Format::host`] on host doubles.
-fn host64(op: Arith, x: f64, y: f64) -> Option<(f64, bool)> {
-    if !plain64(x) || !plain64(y) || (op == Arith::Div && y == 0.0) {
-        return None;
-    }
-    let r = match op {
-        Arith::Add => x + y,
-        Arith::Sub => x - y,
-        Arith::Mul => x * y,
-        Arith::Div => x / y,
-    };
-    let exact_zero = r == 0.0 && (matches!(op, Arith::Add | Arith::Sub) || x == 0.0 || y == 0.0);
-    let inside = r.is_normal() && r.abs() >= HOST_MIN_F64 && r.abs() < f64::MAX;
-    if !(inside || exact_zero) {
-        return None;
-    }
-    // The fused error terms are exact away from the bottom of the range
-    // (a quotient's remainder is about ulp(x)).
-    let inexact = match op {
-        Arith::Add => two_sum_error(x, y, r) != 0.0,
-        Arith::Sub => two_sum_error(x, -y, r) != 0.0,
-        Arith::Mul => r != 0.0 && x.mul_add(y, -r) != 0.0,
-        Arith::Div if x != 0.0 && x.abs() < HOST_MIN_F64 => return None,
-        Arith::Div => r.mul_add(y, -x) != 0.0,
-    };
-    Some((r, inexact))
-}
-
-/// [`Format::host_sqrt`] on a host double.
-fn host_sqrt64(x: f64) -> Option<(f64, bool)> {
-    if !plain64(x) || x < 0.0 || (x != 0.0 && x < HOST_MIN_F64) {
-        return None;
-    }
-    let r = x.sqrt();
-    Some((r, r.mul_add(r, -x) != 0.0))
+    Some((r, T::inexact_product(r, r, x, false)))
 }
 
 /// How far [`Env::finish`] scales a wide result into the normal range of
@@ -909,7 +931,7 @@ fn arith(cpu: &mut Cpu, i: Insn, fr: bool) -> Result<(), Exception> {
     };
     let out = match (i.op, fmt) {
         (Op::FAdd | Op::FSub | Op::FMul | Op::FDiv, S) => {
-            let host = host32(arith_op(i.op), f32::from_bits(fpu.single(fs)), f32::from_bits(fpu.single(ft)));
+            let host = host_arith(arith_op(i.op), f32::from_bits(fpu.single(fs)), f32::from_bits(fpu.single(ft)));
             match e.host(host) {
                 Some(r) => Out::Single(fd, r.to_bits()),
                 None => Out::Single(fd, s_bits(binary(e, i.op, s(fs), s(ft)))),
@@ -917,17 +939,18 @@ fn arith(cpu: &mut Cpu, i: Insn, fr: bool) -> Result<(), Exception> {
         }
         (Op::FAdd | Op::FSub | Op::FMul | Op::FDiv, D) => {
             pairs(fr, fs | ft | fd)?;
-            let host = host64(arith_op(i.op), f64::from_bits(fpu.double(fs, fr)), f64::from_bits(fpu.double(ft, fr)));
+            let host =
+                host_arith(arith_op(i.op), f64::from_bits(fpu.double(fs, fr)), f64::from_bits(fpu.double(ft, fr)));
             match e.host(host) {
                 Some(r) => Out::Double(fd, r.to_bits()),
                 None => Out::Double(fd, d_bits(binary(e, i.op, d(fs), d(ft)))),
             }
         }
-        (Op::FSqrt, S) => match e.host(host_sqrt32(f32::from_bits(fpu.single(fs)))) {
+        (Op::FSqrt, S) => match e.host(host_sqrt(f32::from_bits(fpu.single(fs)))) {
             Some(r) => Out::Single(fd, r.to_bits()),
             None => Out::Single(fd, s_bits(unary(e, i.op, s(fs)))),
         },
-        (Op::FSqrt, D) if fr || (fs | fd) & 1 == 0 => match e.host(host_sqrt64(f64::from_bits(fpu.double(fs, fr)))) {
+        (Op::FSqrt, D) if fr || (fs | fd) & 1 == 0 => match e.host(host_sqrt(f64::from_bits(fpu.double(fs, fr)))) {
             Some(r) => Out::Double(fd, r.to_bits()),
             None => Out::Double(fd, d_bits(unary(e, i.op, d(fs)))),
         },
