@@ -150,6 +150,27 @@ static void *timed_select(void *arg)
     return (void *)(long)select(fd + 1, &s, NULL, NULL, &tv);
 }
 
+/* A thread dedicated to sigwait, and one in sigsuspend, while main runs. */
+static void *signal_waiter(void *arg)
+{
+    sigset_t *set = arg;
+    int sig = 0;
+    sigwait(set, &sig);
+    return (void *)(long)sig;
+}
+
+static volatile int suspended_got;
+static void on_usr2(int sig) { suspended_got = sig; }
+static void *suspender(void *arg)
+{
+    (void)arg;
+    sigset_t none;
+    sigemptyset(&none);
+    while (!suspended_got)
+        sigsuspend(&none);
+    return NULL;
+}
+
 static void *last_one(void *arg)
 {
     (void)arg;
@@ -262,6 +283,21 @@ int main(void)
     void *sel;
     pthread_join(q, &sel);
     printf("poll in a thread: %ld, select timing out: %ld\n", (long)got, (long)sel);
+
+    sigset_t usr2;
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &usr2, NULL);
+    pthread_create(&q, NULL, signal_waiter, &usr2);
+    usleep(3000);
+    kill(getpid(), SIGUSR2);
+    pthread_join(q, &got);
+    signal(SIGUSR2, on_usr2);
+    pthread_create(&q, NULL, suspender, NULL);
+    usleep(3000);
+    pthread_kill(q, SIGUSR2);
+    pthread_join(q, NULL);
+    printf("sigwait in a thread: %ld, sigsuspend in a thread: %d\n", (long)got, suspended_got);
 
     pthread_create(&q, NULL, last_one, NULL);
     pthread_exit(NULL);

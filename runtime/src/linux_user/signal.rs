@@ -628,6 +628,17 @@ impl Process {
         let old = self.sig.blocked;
         self.sig.blocked = mask & !unblockable();
         self.sig.sync_host();
+        if self.threads.shared() {
+            // Let the other threads run, and look again shortly.
+            if self.sig.next().is_some() {
+                self.sig.saved_mask = Some(old);
+                return Err(EINTR);
+            }
+            self.sig.blocked = old;
+            self.sig.sync_host();
+            self.threads.block(threads::Wait::Retry(Instant::now() + threads::POLL_AGAIN));
+            return Err(threads::RETRY);
+        }
         // Block every host signal while checking, then wait with all of
         // them open: one arriving between the check and the wait still
         // ends the wait.
@@ -698,6 +709,27 @@ impl Process {
         }
         let want = self.read_sigset(set)? & !unblockable();
         let end = if timeout == 0 { None } else { Some(deadline(self.read_timespec(timeout, wide)?)?) };
+        let end = self.threads.wait_end(self.machine.cpu.s.pc, end);
+        if self.threads.shared() {
+            // Look once; if nothing came, let the other threads run and
+            // look again shortly (until `end`, kept across the re-runs).
+            self.sig.poll_host();
+            let ready = self.sig.all_pending() & want;
+            let now = Instant::now();
+            if ready == 0 {
+                if end.is_some_and(|e| e <= now) {
+                    return Err(EAGAIN);
+                }
+                if self.sig.next().is_some() {
+                    return Err(EINTR);
+                }
+                let again = now + threads::POLL_AGAIN;
+                self.threads.block(threads::Wait::Retry(end.map_or(again, |e| e.min(again))));
+                return Err(threads::RETRY);
+            }
+            let sig = ready.trailing_zeros() + 1;
+            return self.take_waited(sig, info);
+        }
         // Host signals stay blocked except inside ppoll, so one arriving
         // between the look at the pending set and the wait ends the wait.
         let host_old = set_host_mask(!0);
@@ -722,7 +754,12 @@ impl Process {
         };
         // SAFETY: restores the mask saved above.
         unsafe { libc::sigprocmask(libc::SIG_SETMASK, &host_old, std::ptr::null_mut()) };
-        let sig = got?;
+        self.take_waited(got?, info)
+    }
+
+    /// `sig`, which a `sigtimedwait` waited for, stops being pending; its
+    /// `siginfo` goes to `info` if not null.
+    fn take_waited(&mut self, sig: u32, info: u32) -> SysResult {
         self.sig.clear(sig);
         if info != 0 {
             let si = self.sig.info[sig as usize];
