@@ -3,6 +3,7 @@
  * ping-pong, thread-local storage and errno, a reader blocked in read()
  * on a pipe another thread fills, a semaphore, pthread_exit, detached
  * threads. The output does not depend on how the threads interleave. */
+#define _GNU_SOURCE /* ppoll */
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -171,6 +172,21 @@ static void *suspender(void *arg)
     return NULL;
 }
 
+/* ppoll with a mask that lets SIGUSR2 through, which another thread sends:
+ * EINTR, the handler ran, and the thread's own mask is back. */
+static int pp_fds[2];
+static void *masked_ppoll(void *arg)
+{
+    (void)arg;
+    sigset_t none, cur;
+    sigemptyset(&none);
+    struct pollfd p = {.fd = pp_fds[0], .events = POLLIN};
+    int r = ppoll(&p, 1, NULL, &none);
+    int e = errno;
+    pthread_sigmask(SIG_SETMASK, NULL, &cur);
+    return (void *)(long)(r == -1 && e == EINTR ? 100 + sigismember(&cur, SIGUSR2) : r);
+}
+
 static void *last_one(void *arg)
 {
     (void)arg;
@@ -298,6 +314,15 @@ int main(void)
     pthread_kill(q, SIGUSR2);
     pthread_join(q, NULL);
     printf("sigwait in a thread: %ld, sigsuspend in a thread: %d\n", (long)got, suspended_got);
+
+    if (pipe(pp_fds) != 0)
+        return 1;
+    suspended_got = 0;
+    pthread_create(&q, NULL, masked_ppoll, NULL);
+    usleep(3000);
+    pthread_kill(q, SIGUSR2);
+    pthread_join(q, &got);
+    printf("ppoll with a mask in a thread: %ld, handler %d\n", (long)got, suspended_got);
 
     pthread_create(&q, NULL, last_one, NULL);
     pthread_exit(NULL);

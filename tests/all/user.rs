@@ -271,7 +271,8 @@ fn threads_share_memory_block_and_take_turns_as_under_qemu() {
     let out = String::from_utf8_lossy(&out);
     assert!(out.starts_with("mutex: counter=400000 atomic=400000 results=4100 main tls=100 distinct tids=1"), "{out}");
     let end = "fork from a thread: child status 5\npoll in a thread: 1120, select timing out: 0\n\
-               sigwait in a thread: 17, sigsuspend in a thread: 17\nlast thread: main has exited\n";
+               sigwait in a thread: 17, sigsuspend in a thread: 17\n\
+               ppoll with a mask in a thread: 101, handler 17\nlast thread: main has exited\n";
     assert!(out.ends_with(end), "{out}");
     let dynamic = guest_program("threads", "dynamic", &["-O2", "-pthread"]);
     same_as_qemu_in(Some(SYSROOT), &["auto"], &dynamic, &[]);

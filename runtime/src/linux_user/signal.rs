@@ -802,6 +802,19 @@ impl Process {
             if n > 0 || end.is_some_and(|e| e <= now) {
                 return Ok(n as u32);
             }
+            // A signal the wait's mask lets through ends it, as below.
+            let old = self.sig.blocked;
+            if let Some(m) = mask {
+                self.sig.blocked = m & !unblockable();
+            }
+            if self.sig.next().is_some() {
+                if mask.is_some() {
+                    self.sig.saved_mask = Some(old);
+                    self.sig.sync_host();
+                }
+                return Err(EINTR);
+            }
+            self.sig.blocked = old;
             let again = now + threads::POLL_AGAIN;
             self.threads.block(threads::Wait::Retry(end.map_or(again, |e| e.min(again))));
             return Err(threads::RETRY);
