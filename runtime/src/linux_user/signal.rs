@@ -636,7 +636,7 @@ impl Process {
             }
             self.sig.blocked = old;
             self.sig.sync_host();
-            self.threads.block(threads::Wait::Retry(Instant::now() + threads::POLL_AGAIN));
+            self.threads.retry(None);
             return Err(threads::RETRY);
         }
         // Block every host signal while checking, then wait with all of
@@ -723,8 +723,7 @@ impl Process {
                 if self.sig.next().is_some() {
                     return Err(EINTR);
                 }
-                let again = now + threads::POLL_AGAIN;
-                self.threads.block(threads::Wait::Retry(end.map_or(again, |e| e.min(again))));
+                self.threads.retry(end);
                 return Err(threads::RETRY);
             }
             let sig = ready.trailing_zeros() + 1;
@@ -815,8 +814,7 @@ impl Process {
                 return Err(EINTR);
             }
             self.sig.blocked = old;
-            let again = now + threads::POLL_AGAIN;
-            self.threads.block(threads::Wait::Retry(end.map_or(again, |e| e.min(again))));
+            self.threads.retry(end);
             return Err(threads::RETRY);
         }
         let old = self.sig.blocked;

@@ -25,8 +25,9 @@ const FIRST_TID: u32 = 0x40_0000;
 /// [`SysResult`] error of a call that must run again later (its thread
 /// waits until then): not an errno.
 pub(super) const RETRY: i32 = -1;
-/// How often a thread waiting in `poll` or `select` looks again.
-pub(super) const POLL_AGAIN: Duration = Duration::from_millis(2);
+/// How often a thread waiting in `poll`, `select`, `wait4` or a signal
+/// wait looks again.
+const POLL_AGAIN: Duration = Duration::from_millis(2);
 /// How long the host sleeps at most while every thread waits, before it
 /// looks at host signals and deadlines again.
 const IDLE_SLICE: Duration = Duration::from_millis(20);
@@ -119,6 +120,13 @@ impl Threads {
     /// Whether `tid` names one of this process's threads.
     pub(super) fn is_ours(&self, tid: u32) -> bool {
         tid == self.tid() || self.others.iter().any(|t| t.tid == tid)
+    }
+
+    /// The running thread runs its call again in [`POLL_AGAIN`], or at
+    /// `end` if that is sooner (the call's own deadline).
+    pub(super) fn retry(&mut self, end: Option<Instant>) {
+        let again = Instant::now() + POLL_AGAIN;
+        self.block(Wait::Retry(end.map_or(again, |e| e.min(again))));
     }
 
     /// The signal state of thread `tid` if it is not the running one.
@@ -360,7 +368,7 @@ impl Process {
         let r = unsafe { libc::waitid(idtype, id, &mut info, flags) };
         // SAFETY: waitid filled the child fields (zero if none was ready).
         let none = r == 0 && unsafe { info.si_pid() } == 0;
-        none.then(|| Wait::Retry(Instant::now() + Duration::from_millis(2)))
+        none.then(|| Wait::Retry(Instant::now() + POLL_AGAIN))
     }
 
     /// At the end of the running thread's turn: if it blocked, or has had
