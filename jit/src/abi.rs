@@ -276,6 +276,15 @@ pub struct UserSlots {
     pub llbit: i32,
 }
 
+/// The biased exponents, `[low, top)`, of the results the FPU's fast path
+/// takes for add, sub, mul, div (and sqrt), single then double; a
+/// double dividend or square-root operand must not be below `low`
+/// either. Below, tininess rules and error terms that could underflow;
+/// the top binade holds the Overflow edge. The runtime's FPU and the
+/// JIT's inline arithmetic take exactly this case (with round to nearest,
+/// no exception enabled, operands normal or zero).
+pub const FP_FAST_EXPONENTS: [(u32, u32); 2] = [(2, 254), (124, 2046)];
+
 /// Where the FPU registers and CP0 Status live in the runtime's CPU state
 /// (byte offsets from the `*mut JitState`). Inline FPU code checks
 /// Status.CU1 (clear: `exec` raises Coprocessor Unusable; it is never set

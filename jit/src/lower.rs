@@ -257,13 +257,18 @@ pub(crate) fn lower_region(
 }
 
 /// FPU instructions whose `exec` reads and writes FPU state only (and may
-/// raise an exception): translated code need not store registers before
-/// them nor reload any after, and may loop around them in one function.
+/// raise an exception; the FPU branches read FCSR's condition codes):
+/// translated code need not store registers before them nor reload any
+/// after, and may loop around them in one function.
 fn fpu_registers_only(op: Op) -> bool {
     use Op::*;
     matches!(
         op,
-        FAdd | FSub
+        Bc1f | Bc1t
+            | Bc1fl
+            | Bc1tl
+            | FAdd
+            | FSub
             | FMul
             | FDiv
             | FSqrt
@@ -619,18 +624,30 @@ impl<'b> Lower<'_, 'b> {
 
     /// Calls the shim at `shim` and reads the helper's result (of type `ty`).
     fn call_helper(&mut self, shim: usize, args: &[Value], ty: Type) -> Value {
-        let (pending, state) = (self.iconst(self.pending as u32), self.state);
-        self.b.ins().store(flags(), pending, state, offsets::PENDING);
+        let state = self.state;
         // args[0] is the state pointer, the shim's parameter.
         for (i, &a) in args.iter().enumerate().skip(1) {
             self.b.ins().store(flags(), a, state, offsets::helper_arg(i - 1));
         }
+        self.around_call(|l| {
+            let f = l.b.ins().iconst(I64, shim as i64);
+            l.b.ins().call_indirect(l.sigs.shim, f, &[state]);
+        });
+        self.b.ins().load(ty, flags(), state, offsets::HELPER_RET)
+    }
+
+    /// Emits `call`, a helper call, with what every helper needs around
+    /// it: `JitState::pending` and the budget stored before (they count
+    /// instructions), the budget reloaded after (the helper may end the
+    /// slice).
+    fn around_call<T>(&mut self, call: impl FnOnce(&mut Self) -> T) -> T {
+        let (pending, state) = (self.iconst(self.pending as u32), self.state);
+        self.b.ins().store(flags(), pending, state, offsets::PENDING);
         self.store_budget();
-        let f = self.b.ins().iconst(I64, shim as i64);
-        self.b.ins().call_indirect(self.sigs.shim, f, &[state]);
+        let r = call(self);
         let budget = self.load_state(offsets::BUDGET);
         self.b.def_var(self.budget, budget);
-        self.b.ins().load(ty, flags(), state, offsets::HELPER_RET)
+        r
     }
 
     fn call_exec(&mut self, insn: Insn, pcbd: u32, idx: usize) {
@@ -658,18 +675,14 @@ impl<'b> Lower<'_, 'b> {
     fn exec(&mut self, insn: Insn, pcbd: u32) -> Value {
         let hint = frontend::decode_hint(insn.word);
         let args = [self.state, self.iconst(insn.word), self.iconst(pcbd), self.iconst(hint)];
-        if !(fpu_registers_only(insn.op) || matches!(insn.op, Op::Bc1f | Op::Bc1t | Op::Bc1fl | Op::Bc1tl)) {
+        if !fpu_registers_only(insn.op) {
             return self.call_helper(self.helpers.exec, &args, I32);
         }
-        let (pending, state) = (self.iconst(self.pending as u32), self.state);
-        self.b.ins().store(flags(), pending, state, offsets::PENDING);
-        self.store_budget();
-        let f = self.b.ins().iconst(I64, self.helpers.exec_direct as i64);
-        let call = self.b.ins().call_indirect(self.sigs.exec, f, &args);
-        let status = self.b.inst_results(call)[0];
-        let budget = self.load_state(offsets::BUDGET);
-        self.b.def_var(self.budget, budget);
-        status
+        self.around_call(|l| {
+            let f = l.b.ins().iconst(I64, l.helpers.exec_direct as i64);
+            let call = l.b.ins().call_indirect(l.sigs.exec, f, &args);
+            l.b.inst_results(call)[0]
+        })
     }
 
     // ---- the block -------------------------------------------------------
@@ -918,8 +931,7 @@ impl<'b> Lower<'_, 'b> {
         // miss: the helper returns value | status << 32
         self.b.switch_to_block(miss);
         if self.flat.is_some() {
-            self.side_exit(pcbd, idx);
-            self.continue_in(join);
+            self.side_exit(pcbd, idx, join);
             return self.b.block_params(join)[0];
         }
         let kind = size | uninlined | if signed { LOAD_SIGNED } else { 0 };
@@ -952,8 +964,7 @@ impl<'b> Lower<'_, 'b> {
         });
         self.b.switch_to_block(miss);
         if self.flat.is_some() {
-            self.side_exit(pcbd, idx);
-            self.continue_in(join);
+            self.side_exit(pcbd, idx, join);
             return self.b.block_params(join)[0];
         }
         self.load_miss(addr, 4 | LOAD_WORD_OF | uninlined, pcbd, idx, join)
@@ -975,9 +986,7 @@ impl<'b> Lower<'_, 'b> {
         });
         self.b.switch_to_block(miss);
         if self.flat.is_some() {
-            self.side_exit(pcbd, idx);
-            self.continue_in(join);
-            return;
+            return self.side_exit(pcbd, idx, join);
         }
         let args = [self.state, addr, v, self.iconst(pcbd), self.iconst(size | uninlined)];
         let status = self.call_helper(self.helpers.store, &args, I32);
@@ -1003,8 +1012,7 @@ impl<'b> Lower<'_, 'b> {
             None
         });
         self.b.switch_to_block(miss);
-        self.side_exit(pcbd, idx);
-        self.continue_in(join);
+        self.side_exit(pcbd, idx, join);
     }
 
     /// Replaces the aligned word holding `addr` with `merge` of it (`swl`,
@@ -1031,8 +1039,7 @@ impl<'b> Lower<'_, 'b> {
             None
         });
         self.b.switch_to_block(miss);
-        self.side_exit(pcbd, idx);
-        self.continue_in(join);
+        self.side_exit(pcbd, idx, join);
     }
 
     /// The miss path of an access in flat user memory, where a miss means a
@@ -1042,13 +1049,15 @@ impl<'b> Lower<'_, 'b> {
     /// its condition and written a link register, which running it again
     /// rewrites alike). No value flows back into the block, so the fast
     /// path's registers stay where they are instead of merging with a
-    /// helper's result (matmul in user mode: 1.27 -> 0.73 s).
-    fn side_exit(&mut self, pcbd: u32, idx: usize) {
+    /// helper's result (matmul in user mode: 1.27 -> 0.73 s). Then goes
+    /// on in `join`, the access's continuation.
+    fn side_exit(&mut self, pcbd: u32, idx: usize, join: Block) {
         let bd = pcbd & 1 != 0;
         let restart = (pcbd & !1).wrapping_sub(if bd { 4 } else { 0 });
         let pc = self.iconst(restart);
         self.b.ins().store(flags(), pc, self.state, offsets::PC);
         self.leave_with(ExitReason::Interpret, self.n - idx as i32 + bd as i32);
+        self.continue_in(join);
     }
 
     /// Goes on in `join`, an access's continuation, now that all its

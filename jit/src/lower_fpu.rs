@@ -18,7 +18,7 @@
 //! Status.FR decides where a double lives: the whole register (FR=1), or
 //! the low halves of an even/odd pair (FR=0).
 
-use crate::abi::FpuSlots;
+use crate::abi::{FP_FAST_EXPONENTS, FpuSlots};
 use crate::lower::Lower;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
@@ -206,10 +206,9 @@ fn arith(l: &mut Lower<'_, '_>, slots: FpuSlots, status: Value, usable: Value, i
         _ => l.ins().fdiv(a, b),
     };
     let r_bits = l.ins().bitcast(int, MemFlagsData::new(), r);
-    // The result well inside the normal range: not the lowest binades
-    // (tininess, and error terms that could underflow), nor the top one.
-    let low = if double { 0x7ff - 1023 - 900 } else { 2 };
-    let top = (1 << exp_bits) - 2;
+    // The result well inside the normal range (see FP_FAST_EXPONENTS).
+    let (low, top) = FP_FAST_EXPONENTS[double as usize];
+    let (low, top) = (low as i64, top as i64);
     let e = exponent(l, r_bits);
     let e = l.ins().iadd_imm_s(e, -low);
     let inside = l.ins().icmp_imm_s(IntCC::UnsignedLessThan, e, top - low);

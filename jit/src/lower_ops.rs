@@ -146,14 +146,14 @@ fn lane_shift(l: &mut Lower<'_, '_>, addr: Value, left: bool) -> Value {
 // LL, SC, SWL, SWR, RDHWR in flat user memory (see `Lower::user_slots`).
 fn user_op(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
     let Some(slots) = l.user_slots() else { return l.exec_helper(i, pcbd, idx) };
-    let one = |l: &mut Lower<'_, '_>, v: u32| {
+    let set_llbit = |l: &mut Lower<'_, '_>, v: u32| {
         let (v, state) = (l.ins().iconst(types::I8, v as i64), l.state);
         l.ins().store(MemFlagsData::trusted(), v, state, slots.llbit);
     };
     match i.op {
         Op::Ll => {
             load(l, i, pcbd, idx);
-            one(l, 1);
+            set_llbit(l, 1);
         }
         Op::Sc => {
             let base = l.rs(i);
@@ -163,7 +163,7 @@ fn user_op(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
             let bit = l.ins().uload8(I32, MemFlagsData::trusted(), state, slots.llbit);
             l.store_conditional(addr, v, bit, pcbd, idx);
             // As the interpreter: one ll pairs with one sc.
-            one(l, 0);
+            set_llbit(l, 0);
             l.set_reg(i.rt(), bit);
         }
         // UserLocal, which the emulated kernel lets user code read.

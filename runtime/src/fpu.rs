@@ -57,7 +57,7 @@ use crate::cpu::Cpu;
 use crate::exception::{ExcCode, Exception};
 use crate::interp::Flow;
 use frontend::{Insn, Op};
-use jit::abi::{ExitReason, pc_bd};
+use jit::abi::{ExitReason, FP_FAST_EXPONENTS, pc_bd};
 use rustc_apfloat::ieee::{Double, Quad, Single};
 use rustc_apfloat::{ExpInt, Float, FloatConvert, Round, Status, StatusAnd};
 
@@ -320,12 +320,11 @@ trait HostFloat:
 {
     const ZERO: Self;
     /// The smallest magnitude the path takes in a result (and, for
-    /// doubles, in a dividend or a square root's operand): below it
-    /// tininess rules (see `Env::finish`), or error terms too small to
-    /// represent, take over.
+    /// doubles, in a dividend or a square root's operand), and the
+    /// magnitude results must stay below: `jit::abi::FP_FAST_EXPONENTS`,
+    /// which the JIT's inline arithmetic uses too.
     const LOW: Self;
-    /// The largest finite value, which has its own Overflow rule.
-    const MAX: Self;
+    const TOP: Self;
     fn is_normal(self) -> bool;
     fn abs(self) -> Self;
     fn sqrt(self) -> Self;
@@ -334,45 +333,43 @@ trait HostFloat:
     fn inexact_product(x: Self, y: Self, r: Self, quotient: bool) -> bool;
 }
 
-impl HostFloat for f32 {
-    const ZERO: Self = 0.0;
-    // Strictly above the smallest normal: the next single up.
-    const LOW: Self = f32::MIN_POSITIVE * (1.0 + f32::EPSILON);
-    const MAX: Self = f32::MAX;
-    fn is_normal(self) -> bool {
-        self.is_normal()
-    }
-    fn abs(self) -> Self {
-        self.abs()
-    }
-    fn sqrt(self) -> Self {
-        self.sqrt()
-    }
-    // Products of singles are exact in double.
-    fn inexact_product(x: Self, y: Self, r: Self, quotient: bool) -> bool {
-        if quotient { r as f64 * y as f64 != x as f64 } else { x as f64 * y as f64 != r as f64 }
-    }
+/// Implements [`HostFloat`] for `$t`, whose exponent field starts at bit
+/// `$frac`, with bounds `FP_FAST_EXPONENTS[$which]` and the error term
+/// `$inexact`.
+macro_rules! host_float {
+    ($t:ty, $bits:ty, $frac:expr, $which:expr, $inexact:expr) => {
+        impl HostFloat for $t {
+            const ZERO: Self = 0.0;
+            const LOW: Self = <$t>::from_bits((FP_FAST_EXPONENTS[$which].0 as $bits) << $frac);
+            const TOP: Self = <$t>::from_bits((FP_FAST_EXPONENTS[$which].1 as $bits) << $frac);
+            fn is_normal(self) -> bool {
+                self.is_normal()
+            }
+            fn abs(self) -> Self {
+                self.abs()
+            }
+            fn sqrt(self) -> Self {
+                self.sqrt()
+            }
+            fn inexact_product(x: Self, y: Self, r: Self, quotient: bool) -> bool {
+                $inexact(x, y, r, quotient)
+            }
+        }
+    };
 }
 
-impl HostFloat for f64 {
-    const ZERO: Self = 0.0;
-    const LOW: Self = 1e-270;
-    const MAX: Self = f64::MAX;
-    fn is_normal(self) -> bool {
-        self.is_normal()
-    }
-    fn abs(self) -> Self {
-        self.abs()
-    }
-    fn sqrt(self) -> Self {
-        self.sqrt()
-    }
-    // Fused error terms: exact above LOW (a quotient's remainder is
-    // about ulp(x)).
-    fn inexact_product(x: Self, y: Self, r: Self, quotient: bool) -> bool {
-        if quotient { r.mul_add(y, -x) != 0.0 } else { r != 0.0 && x.mul_add(y, -r) != 0.0 }
-    }
-}
+// Products of singles are exact in double.
+host_float!(f32, u32, 23, 0, |x: f32, y: f32, r: f32, quotient: bool| if quotient {
+    r as f64 * y as f64 != x as f64
+} else {
+    x as f64 * y as f64 != r as f64
+});
+// Fused error terms: exact above LOW (a quotient's remainder is about ulp(x)).
+host_float!(f64, u64, 52, 1, |x: f64, y: f64, r: f64, quotient: bool| if quotient {
+    r.mul_add(y, -x) != 0.0
+} else {
+    r != 0.0 && x.mul_add(y, -r) != 0.0
+});
 
 /// Normal or zero: an operand the host path takes.
 fn plain<T: HostFloat>(x: T) -> bool {
@@ -396,7 +393,7 @@ fn host_arith<T: HostFloat>(op: Arith, x: T, y: T) -> Option<(T, bool)> {
     let exact_zero = r == T::ZERO && (matches!(op, Arith::Add | Arith::Sub) || x == T::ZERO || y == T::ZERO);
     // The extremes of the normal range have their own Underflow and
     // Overflow rules (`Env::finish`).
-    let inside = r.is_normal() && r.abs() >= T::LOW && r.abs() < T::MAX;
+    let inside = r.abs() >= T::LOW && r.abs() < T::TOP;
     if !(inside || exact_zero) {
         return None;
     }

@@ -636,8 +636,7 @@ impl Process {
             }
             self.sig.blocked = old;
             self.sig.sync_host();
-            self.threads.retry(None);
-            return Err(threads::RETRY);
+            return self.threads.retry(None);
         }
         // Block every host signal while checking, then wait with all of
         // them open: one arriving between the check and the wait still
@@ -723,8 +722,7 @@ impl Process {
                 if self.sig.next().is_some() {
                     return Err(EINTR);
                 }
-                self.threads.retry(end);
-                return Err(threads::RETRY);
+                return self.threads.retry(end);
             }
             let sig = ready.trailing_zeros() + 1;
             return self.take_waited(sig, info);
@@ -814,8 +812,7 @@ impl Process {
                 return Err(EINTR);
             }
             self.sig.blocked = old;
-            self.threads.retry(end);
-            return Err(threads::RETRY);
+            return self.threads.retry(end);
         }
         let old = self.sig.blocked;
         if let Some(m) = mask {

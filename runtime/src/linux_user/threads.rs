@@ -123,10 +123,11 @@ impl Threads {
     }
 
     /// The running thread runs its call again in [`POLL_AGAIN`], or at
-    /// `end` if that is sooner (the call's own deadline).
-    pub(super) fn retry(&mut self, end: Option<Instant>) {
+    /// `end` if that is sooner (the call's own deadline): the call's result.
+    pub(super) fn retry(&mut self, end: Option<Instant>) -> SysResult {
         let again = Instant::now() + POLL_AGAIN;
         self.block(Wait::Retry(end.map_or(again, |e| e.min(again))));
+        Err(RETRY)
     }
 
     /// The signal state of thread `tid` if it is not the running one.
