@@ -12,11 +12,15 @@
 //! - **Return value:** an [`ExitReason`] as `u32`; never transmuted.
 //! - **At every exit** all of `gpr`, `hi`, `lo` and `pc` are in sync: `pc`
 //!   is the next instruction to execute.
-//! - **`budget`:** a block subtracts its instruction count on entry and
-//!   returns [`ExitReason::Budget`] (with `pc` at its first instruction,
-//!   nothing executed) when that would make it negative. Early exits add
-//!   back what they did not execute, so after any exit the instructions
-//!   retired equal the budget consumed, in both tiers. An instruction that
+//! - **`budget`:** a block subtracts its instruction count on entry, and
+//!   never makes it negative. A function checks it only on entry and on
+//!   loops inside it, each check asking for room for the longest run to
+//!   the next; when that is short it returns [`ExitReason::Budget`] with
+//!   `pc` at the block it was about to enter, nothing of it executed, and
+//!   the budget maybe still positive (the runtime interprets the rest of
+//!   the slice, so slices end at the same instruction in every tier).
+//!   Early exits add back what they did not execute, so after any exit
+//!   the instructions retired equal the budget consumed. An instruction that
 //!   raises an exception is not retired, nor is an annulled delay slot.
 //! - **`soft_tlb`:** owned by the runtime's soft-MMU, never null while code
 //!   runs; its contents change only inside helpers.

@@ -43,7 +43,8 @@ impl CodeArena {
         if p == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        Ok(Self { base: p.cast(), size, used: 0 })
+        let pad = std::env::var("MIPSJIT_PAD").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+        Ok(Self { base: p.cast(), size, used: pad })
     }
 }
 

@@ -119,6 +119,14 @@ pub(crate) struct Lower<'a, 'b> {
     charge: Block,
     /// The budget left after charging this block on entry.
     charged: Value,
+    /// For each guest block `j` of the function, the instructions of
+    /// blocks `j..`: the most that can retire from entering `j` to the next
+    /// budget check. Checks sit only at the entry and on backward edges
+    /// (to a block of no greater index), since every cycle has one; a
+    /// path of forward edges visits each later block at most once. So a
+    /// check asks for `reserve[j]`, the blocks between charge without a
+    /// compare, and the budget never goes negative.
+    reserve: Vec<i32>,
     /// Whether an `exec` helper call was lowered (it needs memory to be in
     /// sync, so such a block never loops inside its function).
     exec_seen: bool,
@@ -133,9 +141,22 @@ pub(crate) struct Lower<'a, 'b> {
     mapped_access: u64,
     /// Guest address of the block being lowered.
     start: u32,
-    /// The guest blocks of the function (a region when more than one):
-    /// start address, instruction count, and the IR block of the body.
+    /// The units of the function: its guest blocks (a region when more
+    /// than one), then the copies of inner loop heads (see
+    /// [`inner_loop_copies`]): start address, instruction count, and the
+    /// IR block of the body.
     region: Vec<(u32, i32, Block)>,
+    /// Index in `region` of the unit being lowered.
+    unit: usize,
+    /// Whether the unit being lowered calls a helper: one may end the
+    /// slice (`Cpu::request_exit` zeroes the budget: code was written, an
+    /// interrupt was enabled), which must stop the function at the next
+    /// block, so every edge out of this unit checks the budget.
+    called: bool,
+    /// `(block, its copy, from)`: an edge to guest block `block` from a
+    /// unit that is (a copy of) a block in the mask `from` goes to the
+    /// unit `its copy` instead.
+    redirect: Vec<(usize, usize, u64)>,
     /// In a region, every register any of its instructions may write
     /// (a superset): control can reach a block from several others, so
     /// the entry loads these, and every exit and `exec` call stores them.
@@ -182,10 +203,20 @@ pub(crate) fn lower_region(
     let sigs = import_signatures(b);
     let n = g.insns.len() as i32;
 
-    // Charge the budget, or give up before doing anything.
+    let copies = if region.len() > 1 { inner_loop_copies(region) } else { Vec::new() };
+    // The function's units: the region's blocks, then the copies.
+    let units: Vec<usize> = (0..region.len()).chain(copies.iter().map(|c| c.0)).collect();
+    // Only the entry and backward edges check the budget (see `reserve`):
+    // give up before doing anything if the longest run to the next check
+    // would not fit, else charge the entry block.
+    let mut reserve: Vec<i32> = units.iter().map(|&o| region[o].insns.len() as i32).collect();
+    for j in (0..reserve.len().saturating_sub(1)).rev() {
+        reserve[j] += reserve[j + 1];
+    }
     let budget = b.ins().load(I32, flags(), state, offsets::BUDGET);
     let left = b.ins().iadd_imm_s(budget, -(n as i64));
-    let spent = b.ins().icmp_imm_s(IntCC::SignedLessThan, left, 0);
+    let short = if reserve[0] == n { left } else { b.ins().iadd_imm_s(budget, -(reserve[0] as i64)) };
+    let spent = b.ins().icmp_imm_s(IntCC::SignedLessThan, short, 0);
     let (out, charge, body) = (b.create_block(), b.create_block(), b.create_block());
     b.ins().brif(spent, out, &[], charge, &[]);
     b.seal_block(out);
@@ -198,9 +229,10 @@ pub(crate) fn lower_region(
     let vars = std::array::from_fn(|_| b.declare_var(I32));
     let budget_var = b.declare_var(I32);
     let mut bodies = vec![(g.start, n, body)];
-    for r in &region[1..] {
-        bodies.push((r.start, r.insns.len() as i32, b.create_block()));
+    for &o in &units[1..] {
+        bodies.push((region[o].start, region[o].insns.len() as i32, b.create_block()));
     }
+    let redirect = copies.iter().enumerate().map(|(k, &(o, from))| (o, region.len() + k, from)).collect();
     let region_writes = if region.len() > 1 {
         region.iter().flat_map(|r| r.insns.iter()).fold(0, |m, &i| m | written_registers(i))
     } else {
@@ -223,6 +255,7 @@ pub(crate) fn lower_region(
         chains: Vec::new(),
         charge,
         charged: left,
+        reserve,
         exec_seen: false,
         n,
         slots,
@@ -230,13 +263,18 @@ pub(crate) fn lower_region(
         mapped_access: u64::MAX,
         start: g.start,
         region: bodies,
+        unit: 0,
+        called: false,
+        redirect,
         region_writes,
         looped: region.len() > 1,
         pending: n,
     };
-    for (j, r) in region.iter().enumerate() {
-        let (start, n, body) = l.region[j];
-        (l.start, l.n, l.pending, l.slot_base, l.mapped_access) = (start, n, n, 2 * j, r.mapped_access);
+    for (u, &o) in units.iter().enumerate() {
+        let (start, n, body) = l.region[u];
+        let r = &region[o];
+        (l.start, l.n, l.pending, l.slot_base, l.mapped_access) = (start, n, n, 2 * o, r.mapped_access);
+        (l.unit, l.called) = (u, false);
         l.b.switch_to_block(body);
         l.lower_insns(r);
     }
@@ -254,6 +292,62 @@ pub(crate) fn lower_region(
         return Err(format!("written_registers misses registers {missed:#x}"));
     }
     Ok(())
+}
+
+/// Inner loops that share their head with an outer one, as `(head, the
+/// inner loop's blocks)`: a loop that comes back to the block it left
+/// from (`for (i...) for (j...)` compiled with the inner loop first, and
+/// the region starting at its hot head) makes one natural loop of both,
+/// so the register allocator, which weighs uses by loop depth, sees the
+/// inner loop's registers as no hotter than the outer one's, and spills
+/// them. Lowering the head a second time, as the target of the inner
+/// loop's own back edge, nests the loops. Indices are into `region`.
+fn inner_loop_copies(region: &[GuestBlock]) -> Vec<(usize, u64)> {
+    let n = region.len().min(64);
+    let index = |t: Option<u32>| t.and_then(|t| region[..n].iter().position(|g| g.start == t));
+    let succs: Vec<Vec<usize>> =
+        region[..n].iter().map(|g| g.successors().into_iter().filter_map(&index).collect()).collect();
+    let preds: Vec<Vec<usize>> = (0..n).map(|j| (0..n).filter(|&p| succs[p].contains(&j)).collect()).collect();
+    // Dominators as bit masks, from the entry (block 0).
+    let all = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+    let mut dom = vec![all; n];
+    dom[0] = 1;
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for j in 1..n {
+            let d = preds[j].iter().fold(all, |m, &p| m & dom[p]) | 1 << j;
+            if d != dom[j] {
+                (dom[j], changed) = (d, true);
+            }
+        }
+    }
+    let mut copies = Vec::new();
+    for h in 0..n {
+        // The natural loop of each back edge `x -> h`: `h` and whatever
+        // reaches `x` without passing `h`.
+        let mut loops: Vec<u64> = Vec::new();
+        for &x in preds[h].iter().filter(|&&x| dom[x] & 1 << h != 0) {
+            let mut body = 1u64 << h | 1 << x;
+            let mut work = if x == h { vec![] } else { vec![x] };
+            while let Some(y) = work.pop() {
+                for &p in &preds[y] {
+                    if body & 1 << p == 0 {
+                        body |= 1 << p;
+                        work.push(p);
+                    }
+                }
+            }
+            loops.push(body);
+        }
+        let union = loops.iter().fold(0, |m, l| m | l);
+        if let Some(&inner) = loops.iter().min_by_key(|l| l.count_ones())
+            && inner != union
+        {
+            copies.push((h, inner));
+        }
+    }
+    copies
 }
 
 /// FPU instructions whose `exec` reads and writes FPU state only (and may
@@ -515,15 +609,25 @@ impl<'b> Lower<'_, 'b> {
     }
 
     /// A jump to the start of guest block `j` of this function (a tight
-    /// loop, or an edge inside a region): charge the budget as a new entry
-    /// would and jump to its body, with no tail call and no frame setup.
-    /// Registers stay in their variables.
+    /// loop, or an edge inside a region): charge the budget (checking it
+    /// on a backward edge, as the entry does) and jump to its body, with
+    /// no tail call and no frame setup. Registers stay in their variables.
     fn enter_block(&mut self, j: usize) {
         self.looped = true;
         let (start, n, body) = self.region[j];
         let budget = self.b.use_var(self.budget);
         let left = self.b.ins().iadd_imm_s(budget, -(n as i64));
-        let spent = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, left, 0);
+        if j > self.unit && !self.called {
+            // A forward edge: `reserve` at the last check covered it.
+            self.b.def_var(self.budget, left);
+            self.b.ins().jump(body, &[]);
+            return;
+        }
+        let short = match self.reserve[j] {
+            r if r == n => left,
+            r => self.b.ins().iadd_imm_s(budget, -(r as i64)),
+        };
+        let spent = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, short, 0);
         let (out, again) = self.split(spent);
         self.b.switch_to_block(out);
         let pc = self.iconst(start);
@@ -569,6 +673,11 @@ impl<'b> Lower<'_, 'b> {
             // In a region, `exec` calls store every register the region may
             // write, so any edge between its blocks can stay inside.
             if let Some(j) = self.region.iter().position(|r| r.0 == target) {
+                let from = self.slot_base / 2;
+                let j = match self.redirect.iter().find(|r| r.0 == j && r.2 & 1 << from != 0) {
+                    Some(r) => r.1,
+                    None => j,
+                };
                 self.refund_now(refund);
                 return self.enter_block(j);
             }
@@ -647,6 +756,7 @@ impl<'b> Lower<'_, 'b> {
         let r = call(self);
         let budget = self.load_state(offsets::BUDGET);
         self.b.def_var(self.budget, budget);
+        self.called = true;
         r
     }
 

@@ -146,6 +146,9 @@ pub struct Stats {
     pub regions: u64,
     /// Block executions in the interpreter.
     pub interp_blocks: u64,
+    /// Of those, at the end of a slice: compiled code stopped where its
+    /// longest run might not fit, and the interpreter ran what did.
+    pub slice_tail_blocks: u64,
     /// Entries into translated code from the dispatcher.
     pub jit_entries: u64,
     /// Exit slots filled (chains made).
@@ -406,6 +409,13 @@ impl Machine {
                     }
                     match self.run_compiled(code) {
                         ExitReason::Interpret => self.run_slow_path(),
+                        // Compiled code stops where its longest run might
+                        // not fit; the slice's last blocks run here, each
+                        // as far as the budget allows, as in the interpreter.
+                        ExitReason::Budget if self.cpu.s.budget > 0 => {
+                            self.stats.slice_tail_blocks += 1;
+                            self.run_slow_path()
+                        }
                         r => r,
                     }
                 }
@@ -446,7 +456,9 @@ impl Machine {
     /// Runs the block at `pc` in the interpreter, never its compiled code:
     /// translated code left with [`ExitReason::Interpret`] because `pc`
     /// needs a path it does not have (a user-mode access that faults or
-    /// is misaligned), so entering it again would only leave again.
+    /// is misaligned), so entering it again would only leave again; or
+    /// with [`ExitReason::Budget`] while some budget is left, which the
+    /// interpreter spends block by block.
     fn run_slow_path(&mut self) -> ExitReason {
         let Some(idx) = self.lookup_or_decode(self.cpu.s.pc) else {
             // The fetch faulted and the exception was taken (see `run_slice`).
