@@ -945,6 +945,15 @@ impl<'b> Lower<'_, 'b> {
     pub(crate) fn rt(&mut self, i: Insn) -> Value {
         self.get(i.rt())
     }
+    /// `offset(base)` of a load or store: no add for offset 0 (blocks that
+    /// do not loop compile without the optimiser, which would fold it).
+    pub(crate) fn address(&mut self, i: Insn) -> Value {
+        let base = self.rs(i);
+        match i.simm() {
+            0 => base,
+            off => self.b.ins().iadd_imm_s(base, off as i64),
+        }
+    }
     pub(crate) fn rd_value(&mut self, i: Insn) -> Value {
         self.get(i.rd())
     }

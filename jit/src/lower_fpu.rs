@@ -54,8 +54,7 @@ pub(crate) fn lower(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
         }),
         // LWC1 ft, offset(base) / SWC1 ft, offset(base)
         Op::Lwc1 | Op::Swc1 => {
-            let base = l.rs(i);
-            let addr = l.ins().iadd_imm_s(base, i.simm() as i64);
+            let addr = l.address(i);
             l.fast_or_exec(usable, i, pcbd, idx, |l| {
                 if i.op == Op::Lwc1 {
                     let v = l.load(addr, 4, false, pcbd, idx);
@@ -69,8 +68,7 @@ pub(crate) fn lower(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
         // LDC1 ft, offset(base) / SDC1 ft, offset(base): two words, the
         // high one first in big-endian memory (as the interpreter does).
         Op::Ldc1 | Op::Sdc1 => {
-            let base = l.rs(i);
-            let addr = l.ins().iadd_imm_s(base, i.simm() as i64);
+            let addr = l.address(i);
             let misaligned = l.ins().band_imm_s(addr, 7);
             let aligned = l.ins().icmp_imm_s(IntCC::Equal, misaligned, 0);
             let ok = l.ins().band(usable, aligned);

@@ -99,8 +99,7 @@ fn mtc0(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
 // LWL/LWR rt, off(base): the aligned word holding the address, merged into
 // rt; which bytes depends on the byte order (MIPS32 Vol. II, LWL/LWR).
 fn load_partial(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
-    let base = l.rs(i);
-    let addr = l.ins().iadd_imm_s(base, i.simm() as i64);
+    let addr = l.address(i);
     let rt = l.rt(i);
     let word = l.load_word_of(addr, pcbd, idx);
     let left = i.op == Op::Lwl;
@@ -156,8 +155,7 @@ fn user_op(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
             set_llbit(l, 1);
         }
         Op::Sc => {
-            let base = l.rs(i);
-            let addr = l.ins().iadd_imm_s(base, i.simm() as i64);
+            let addr = l.address(i);
             let v = l.rt(i);
             let state = l.state;
             let bit = l.ins().uload8(I32, MemFlagsData::trusted(), state, slots.llbit);
@@ -172,8 +170,7 @@ fn user_op(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
             l.set_reg(i.rt(), v);
         }
         Op::Swl | Op::Swr => {
-            let base = l.rs(i);
-            let addr = l.ins().iadd_imm_s(base, i.simm() as i64);
+            let addr = l.address(i);
             let rt = l.rt(i);
             let left = i.op == Op::Swl;
             let sh = lane_shift(l, addr, left);
@@ -476,8 +473,7 @@ fn trap(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
 
 // LB/LBU/LH/LHU/LW rt, offset(base)
 fn load(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
-    let base = l.rs(i);
-    let addr = l.ins().iadd_imm_s(base, i.simm() as i64);
+    let addr = l.address(i);
     let (size, signed) = i.mem_access().unwrap_or((4, false));
     let v = l.load(addr, size, signed, pcbd, idx);
     l.set_reg(i.rt(), v);
@@ -485,8 +481,7 @@ fn load(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
 
 // SB/SH/SW rt, offset(base)
 fn store(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
-    let base = l.rs(i);
-    let addr = l.ins().iadd_imm_s(base, i.simm() as i64);
+    let addr = l.address(i);
     let v = l.rt(i);
     let (size, _) = i.mem_access().unwrap_or((4, false));
     l.store(addr, v, size, pcbd, idx);
