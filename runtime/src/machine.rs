@@ -102,6 +102,28 @@ fn region_blocks() -> usize {
 /// Most instructions in a region.
 const MAX_REGION_INSNS: usize = 160;
 
+/// In user mode, a branch in the last word of a page gets its delay slot
+/// from the next page, if that is mapped, so the block can be compiled
+/// (the JIT needs the delay slot inside the block). The flat user address
+/// space maps both pages the same for the block's whole life (unmapping
+/// or remapping either drops the code registered on it); in system mode
+/// the TLB may map the next page anywhere, so the interpreter fetches the
+/// slot itself there, and raises any fault on it with Cause.BD set.
+fn with_next_page_delay_slot(cpu: &Cpu, mut g: GuestBlock) -> GuestBlock {
+    let (next, n) = (g.end(), g.insns.len());
+    // The block's own branch, not one in another's delay slot.
+    let branch_last = n > 0 && g.insns[n - 1].has_delay_slot() && (n < 2 || !g.insns[n - 2].has_delay_slot());
+    if cpu.linux_user
+        && next & 0xfff == 0
+        && branch_last
+        && let Ok(pa) = cpu.translate(next, Access::Fetch)
+        && let Ok(word) = cpu.fetch_phys(pa)
+    {
+        g.insns.push(decode(word));
+    }
+    g
+}
+
 struct Block {
     key: u64,
     /// The decoded block; its `mapped_access` is the interpreter's profile,
@@ -520,14 +542,19 @@ impl Machine {
         let page_pa = pa & !0xfff;
         let guest = match scan_block(pc, |a| cpu.fetch_phys(page_pa | (a & 0xfff) as u64)) {
             // The interpreter's profile starts empty (see `for_translator`).
-            Ok(b) => GuestBlock { mapped_access: 0, ..b },
+            Ok(b) => GuestBlock { mapped_access: 0, ..with_next_page_delay_slot(cpu, b) },
             Err(e) => {
                 cpu.raise_at(e, pc, false);
                 return None;
             }
         };
         let [first, second] = cpu.mark_code(pc, guest.end().wrapping_sub(1));
-        let chunks = crate::cpu::code_chunks(pc, guest.end().wrapping_sub(1));
+        let chunks = match guest.end().wrapping_sub(1) {
+            last if last >> 12 == pc >> 12 => crate::cpu::code_chunks(pc, last),
+            // Across two pages: what the block covers on either (a superset
+            // for each, as a write must only never miss it).
+            last => crate::cpu::code_chunks(pc, pc | 0xfff) | crate::cpu::code_chunks(last & !0xfff, last),
+        };
         self.next_serial += 1;
         let block = Block {
             key,
@@ -594,7 +621,10 @@ impl Machine {
                     }
                 }
             };
-            if !jit::compilable(&guest) || insns + guest.insns.len() > MAX_REGION_INSNS {
+            // A block ending on the next page (see `with_next_page_delay_slot`)
+            // stays out: the region's code is marked on the head's page only.
+            let crosses = guest.end().wrapping_sub(1) >> 12 != start >> 12;
+            if !jit::compilable(&guest) || crosses || insns + guest.insns.len() > MAX_REGION_INSNS {
                 continue;
             }
             insns += guest.insns.len();

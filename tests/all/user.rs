@@ -320,6 +320,23 @@ fn misaligned_accesses_are_emulated_and_a_delay_slots_branch_followed() {
 }
 
 #[test]
+fn a_branch_with_its_delay_slot_on_the_next_page_is_compiled() {
+    let prog = guest_program("pagecross", "static", &["-static"]);
+    for jit in ["never", "auto", "always"] {
+        let got = mipsjit(jit, &prog, &[]);
+        assert_eq!(String::from_utf8_lossy(&got.stdout), "cross: 12507500\n", "--jit {jit}: {got:?}");
+    }
+    // Compiled, not left to the interpreter 5000 times.
+    let got = limited(env!("CARGO_BIN_EXE_mipsjit"))
+        .args(["user", "--jit", "always", "--stats"])
+        .arg(&prog)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&got.stderr);
+    assert!(err.contains("interp_blocks: 0,"), "{err}");
+}
+
+#[test]
 fn a_fault_kills_the_guest_with_its_signal() {
     let got = mipsjit("auto", c_program(), &["segv"]);
     assert_eq!(got.status.code(), Some(128 + 11), "{got:?}");
