@@ -2,6 +2,7 @@
 """User-mode benchmark: mipsjit user against qemu-mipsel and the host, side by side.
 
     scripts/bench-user.py [-n RUNS] [--mb MB] [--only NAME,...]
+    scripts/bench-user.py --ab BIN[:VAR=VALUE...] BIN[:VAR=VALUE...] ... [-n RUNS]
 
 Workloads:
   - the bare-metal benchmark kernels (guest/bench/*.c) built as Linux
@@ -15,6 +16,13 @@ Workloads:
 Each workload runs N times (default 3) on each runner, interleaved; the
 table shows the median wall time (process start-up included) and the
 ratios mipsjit/qemu-mipsel and mipsjit/native, with their geometric means.
+With --ab, the runners are instead mipsjit binaries (or one binary under
+different environment variables, as `target/release/mipsjit:MIPSJIT_HOT_THRESHOLD=300`),
+reported against the first: the A/B test for a change. Each round of runs
+gets a different environment size, which moves the host stack; on this
+kind of machine where spill slots sit against guest data 4 KiB apart
+changes a loop's speed by tens of percent (see docs/benchmarks.md).
+
 Outputs must agree across the three runners (gzip: the decompressed
 output, since busybox and GNU gzip compress differently); a mismatch or a
 failed run is reported and makes the exit status 1. Everything runs with
@@ -88,8 +96,8 @@ def workloads(mipsjit, busybox, text, extra):
     return w
 
 
-def run_once(argv):
-    env = dict(os.environ, LC_ALL="C")
+def run_once(argv, extra_env=None):
+    env = dict(os.environ, LC_ALL="C", **(extra_env or {}))
     t0 = time.perf_counter()
     p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     return time.perf_counter() - t0, p.returncode, p.stdout, p.stderr
@@ -99,13 +107,54 @@ def geomean(xs):
     return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else None
 
 
+def ab(todo, specs, n):
+    """Runs each workload's mipsjit command with every binary of `specs`,
+    interleaved, and prints medians and ratios to the first; returns whether
+    every run succeeded with the first's output."""
+    variants = []
+    for spec in specs:
+        exe, *assignments = spec.split(":")
+        if not os.path.exists(exe):
+            sys.exit("%s not found" % exe)
+        variants.append((exe, dict(kv.split("=", 1) for kv in assignments)))
+    ok, ratios = True, [[] for _ in specs]
+    print("| workload | " + " | ".join(specs) + " | " + " | ".join("/ first" for _ in specs[1:]) + " |")
+    print("|---|" + "---:|" * (2 * len(specs) - 1))
+    for name, cmds, normalize in todo:
+        times = [[] for _ in specs]
+        reference = None
+        for i in range(n):
+            for k, (exe, env) in enumerate(variants):
+                # A different environment size each round moves the host stack.
+                dt, status, out, err = run_once([exe] + cmds["mipsjit"][1:], dict(env, MIPSJIT_AB_PAD="x" * (272 * i)))
+                times[k].append(dt)
+                norm = normalize(out) if normalize and status == 0 else out
+                if status != 0 or (reference is not None and norm != reference):
+                    ok = False
+                    print("%s: %s failed or disagreed (status %s)\n%s" % (name, specs[k], status,
+                                                                         err.decode(errors="replace")[-2000:]))
+                reference = norm if reference is None else reference
+        med = [statistics.median(t) for t in times]
+        for k in range(len(specs)):
+            ratios[k].append(med[k] / med[0])
+        print("| %s | " % name + " | ".join("%.3f" % m for m in med) + " | "
+              + " | ".join("%.3f" % (m / med[0]) for m in med[1:]) + " |", flush=True)
+    print("| **geomean** | " + " | ".join("" for _ in specs) + " | "
+          + " | ".join("**%.3f**" % geomean(r) for r in ratios[1:]) + " |")
+    return ok
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=3, help="runs of each workload on each runner (median reported)")
     ap.add_argument("--mb", type=int, default=4, help="MiB of text for the busybox workloads (default 4)")
     ap.add_argument("--only", default="", help="comma-separated workload names (e.g. crc32,sort,gzip)")
     ap.add_argument("--mipsjit", default=os.path.join(ROOT, "target", "release", "mipsjit"))
+    ap.add_argument("--ab", nargs="+", metavar="BIN[:VAR=VALUE...]",
+                    help="compare these mipsjit runs against the first instead (see above)")
     a = ap.parse_args()
+    if a.ab:
+        a.mipsjit = a.ab[0].split(":")[0]
 
     if not os.path.exists(a.mipsjit):
         sys.exit("%s not found: cargo build --release" % a.mipsjit)
@@ -121,6 +170,8 @@ def main():
     todo = [w for w in workloads(a.mipsjit, busybox, text, build_extra(tmp))
             if not only or w[0] in only or any(part in only for part in w[0].split())]
 
+    if a.ab:
+        sys.exit(0 if ab(todo, a.ab, a.n) else 1)
     ok = True
     rows, ratios = [], {"qemu": [], "native": []}
     for name, cmds, normalize in todo:
