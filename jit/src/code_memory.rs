@@ -43,8 +43,7 @@ impl CodeArena {
         if p == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        let pad = std::env::var("MIPSJIT_PAD").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
-        Ok(Self { base: p.cast(), size, used: pad })
+        Ok(Self { base: p.cast(), size, used: 0 })
     }
 }
 
