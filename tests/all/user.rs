@@ -589,7 +589,9 @@ fn busybox_file_applets_change_files_as_under_qemu() {
         &["tar", "xf", "t.tar", "-C", "x"],
         &["mv", "big", "big2"],
         &["readlink", "sl"],
-        &["stat", "-c", "%n %s %a %F %h %Y", "d2/f", "sl", "hl", "ff", "big2", "x/d2/f", "x/d2/e/g"],
+        &["stat", "-c", "%n %s %a %F %h %Y", "d2/f", "hl", "x/d2/f", "x/d2/e/g"],
+        // Made just now, in each twin's own second: no modification times.
+        &["stat", "-c", "%n %s %a %F %h", "sl", "ff", "big2"],
         &["find", ".", "-name", "[a-z]*"],
         &["du", "-s", "x"],
         &["sha1sum", "t.tar"],
