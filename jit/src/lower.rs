@@ -1297,3 +1297,48 @@ impl<'b> Lower<'_, 'b> {
         (miss, join, 0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::inner_loop_copies;
+    use frontend::{GuestBlock, scan_block};
+
+    fn addiu(rt: u32, rs: u32, imm: i16) -> u32 {
+        0x2400_0000 | rs << 21 | rt << 16 | imm as u16 as u32
+    }
+    fn bne(rs: u32, rt: u32, off: i16) -> u32 {
+        0x1400_0000 | rs << 21 | rt << 16 | off as u16 as u32
+    }
+
+    /// `for (t0 = 4; t0; t0--) for (t1 = 5; t1; t1--) t2++;` laid out
+    /// with the inner loop's head H at 0x1008, the outer loop's head A at
+    /// 0x1004 (falling into H) and its tail B at 0x1018.
+    fn blocks(starts: &[u32]) -> Vec<GuestBlock> {
+        let (t0, t1, t2) = (8, 9, 10);
+        let words = [
+            addiu(t0, 0, 4),  // 0x1000
+            addiu(t1, 0, 5),  // 0x1004: A
+            addiu(t2, t2, 1), // 0x1008: H
+            addiu(t1, t1, -1),
+            bne(t1, 0, -3), // -> H
+            0,
+            addiu(t0, t0, -1), // 0x1018: B
+            bne(t0, 0, -7),    // -> A
+            0,
+            0,
+        ];
+        let fetch = |a: u32| words.get(((a - 0x1000) / 4) as usize).copied().ok_or(());
+        starts.iter().map(|&s| scan_block(s, fetch).expect("in the program")).collect()
+    }
+
+    #[test]
+    fn an_inner_loop_headed_like_its_outer_loop_gets_a_copy_of_the_head() {
+        // Headed at H, both loops come back to block 0: copy H for the
+        // inner loop, which is H alone.
+        assert_eq!(inner_loop_copies(&blocks(&[0x1008, 0x1018, 0x1004])), [(0, 0b001)]);
+        // Headed at A, the loops have heads of their own: nothing to copy.
+        assert!(inner_loop_copies(&blocks(&[0x1004, 0x1008, 0x1018])).is_empty());
+        // One loop: nothing to nest.
+        assert!(inner_loop_copies(&blocks(&[0x1008])).is_empty());
+    }
+}
