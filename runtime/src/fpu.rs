@@ -266,45 +266,34 @@ trait Format: Float + FloatConvert<Self::Wide> {
     const DEFAULT_NAN: u128;
     /// Bit pattern width.
     const WIDTH: u32;
+    /// The host's float type of this format.
+    type Host: HostFloat;
     /// `a op b` rounded to nearest by the host, and whether it is inexact,
     /// when that is the whole answer (see the module doc): operands
     /// normal or zero, the result normal or an exact zero. `None`: the
     /// case is APFloat's.
-    fn host(op: Arith, a: Self, b: Self) -> Option<(Self, bool)>;
+    fn host(op: Arith, a: Self, b: Self) -> Option<(Self, bool)> {
+        let (x, y) = (Self::Host::from_bits(a.to_bits()), Self::Host::from_bits(b.to_bits()));
+        host_arith(op, x, y).map(|(r, inexact)| (Self::from_bits(r.to_bits()), inexact))
+    }
     /// The same for the square root.
-    fn host_sqrt(a: Self) -> Option<(Self, bool)>;
+    fn host_sqrt(a: Self) -> Option<(Self, bool)> {
+        host_sqrt(Self::Host::from_bits(a.to_bits())).map(|(r, inexact)| (Self::from_bits(r.to_bits()), inexact))
+    }
 }
 
 impl Format for Single {
     type Wide = Double;
     const DEFAULT_NAN: u128 = 0x7fbf_ffff;
     const WIDTH: u32 = 32;
-
-    fn host(op: Arith, a: Self, b: Self) -> Option<(Self, bool)> {
-        let r = host_arith(op, f32::from_bits(a.to_bits() as u32), f32::from_bits(b.to_bits() as u32));
-        r.map(|(r, inexact)| (Single::from_bits(r.to_bits() as u128), inexact))
-    }
-
-    fn host_sqrt(a: Self) -> Option<(Self, bool)> {
-        let r = host_sqrt(f32::from_bits(a.to_bits() as u32));
-        r.map(|(r, inexact)| (Single::from_bits(r.to_bits() as u128), inexact))
-    }
+    type Host = f32;
 }
 
 impl Format for Double {
     type Wide = Quad;
     const DEFAULT_NAN: u128 = 0x7ff7_ffff_ffff_ffff;
     const WIDTH: u32 = 64;
-
-    fn host(op: Arith, a: Self, b: Self) -> Option<(Self, bool)> {
-        let r = host_arith(op, f64::from_bits(a.to_bits() as u64), f64::from_bits(b.to_bits() as u64));
-        r.map(|(r, inexact)| (Double::from_bits(r.to_bits() as u128), inexact))
-    }
-
-    fn host_sqrt(a: Self) -> Option<(Self, bool)> {
-        let r = host_sqrt(f64::from_bits(a.to_bits() as u64));
-        r.map(|(r, inexact)| (Double::from_bits(r.to_bits() as u128), inexact))
-    }
+    type Host = f64;
 }
 
 /// A host float type the host path computes in: what differs between
@@ -325,6 +314,10 @@ trait HostFloat:
     /// which the JIT's inline arithmetic uses too.
     const LOW: Self;
     const TOP: Self;
+    /// From the low bits of an APFloat bit pattern.
+    fn from_bits(bits: u128) -> Self;
+    /// As an APFloat bit pattern.
+    fn to_bits(self) -> u128;
     fn is_normal(self) -> bool;
     fn abs(self) -> Self;
     fn sqrt(self) -> Self;
@@ -342,6 +335,12 @@ macro_rules! host_float {
             const ZERO: Self = 0.0;
             const LOW: Self = <$t>::from_bits((FP_FAST_EXPONENTS[$which].0 as $bits) << $frac);
             const TOP: Self = <$t>::from_bits((FP_FAST_EXPONENTS[$which].1 as $bits) << $frac);
+            fn from_bits(bits: u128) -> Self {
+                <$t>::from_bits(bits as $bits)
+            }
+            fn to_bits(self) -> u128 {
+                <$t>::to_bits(self) as u128
+            }
             fn is_normal(self) -> bool {
                 self.is_normal()
             }
