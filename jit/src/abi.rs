@@ -187,6 +187,11 @@ pub enum ExitReason {
     /// and the dispatcher runs the block from `pc` in the interpreter once
     /// (which raises the exception, or emulates the access as Linux does).
     Interpret = 6,
+    /// Translated code faulted on guest memory the host protects (user
+    /// mode; see [`crate::catch_guest_faults`]): [`crate::take_guest_fault`]
+    /// says where.
+    /// Not precise: the guest state is that of an earlier exit.
+    HostFault = 7,
 }
 
 impl TryFrom<u32> for ExitReason {
@@ -199,6 +204,7 @@ impl TryFrom<u32> for ExitReason {
             4 => Self::Budget,
             5 => Self::Stop,
             6 => Self::Interpret,
+            7 => Self::HostFault,
             _ => return Err(v),
         })
     }
@@ -207,6 +213,12 @@ impl TryFrom<u32> for ExitReason {
 /// Status a helper returns when the block may go on (any other value is an
 /// [`ExitReason`] to return).
 pub const CONTINUE: u32 = 0;
+
+/// A guest page's permission bit in [`crate::GuestConfig::flat_user_perms`]:
+/// loads may use it.
+pub const PAGE_READ: u8 = 1;
+/// Stores may use the page (see [`PAGE_READ`]).
+pub const PAGE_WRITE: u8 = 2;
 
 /// Status the `exec` helper returns for a taken FPU branch (`bc1t`,
 /// `bc1f`, ...: their condition lives in the runtime's FPU state, so the

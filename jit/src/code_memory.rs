@@ -43,6 +43,7 @@ impl CodeArena {
         if p == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
+        crate::fault::register_code(p as usize, size);
         Ok(Self { base: p.cast(), size, used: 0 })
     }
 }

@@ -42,6 +42,13 @@ pub struct GuestConfig {
     /// flushes the instruction cache (`cacheflush`, `synci`), which MIPS
     /// requires of it anyway.
     pub flat_user_base: Option<usize>,
+    /// With [`flat_user_base`](Self::flat_user_base): each access also
+    /// checks the guest's permission for its page in this table, a byte
+    /// per 4 KiB page of kuseg ([`crate::abi::PAGE_READ`],
+    /// [`crate::abi::PAGE_WRITE`]), and goes to the interpreter where it
+    /// is not allowed, so the fault is precise. Without it, the host's
+    /// protection of guest memory faults ([`crate::catch_guest_faults`]).
+    pub flat_user_perms: Option<usize>,
     /// System mode: the RAM that kseg0 shows from physical address 0.
     /// Kernel blocks load from there, and store where no code is, without
     /// the soft-TLB.
@@ -443,7 +450,7 @@ impl Jit {
     /// hold 0 or code from this `Jit`.
     pub unsafe fn enter(&self, state: *mut JitState, code: CompiledCode) -> u32 {
         // SAFETY: guaranteed by the caller; the trampoline only forwards.
-        unsafe { (self.trampoline)(state, code.0) }
+        unsafe { crate::fault::enter(self.trampoline, state, code.0) }
     }
 }
 

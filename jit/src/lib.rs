@@ -11,9 +11,11 @@
 pub mod abi;
 mod code_memory;
 mod engine;
+mod fault;
 mod lower;
 mod lower_fpu;
 mod lower_ops;
 
 pub use engine::{CompiledCode, GuestConfig, Jit, JitError, Kseg0Ram, Reply};
+pub use fault::{GuestFault, catch_guest_faults, take_guest_fault};
 pub use lower::compilable;

@@ -94,6 +94,8 @@ pub(crate) struct Lower<'a, 'b> {
     big_endian: bool,
     /// [`GuestConfig::flat_user_base`](crate::GuestConfig::flat_user_base).
     flat: Option<usize>,
+    /// [`GuestConfig::flat_user_perms`](crate::GuestConfig::flat_user_perms).
+    flat_perms: Option<usize>,
     /// [`GuestConfig::kseg0_ram`](crate::GuestConfig::kseg0_ram).
     kseg0: Option<crate::Kseg0Ram>,
     /// Guest registers (32 GPRs, HI, LO) as SSA variables: loaded on block
@@ -246,6 +248,7 @@ pub(crate) fn lower_region(
         sigs,
         big_endian: guest.big_endian,
         flat: guest.flat_user_base,
+        flat_perms: guest.flat_user_perms.filter(|_| guest.flat_user_base.is_some()),
         kseg0: guest.kseg0_ram,
         vars,
         budget: budget_var,
@@ -1221,8 +1224,23 @@ impl<'b> Lower<'_, 'b> {
             let hit = self.b.create_block();
             self.b.ins().brif(bad, miss, &[], hit, &[]);
             self.b.seal_block(hit);
-            self.b.seal_block(miss);
             self.b.switch_to_block(hit);
+            if let Some(perms) = self.flat_perms {
+                // One byte per page says what the guest may do there; an
+                // aligned access stays on its page.
+                let need = if tag_offset == tlb::READ_TAG { crate::abi::PAGE_READ } else { crate::abi::PAGE_WRITE };
+                let page = self.b.ins().ushr_imm_s(addr, 12);
+                let page = self.b.ins().uextend(I64, page);
+                let table = self.b.ins().iconst(I64, perms as i64);
+                let at = self.b.ins().iadd(table, page);
+                let p = self.b.ins().uload8(I32, flags(), at, 0);
+                let ok = self.b.ins().band_imm_s(p, need as i64);
+                let allowed = self.b.create_block();
+                self.b.ins().brif(ok, allowed, &[], miss, &[]);
+                self.b.seal_block(allowed);
+                self.b.switch_to_block(allowed);
+            }
+            self.b.seal_block(miss);
             let base = self.b.ins().iconst(I64, base as i64);
             let a64 = self.b.ins().uextend(I64, addr);
             let host = self.b.ins().iadd(base, a64);

@@ -96,6 +96,18 @@ pub enum StopRequest {
     GuestException,
 }
 
+/// The bits of [`Cpu::user_pages`].
+pub mod page_perm {
+    /// Loads and instruction fetches may use the page (MIPS32 without
+    /// RI/XI cannot forbid one without the other).
+    pub const READ: u8 = jit::abi::PAGE_READ;
+    /// Stores may use the page.
+    pub const WRITE: u8 = jit::abi::PAGE_WRITE;
+    /// The page is mapped, whatever its protection: a fault there is an
+    /// access error, not a mapping error.
+    pub const MAPPED: u8 = 4;
+}
+
 /// An exception recorded instead of taken, in user-mode emulation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UserException {
@@ -107,6 +119,10 @@ pub struct UserException {
     pub bd: bool,
     /// The faulting address, for address and TLB exceptions.
     pub bad_vaddr: Option<u32>,
+    /// Caught by the host in translated code ([`Cpu::host_fault`]): `pc`
+    /// is only where that code was entered, and the registers are those
+    /// of an earlier exit. Enough to die of, not to handle.
+    pub inexact: bool,
 }
 
 /// A MIPS32 CPU with its memory.
@@ -187,6 +203,12 @@ pub struct Cpu {
     pub linux_user: bool,
     /// The last exception in user-mode emulation.
     pub user_exception: Option<UserException>,
+    /// In user-mode emulation, what the guest may do with each kuseg page
+    /// (a byte per page, [`page_perm`] bits), as its mappings say: the
+    /// slow-path walk checks it, so the soft-TLB only ever holds allowed
+    /// pages. Empty: every page may be read and written. Allocated once:
+    /// translated code that checks permissions holds its address.
+    pub user_pages: Box<[u8]>,
     /// The UserLocal register (`rdhwr $29`), the thread pointer that
     /// `set_thread_area` sets.
     pub user_local: u32,
@@ -252,6 +274,7 @@ impl Cpu {
             fpu: Fpu::new(if model.has_fpu() { FIR_24KF } else { 0 }),
             linux_user: false,
             user_exception: None,
+            user_pages: Box::new([]),
             user_local: 0,
             kseg0_ram: None,
             outside_kseg0: false,
@@ -366,7 +389,7 @@ impl Cpu {
             self.exceptions[e.code as usize & 31] += 1;
         }
         if self.linux_user {
-            self.user_exception = Some(UserException { code: e.code, pc, bd, bad_vaddr: e.bad_vaddr });
+            self.user_exception = Some(UserException { code: e.code, pc, bd, bad_vaddr: e.bad_vaddr, inexact: false });
             self.s.pc = pc;
             self.stop_with(StopRequest::GuestException);
             return;
@@ -556,8 +579,9 @@ impl Cpu {
             Segment::AddressError => Err(Exception::at(Self::ade(access), addr)),
             // Error level unmaps kuseg (MIPS32 PRA 4.3).
             Segment::Mapped if addr < 0x8000_0000 && self.cp0.status & status::ERL != 0 => Ok((addr as u64, None)),
-            // User-mode emulation: kuseg is physical memory.
-            Segment::Mapped if self.linux_user => Ok((addr as u64, Some(true))),
+            // User-mode emulation: kuseg is physical memory, as the
+            // guest's mappings allow.
+            Segment::Mapped if self.linux_user => self.user_walk(addr, access),
             Segment::Mapped => {
                 let store = access == Access::Store;
                 let code = if store { ExcCode::TlbS } else { ExcCode::TlbL };
@@ -569,6 +593,26 @@ impl Cpu {
                 }
             }
         }
+    }
+
+    /// [`walk`](Self::walk) in user-mode emulation: `addr` itself, if
+    /// [`user_pages`](Self::user_pages) allows the access. Faults as
+    /// Linux on MIPS sees them: a TLB miss where nothing is mapped, a
+    /// TLB Modified exception for a store to a mapped read-only page.
+    fn user_walk(&self, addr: u32, access: Access) -> Result<(u64, Option<bool>), Exception> {
+        let Some(&p) = self.user_pages.get((addr >> 12) as usize) else {
+            return Ok((addr as u64, Some(true)));
+        };
+        let store = access == Access::Store;
+        if p & if store { page_perm::WRITE } else { page_perm::READ } != 0 {
+            return Ok((addr as u64, Some(p & page_perm::WRITE != 0)));
+        }
+        let code = match (store, p & page_perm::MAPPED != 0) {
+            (true, true) => ExcCode::Mod,
+            (true, false) => ExcCode::TlbS,
+            (false, _) => ExcCode::TlbL,
+        };
+        Err(Exception::at(code, addr))
     }
 
     /// Fills the current mode's soft-TLB for `addr`.
@@ -924,6 +968,16 @@ impl Cpu {
         self.sync_irq_lines();
     }
 
+    /// Records a fault the host caught in translated code (user mode):
+    /// a TLB exception at the guest address, marked inexact (see
+    /// [`UserException::inexact`]), and stops the machine.
+    pub fn host_fault(&mut self, f: jit::GuestFault) {
+        let code = if f.write { ExcCode::TlbS } else { ExcCode::TlbL };
+        let (pc, bad_vaddr) = (self.s.pc, Some(f.addr));
+        self.user_exception = Some(UserException { code, pc, bd: false, bad_vaddr, inexact: true });
+        self.stop_with(StopRequest::GuestException);
+    }
+
     /// Asks the run loop to stop after this instruction.
     pub fn stop_with(&mut self, why: StopRequest) {
         self.stop.get_or_insert(why);
@@ -1192,7 +1246,13 @@ mod tests {
         let e = c.load(0x8000_0000, 4).unwrap_err();
         assert_eq!(e.code, ExcCode::AdEL, "kseg0 is still out of bounds for user mode");
         c.raise(e, 0x0040_0104 | 1);
-        let want = UserException { code: ExcCode::AdEL, pc: 0x0040_0104, bd: true, bad_vaddr: Some(0x8000_0000) };
+        let want = UserException {
+            code: ExcCode::AdEL,
+            pc: 0x0040_0104,
+            bd: true,
+            bad_vaddr: Some(0x8000_0000),
+            inexact: false,
+        };
         assert_eq!(c.user_exception, Some(want));
         assert_eq!(c.stop, Some(StopRequest::GuestException));
         assert_eq!(c.s.pc, 0x0040_0104, "no vectoring");

@@ -50,7 +50,9 @@ pub const HOT_THRESHOLD: u32 = 1000;
 /// What the JIT may assume about `cpu`'s guest: its byte order and, in
 /// user-mode emulation, where kuseg lives in host memory (it must be one
 /// RAM region covering all of it, as `linux_user` maps it).
-fn guest_config(cpu: &Cpu, optimize_loops: Option<bool>) -> GuestConfig {
+/// `checked`: user-mode accesses check the guest's page permissions
+/// ([`Cpu::user_pages`]) themselves, rather than leave it to the host.
+fn guest_config(cpu: &Cpu, optimize_loops: Option<bool>, checked: bool) -> GuestConfig {
     let ram_at = |gpa: u64| match cpu.phys.lookup(gpa) {
         softmmu::Target::Ram { host_page, writable: true } => Some(host_page as usize),
         _ => None,
@@ -73,7 +75,8 @@ fn guest_config(cpu: &Cpu, optimize_loops: Option<bool>) -> GuestConfig {
     // doc); `MIPSJIT_OPTIMIZE_LOOPS=0|1` overrides, and so does the caller.
     let env = std::env::var("MIPSJIT_OPTIMIZE_LOOPS").ok().map(|v| v != "0");
     let optimize_loops = optimize_loops.or(env).unwrap_or(flat_user_base.is_some());
-    GuestConfig { big_endian: cpu.big_endian, flat_user_base, kseg0_ram, optimize_loops }
+    let flat_user_perms = (checked && !cpu.user_pages.is_empty()).then_some(cpu.user_pages.as_ptr() as usize);
+    GuestConfig { big_endian: cpu.big_endian, flat_user_base, flat_user_perms, kseg0_ram, optimize_loops }
 }
 
 fn hot_threshold() -> u32 {
@@ -201,6 +204,8 @@ pub struct ExitCounts {
     pub budget_or_stop: u64,
     /// [`ExitReason::Interpret`].
     pub interpret: u64,
+    /// [`ExitReason::HostFault`].
+    pub host_fault: u64,
 }
 
 /// A CPU, its memory and devices, and the two execution tiers.
@@ -235,6 +240,8 @@ pub struct Machine {
     /// See [`with_loop_optimizer`](Self::with_loop_optimizer); kept for the
     /// JIT a forked child starts.
     optimize_loops: Option<bool>,
+    /// See [`check_user_memory`](Self::check_user_memory).
+    checked_memory: bool,
 }
 
 impl std::fmt::Debug for Machine {
@@ -253,7 +260,7 @@ impl Machine {
     /// whatever the default for this guest (`None`: the default). The
     /// differential tests use it to check both kinds of code.
     pub fn with_loop_optimizer(cpu: Cpu, mode: JitMode, optimize_loops: Option<bool>) -> Result<Self, JitError> {
-        let guest = guest_config(&cpu, optimize_loops);
+        let guest = guest_config(&cpu, optimize_loops, false);
         let jit = match mode {
             JitMode::Never => None,
             _ => Some(Jit::new(helpers::table(), guest)?),
@@ -277,6 +284,7 @@ impl Machine {
             stats: Stats::default(),
             assumed_profile: None,
             optimize_loops,
+            checked_memory: false,
         })
     }
 
@@ -295,6 +303,30 @@ impl Machine {
     pub fn after_fork(&mut self) {
         let Some(old) = self.jit.take() else { return };
         std::mem::forget(old);
+        self.restart_jit();
+    }
+
+    /// From now on, translated user-mode code checks each access against
+    /// the guest's page permissions ([`Cpu::user_pages`]) in software, so
+    /// that a fault is precise: a guest that handles `SIGSEGV` needs that.
+    /// By default it relies on the host's protection of guest memory
+    /// ([`jit::catch_guest_faults`]), which is free but only good for
+    /// dying of the fault. Drops all translated code.
+    pub fn check_user_memory(&mut self) {
+        if self.checked_memory {
+            return;
+        }
+        self.checked_memory = true;
+        if let Some(old) = self.jit.take() {
+            drop(old);
+            self.restart_jit();
+        }
+    }
+
+    /// Drops all translated code and starts a new JIT for the current
+    /// configuration (the old one is gone); if none can be started, the
+    /// machine interprets.
+    fn restart_jit(&mut self) {
         self.pending.clear();
         self.compiled.clear();
         for b in self.blocks.iter_mut().flatten() {
@@ -306,7 +338,7 @@ impl Machine {
         for e in self.cpu.jump_caches.iter_mut().flat_map(|c| c.iter_mut()) {
             *e = Default::default();
         }
-        match Jit::new(helpers::table(), guest_config(&self.cpu, self.optimize_loops)) {
+        match Jit::new(helpers::table(), guest_config(&self.cpu, self.optimize_loops, self.checked_memory)) {
             Ok(j) => self.jit = Some(j),
             Err(_) => self.mode = JitMode::Never,
         }
@@ -471,6 +503,14 @@ impl Machine {
             }
             ExitReason::Budget | ExitReason::Stop => e.budget_or_stop += 1,
             ExitReason::Interpret => e.interpret += 1,
+            ExitReason::HostFault => {
+                e.host_fault += 1;
+                // The handler always records one; should it not, the guest
+                // still dies rather than run the faulting code forever.
+                let f = jit::take_guest_fault().unwrap_or(jit::GuestFault { addr: 0, write: false });
+                self.cpu.host_fault(f);
+                return ExitReason::Stop;
+            }
         }
         reason
     }

@@ -343,6 +343,57 @@ fn a_fault_kills_the_guest_with_its_signal() {
     assert!(String::from_utf8_lossy(&got.stderr).contains("signal 11"));
 }
 
+fn protect_program() -> &'static Path {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    P.get_or_init(|| guest_program("protect", "static", &["-static"]))
+}
+
+#[test]
+fn page_permissions_fault_where_the_guests_mappings_say() {
+    // Null, read-only, PROT_NONE, unmapped and text pages (and a call
+    // through a null pointer) fault with SEGV_MAPERR or SEGV_ACCERR at the
+    // exact address, cold and in hot loops (with a SIGSEGV handler,
+    // translated code checks each access); system calls get EFAULT, and a
+    // read into a read-only buffer leaves the pipe's data for the next one.
+    let out = same_as_qemu(&["never", "auto", "always"], protect_program(), &[]);
+    let out = String::from_utf8_lossy(&out);
+    for want in [
+        "null hot load:\n  caught 11 code 1 at base+32\n",
+        "read-only hot store:\n  caught 11 code 2 at base+4\n",
+        "none hot load:\n  caught 11 code 2 at base+8\n",
+        "unmapped hot store:\n  caught 11 code 1 at base+12\n",
+        "text store:\n  caught 11 code 2 at base+0\n",
+        "call null:\n  caught 11 code 1 at base+0\n",
+        "read into read-only: -1 errno 14\n",
+        "read into rw: 4 a\n",
+    ] {
+        assert!(out.contains(want), "{want:?} in\n{out}");
+    }
+}
+
+#[test]
+fn translated_code_faulting_on_protected_memory_kills_the_guest() {
+    // Without a handler, translated code goes straight to memory and the
+    // host's protection of it faults: the guest dies of SIGSEGV there, in
+    // both tiers, without running on.
+    for how in ["null", "hot-null", "hot-readonly", "hot-unmapped"] {
+        for jit in ["never", "always"] {
+            let got = limited(env!("CARGO_BIN_EXE_mipsjit"))
+                .args(["user", "--stats", "--jit", jit])
+                .arg(protect_program())
+                .arg(how)
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&got.stderr);
+            assert_eq!(got.status.code(), Some(128 + 11), "{how} --jit {jit}: {err}");
+            assert_eq!(String::from_utf8_lossy(&got.stdout), format!("dying of {how}\n"), "{how} --jit {jit}");
+            assert!(err.contains("signal 11 (Segmentation fault)"), "{how} --jit {jit}: {err}");
+            let caught_by_host = err.contains("in translated code") && err.contains("host_fault: 1 ");
+            assert_eq!(caught_by_host, jit == "always", "{how} --jit {jit}: {err}");
+        }
+    }
+}
+
 #[test]
 fn dynamic_c_program_sees_argv_env_auxv() {
     let prog = compile("args-dynamic", true);

@@ -21,6 +21,8 @@ struct Segment {
     vaddr: u32,
     filesz: u32,
     memsz: u32,
+    /// `p_flags` as `mmap` protection bits (read 1, write 2, exec 4).
+    prot: u32,
 }
 
 /// A parsed (not yet loaded) o32 little-endian MIPS executable.
@@ -86,7 +88,7 @@ impl Elf {
         for i in 0..phnum as usize {
             let at = (phoff as usize).checked_add(32 * i).ok_or_else(bad)?;
             let f = |k: usize| u32_at(bytes, at + 4 * k).ok_or_else(bad);
-            let (ty, offset, vaddr, filesz, memsz) = (f(0)?, f(1)?, f(2)?, f(4)?, f(5)?);
+            let (ty, offset, vaddr, filesz, memsz, flags) = (f(0)?, f(1)?, f(2)?, f(4)?, f(5)?, f(6)?);
             let data = || bytes.get(offset as usize..offset as usize + filesz as usize).ok_or_else(bad);
             match ty {
                 PT_LOAD => {
@@ -94,7 +96,9 @@ impl Elf {
                     if filesz > memsz || vaddr.checked_add(memsz).is_none() {
                         return Err(bad());
                     }
-                    elf.segs.push(Segment { offset, vaddr, filesz, memsz });
+                    // PF_X 1, PF_W 2, PF_R 4: the reverse of PROT_*.
+                    let prot = (flags & 4) >> 2 | (flags & 2) | (flags & 1) << 2;
+                    elf.segs.push(Segment { offset, vaddr, filesz, memsz, prot });
                 }
                 PT_INTERP => {
                     let path = data()?;
@@ -128,6 +132,7 @@ impl Process {
     /// stack, and points pc at the first instruction to run.
     pub(super) fn exec(&mut self, exe: &Elf, bytes: &[u8], argv: &[Vec<u8>], env: &[Vec<u8>]) -> Result<(), String> {
         self.maps.insert(STACK_TOP - STACK_SIZE, STACK_TOP);
+        self.set_pages(STACK_TOP - STACK_SIZE, STACK_TOP, mm::perm_of(3));
         let image = self.load_elf(exe, bytes, false)?;
         self.brk_start = image.end.next_multiple_of(PAGE);
         self.brk = self.brk_start;
@@ -187,9 +192,10 @@ impl Process {
         for s in &elf.segs {
             let at = base + s.vaddr;
             let data = &bytes[s.offset as usize..s.offset as usize + s.filesz as usize];
-            self.write_mem(at, data).map_err(|_| format!("segment at {at:#x} is outside user memory"))?;
+            self.fill_mem(at, data).map_err(|_| format!("segment at {at:#x} is outside user memory"))?;
             let top = at + s.memsz;
             self.maps.insert(at & !(PAGE - 1), top.next_multiple_of(PAGE));
+            self.set_pages(at & !(PAGE - 1), top.next_multiple_of(PAGE), mm::perm_of(s.prot));
             end = end.max(top);
         }
         let phdr = match elf.phdr {

@@ -1,12 +1,15 @@
 //! Memory system calls: `brk`, `mmap`, `munmap`, `mprotect`, `mremap`.
 //!
-//! Guest memory is always backed, so these only keep [`Mappings`] and the
-//! contents right: a new mapping reads as zero (or as its file, copied
-//! in; `shared.rs` makes `MAP_SHARED` ones shared), and `munmap` zeroes
-//! what it unmaps, so unmapped pages always read as zero and freed space
-//! can be handed out again. Permissions are not enforced. Every change
-//! goes through [`Process::write_mem`], which drops translated code of
-//! the pages it writes.
+//! Guest memory is always backed, so these keep [`Mappings`], the
+//! contents and the permissions right: a new mapping reads as zero (or as
+//! its file, copied in; `shared.rs` makes `MAP_SHARED` ones shared), and
+//! `munmap` zeroes what it unmaps, so freed space can be handed out again.
+//! Each page's permissions are in [`Cpu::user_pages`], which the
+//! interpreter and the emulator's own accesses check; the host protects
+//! the guest's memory the same way ([`Process::set_pages`]), which is how
+//! translated code, going straight to memory, faults where the guest's
+//! access would. Contents change through [`Process::fill_mem`], which
+//! drops translated code of the pages it writes.
 
 use super::*;
 
@@ -38,7 +41,92 @@ fn user_range(addr: u32, len: u32) -> Result<(u32, u32), i32> {
     Ok((addr, addr + size))
 }
 
+/// The [`page_perm`] bits of a mapping with protection `prot` (MIPS32
+/// without RI/XI: any access right includes reading).
+pub(super) fn perm_of(prot: u32) -> u8 {
+    let read = if prot & 7 != 0 { page_perm::READ } else { 0 };
+    let write = if prot & 2 != 0 { page_perm::WRITE } else { 0 };
+    page_perm::MAPPED | read | write
+}
+
+/// The host protection for pages of [`page_perm`] bits `p`.
+fn host_prot(p: u8) -> i32 {
+    match (p & page_perm::READ != 0, p & page_perm::WRITE != 0) {
+        (_, true) => libc::PROT_READ | libc::PROT_WRITE,
+        (true, false) => libc::PROT_READ,
+        (false, false) => libc::PROT_NONE,
+    }
+}
+
 impl Process {
+    /// Sets the permissions of the pages of `[start, end)` (page-aligned)
+    /// to `p`, for the guest and in the host. Code on pages the guest can
+    /// no longer read is dropped; so are soft-TLB entries (which may allow
+    /// what is now forbidden).
+    pub(super) fn set_pages(&mut self, start: u32, end: u32, p: u8) {
+        let (first, last) = (start as usize >> 12, end as usize >> 12);
+        let pages = &mut self.machine.cpu.user_pages;
+        if start >= end || last > pages.len() {
+            return;
+        }
+        pages[first..last].fill(p);
+        self.host_protect(start, end, p);
+        self.machine.cpu.flush_mapped();
+        if p & page_perm::READ == 0 {
+            self.machine.cpu.code_written(start >> 12, (end - 1) >> 12);
+        }
+    }
+
+    /// [`set_pages`](Self::set_pages) for the pages from `start` on, one
+    /// permission byte each, a run of equal ones at a time.
+    fn set_page_runs(&mut self, start: u32, perms: &[u8]) {
+        let mut run = 0;
+        for k in 1..=perms.len() {
+            if k == perms.len() || perms[k] != perms[run] {
+                self.set_pages(start + run as u32 * PAGE, start + k as u32 * PAGE, perms[run]);
+                run = k;
+            }
+        }
+    }
+
+    /// Gives the host protection `p` to the guest pages `[start, end)`,
+    /// when the host protects guest memory at all.
+    pub(super) fn host_protect(&self, start: u32, end: u32, p: u8) {
+        let Some(base) = self.host_base else { return };
+        // SAFETY: `[base + start, base + end)` is inside the guest memory
+        // mapping (end <= MEM_SIZE, page-aligned); changing its protection
+        // affects only guest accesses, which all check `user_pages` first
+        // except translated code, whose faults the JIT catches.
+        unsafe { libc::mprotect((base + start as usize) as *mut libc::c_void, (end - start) as usize, host_prot(p)) };
+    }
+
+    /// Lets the host (the emulator itself) read and write the pages of
+    /// `[addr, addr + len)` whatever the guest may do there, until
+    /// [`close_host`](Self::close_host).
+    pub(super) fn open_host(&self, addr: u32, len: usize) {
+        if len > 0 {
+            let (start, end) = (addr & !(PAGE - 1), (addr as u64 + len as u64).next_multiple_of(PAGE as u64) as u32);
+            self.host_protect(start, end, page_perm::READ | page_perm::WRITE);
+        }
+    }
+
+    /// Gives the pages [`open_host`](Self::open_host) opened back their
+    /// guest permissions.
+    pub(super) fn close_host(&self, addr: u32, len: usize) {
+        if self.host_base.is_none() || len == 0 {
+            return;
+        }
+        let (first, end) = (addr >> 12, ((addr as u64 + len as u64 - 1) >> 12) as u32 + 1);
+        let pages = &self.machine.cpu.user_pages;
+        let mut run = first;
+        for page in first + 1..=end {
+            if page == end || pages[page as usize] != pages[run as usize] {
+                self.host_protect(run << 12, page << 12, pages[run as usize]);
+                run = page;
+            }
+        }
+    }
+
     /// The lowest address `mmap` hands out without a hint: 1 MiB above the
     /// break, so the heap has room to grow.
     pub(super) fn mmap_floor(&self) -> u32 {
@@ -53,6 +141,7 @@ impl Process {
                 return self.brk;
             }
             self.maps.insert(old_end, new_end);
+            self.set_pages(old_end, new_end, perm_of(3));
         } else if new_end < old_end && self.unmap(new_end, old_end).is_err() {
             return self.brk;
         }
@@ -81,7 +170,7 @@ impl Process {
             // Read the file first: a bad descriptor must leave memory as it was.
             let data = self.read_file(fd, off, len)?;
             self.unmap(at, at + size)?;
-            self.write_mem(at, &data)?;
+            self.fill_mem(at, &data)?;
             if shared {
                 self.share_file(at, at + size, fd, off, data)?;
             }
@@ -92,6 +181,7 @@ impl Process {
             }
         }
         self.maps.insert(at, at + size);
+        self.set_pages(at, at + size, perm_of(prot));
         Ok(at)
     }
 
@@ -134,6 +224,7 @@ impl Process {
             self.zero_mem(s, e - s)?;
         }
         self.maps.remove(start, end);
+        self.set_pages(start, end, 0);
         Ok(())
     }
 
@@ -142,10 +233,11 @@ impl Process {
             return Err(EINVAL);
         }
         let (start, end) = user_range(addr, len).map_err(|e| if addr.is_multiple_of(PAGE) { ENOMEM } else { e })?;
-        // Linux fails on a hole; permissions themselves are not enforced.
+        // Linux fails on a hole.
         if self.maps.overlapping(start, end).iter().map(|(s, e)| e - s).sum::<u32>() != end - start {
             return Err(ENOMEM);
         }
+        self.set_pages(start, end, perm_of(prot));
         Ok(0)
     }
 
@@ -162,13 +254,20 @@ impl Process {
         if self.maps.end_of(old_start).is_none_or(|e| e < old_end) {
             return Err(EFAULT);
         }
+        // The pages keep their permissions; new ones get the last page's.
+        let perms =
+            self.machine.cpu.user_pages.get(old_start as usize >> 12..old_end as usize >> 12).map(<[u8]>::to_vec);
+        let last_perm = perms.as_ref().and_then(|p| p.last().copied()).unwrap_or(perm_of(3));
         let move_to = |p: &mut Self, to: u32| -> SysResult {
             let keep = old_size.min(new_size);
-            let data = p.read_mem(old_start, keep as usize)?;
+            let data = p.peek_mem(old_start, keep as usize)?;
             p.unmap(to, to + new_size)?;
             p.unmap(old_start, old_end)?;
-            p.write_mem(to, &data)?;
+            p.fill_mem(to, &data)?;
             p.maps.insert(to, to + new_size);
+            p.set_pages(to, to + new_size, last_perm);
+            let kept = perms.as_deref().unwrap_or_default();
+            p.set_page_runs(to, &kept[..kept.len().min((new_size / PAGE) as usize)]);
             Ok(to)
         };
         if flags & MREMAP_FIXED != 0 {
@@ -185,6 +284,7 @@ impl Process {
         let grown = old_start as u64 + new_size as u64;
         if grown <= MMAP_TOP as u64 && self.maps.is_free(old_end, grown as u32) {
             self.maps.insert(old_end, grown as u32);
+            self.set_pages(old_end, grown as u32, last_perm);
             return Ok(old_start);
         }
         if flags & MREMAP_MAYMOVE == 0 {
@@ -203,7 +303,7 @@ impl Process {
         let mut done = 0u32;
         while done < len {
             let n = ((len - done) as usize).min(CHUNK);
-            self.write_mem(addr + done, &zeros[..n])?;
+            self.fill_mem(addr + done, &zeros[..n])?;
             done += n as u32;
         }
         Ok(())

@@ -4,12 +4,12 @@
 //! executables, fixed-address or position-independent.
 //!
 //! Guest virtual memory is kuseg mapped 1:1 onto 2 GiB of guest physical
-//! RAM (see [`Cpu::linux_user`]); pages not mapped read as zero (`munmap`
-//! zeroes what it unmaps). Guest file descriptors are host file
-//! descriptors.
+//! RAM (see [`Cpu::linux_user`]), with the permissions of the guest's
+//! mappings (see `mm.rs`): an access outside them is a fault, as on
+//! Linux. Guest file descriptors are host file descriptors.
 
 use crate::cp0::status;
-use crate::cpu::{Cpu, CpuModel, UserException};
+use crate::cpu::{Cpu, CpuModel, UserException, page_perm};
 use crate::exception::ExcCode;
 use crate::machine::{Exit, JitMode, Machine};
 use softmmu::PhysMap;
@@ -156,8 +156,11 @@ fn start(program: &Path, args: &[OsString], opts: &Options) -> Result<Process, S
         sig: signal::Signals::inherit(),
         threads: threads::Threads::default(),
         shared: shared::Shared::default(),
+        host_base: None,
     };
-    p.write_mem(signal::TRAMPOLINE, &signal::trampoline_code()).map_err(|_| "no room for the signal trampoline")?;
+    p.protect_guest_memory();
+    p.fill_mem(signal::TRAMPOLINE, &signal::trampoline_code()).map_err(|_| "no room for the signal trampoline")?;
+    p.set_pages(signal::TRAMPOLINE, signal::TRAMPOLINE + PAGE, mm::perm_of(5));
     let argv0 = opts.argv0.as_deref().unwrap_or(program.as_os_str());
     let mut argv: Vec<Vec<u8>> = vec![argv0.as_bytes().to_vec()];
     argv.extend(args.iter().map(|a| a.as_bytes().to_vec()));
@@ -194,12 +197,31 @@ struct Process {
     threads: threads::Threads,
     /// `MAP_SHARED` mappings.
     shared: shared::Shared,
+    /// Where guest memory is in the host, when the host protects it as the
+    /// guest's mappings say (see [`Process::protect_guest_memory`]).
+    host_base: Option<usize>,
 }
 
 /// The result of a system call: a value, or a (MIPS) errno.
 type SysResult = Result<u32, i32>;
 
 impl Process {
+    /// Starts enforcing the guest's page permissions, with nothing mapped:
+    /// in the interpreter and the emulator's own accesses through
+    /// [`Cpu::user_pages`]; in translated code through the host's
+    /// protection of guest memory, whose faults the JIT catches, or, on
+    /// hosts where it cannot, through checks in the code.
+    fn protect_guest_memory(&mut self) {
+        self.machine.cpu.user_pages = vec![0; (MEM_SIZE / PAGE as u64) as usize].into_boxed_slice();
+        match self.machine.cpu.phys.ram_region(0) {
+            Some((base, 0, len)) if len as u64 >= MEM_SIZE && jit::catch_guest_faults(base, MEM_SIZE as usize) => {
+                self.host_base = Some(base as usize);
+                self.host_protect(0, MEM_SIZE as u32, 0);
+            }
+            _ => self.machine.check_user_memory(),
+        }
+    }
+
     fn phys(&mut self) -> &mut PhysMap {
         &mut self.machine.cpu.phys
     }
@@ -208,20 +230,74 @@ impl Process {
         (addr as u64) + (len as u64) <= MEM_SIZE
     }
 
+    /// `len` bytes of guest memory at `addr`, as the kernel's
+    /// `copy_from_user` reads them: EFAULT unless every page is readable.
     fn read_mem(&self, addr: u32, len: usize) -> Result<Vec<u8>, i32> {
+        if !self.allowed(addr, len, page_perm::READ) {
+            return Err(EFAULT);
+        }
+        self.peek_mem(addr, len)
+    }
+
+    /// Writes `data` to guest memory at `addr`, as the kernel's
+    /// `copy_to_user` does: EFAULT unless every page is writable.
+    fn write_mem(&mut self, addr: u32, data: &[u8]) -> Result<(), i32> {
+        if !self.allowed(addr, data.len(), page_perm::WRITE) {
+            return Err(EFAULT);
+        }
+        self.fill_mem(addr, data)
+    }
+
+    /// Whether the guest may access every page of `[addr, addr + len)` as
+    /// `need` ([`page_perm`] bits) says.
+    fn allowed(&self, addr: u32, len: usize, need: u8) -> bool {
+        if !Self::in_user(addr, len) {
+            return false;
+        }
+        if len == 0 {
+            return true;
+        }
+        let (first, last) = (addr as usize >> 12, (addr as usize + len - 1) >> 12);
+        let pages = &self.machine.cpu.user_pages;
+        pages.is_empty() || pages[first..=last].iter().all(|&p| p & need != 0)
+    }
+
+    /// Reads guest memory whatever its protection: for the emulator's own
+    /// work on mappings (`mremap`, write-back of shared pages).
+    fn peek_mem(&self, addr: u32, len: usize) -> Result<Vec<u8>, i32> {
         if !Self::in_user(addr, len) {
             return Err(EFAULT);
         }
         let mut v = vec![0; len];
-        self.machine.cpu.phys.read_bytes(addr as u64, &mut v).map_err(|_| EFAULT)?;
+        // The host protects guest memory as the guest's permissions say:
+        // pages the guest cannot read are opened for the copy.
+        let closed = !self.allowed(addr, len, page_perm::READ);
+        if closed {
+            self.open_host(addr, len);
+        }
+        let r = self.machine.cpu.phys.read_bytes(addr as u64, &mut v);
+        if closed {
+            self.close_host(addr, len);
+        }
+        r.map_err(|_| EFAULT)?;
         Ok(v)
     }
 
-    fn write_mem(&mut self, addr: u32, data: &[u8]) -> Result<(), i32> {
+    /// Writes guest memory whatever its protection, as the kernel fills a
+    /// mapping: loading segments, file mappings, zeroing.
+    fn fill_mem(&mut self, addr: u32, data: &[u8]) -> Result<(), i32> {
         if !Self::in_user(addr, data.len()) {
             return Err(EFAULT);
         }
-        self.phys().write_bytes(addr as u64, data).map_err(|_| EFAULT)?;
+        let closed = !self.allowed(addr, data.len(), page_perm::WRITE);
+        if closed {
+            self.open_host(addr, data.len());
+        }
+        let r = self.phys().write_bytes(addr as u64, data);
+        if closed {
+            self.close_host(addr, data.len());
+        }
+        r.map_err(|_| EFAULT)?;
         // Translated code from the written pages is stale now.
         if !data.is_empty() {
             self.machine.cpu.code_written(addr >> 12, (addr + (data.len() as u32 - 1)) >> 12);
@@ -318,12 +394,12 @@ impl Process {
             _ => "Trace/breakpoint trap",
         };
         let addr = e.bad_vaddr.map(|a| format!(" address {a:#010x}")).unwrap_or_default();
-        eprintln!(
-            "mipsjit: guest killed by signal {sig} ({name}): {:?} at pc {:#010x}{}{addr}",
-            e.code,
-            e.pc,
-            if e.bd { " (delay slot)" } else { "" }
-        );
+        let at = if e.inexact {
+            format!("in translated code entered at {:#010x}", e.pc)
+        } else {
+            format!("at pc {:#010x}{}", e.pc, if e.bd { " (delay slot)" } else { "" })
+        };
+        eprintln!("mipsjit: guest killed by signal {sig} ({name}): {:?} {at}{addr}", e.code);
         self.exit_by_signal(sig)
     }
 

@@ -40,6 +40,8 @@ impl Process {
     /// Makes the (mapped, zeroed) pages `[start, end)` shared anonymous memory.
     pub(super) fn share_anonymous(&mut self, start: u32, end: u32) -> Result<(), i32> {
         self.phys().set_ram_sharing(start as u64, (end - start) as usize, true).map_err(|_| ENOMEM)?;
+        // The new host mapping is read-write: give it the guest's protection.
+        self.close_host(start, (end - start) as usize);
         self.machine.cpu.code_written(start >> 12, (end - 1) >> 12);
         self.shared.anonymous.insert(start, end);
         Ok(())
@@ -88,6 +90,7 @@ impl Process {
         self.shared.files = kept;
         for (s, e) in self.shared.anonymous.overlapping(start, end) {
             self.phys().set_ram_sharing(s as u64, (e - s) as usize, false).map_err(|_| ENOMEM)?;
+            self.close_host(s, (e - s) as usize);
             self.machine.cpu.code_written(s >> 12, (e - 1) >> 12);
         }
         self.shared.anonymous.remove(start, end);
@@ -132,7 +135,7 @@ impl Process {
             if s >= e {
                 continue;
             }
-            let Ok(now) = self.read_mem(s, (e - s) as usize) else { continue };
+            let Ok(now) = self.peek_mem(s, (e - s) as usize) else { continue };
             let base = (s - f.start) as usize;
             // SAFETY: an all-zero stat is valid; fstat fills it.
             let mut st: libc::stat = unsafe { std::mem::zeroed() };

@@ -550,6 +550,11 @@ impl Process {
         }
         if let Some(new) = new {
             self.sig.actions[sig as usize] = new;
+            if sig == SIGSEGV && new.handler != SIG_DFL && new.handler != SIG_IGN {
+                // The handler must see the exact state of a fault, which
+                // the host's protection of guest memory cannot give.
+                self.machine.check_user_memory();
+            }
             let ignored =
                 new.handler == SIG_IGN || (new.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore);
             if ignored {
@@ -954,7 +959,9 @@ impl Process {
         }
         let (sig, info) = self.fault_signal(e);
         let act = self.sig.actions[sig as usize];
-        if act.handler == SIG_DFL || act.handler == SIG_IGN || self.sig.blocked & bit(sig) != 0 {
+        // An inexact fault cannot be handled; it only happens when the guest
+        // has no handler (see `sigaction`).
+        if act.handler == SIG_DFL || act.handler == SIG_IGN || self.sig.blocked & bit(sig) != 0 || e.inexact {
             return Some(self.die(e));
         }
         // The handler sees (and returns to) the faulting instruction, or
@@ -1045,7 +1052,13 @@ impl Process {
                 Some(a) if a < MEM_SIZE as u32 => (SIGBUS, at(1, a)),
                 a => (SIGSEGV, at(1, a.unwrap_or(0))),
             },
-            ExcCode::TlbL | ExcCode::TlbS | ExcCode::Mod => (SIGSEGV, at(1, e.bad_vaddr.unwrap_or(0))),
+            // SEGV_ACCERR where something is mapped, else SEGV_MAPERR.
+            ExcCode::TlbL | ExcCode::TlbS | ExcCode::Mod => {
+                let a = e.bad_vaddr.unwrap_or(0);
+                let pages = &self.machine.cpu.user_pages;
+                let mapped = pages.get(a as usize >> 12).is_some_and(|p| p & page_perm::MAPPED != 0);
+                (SIGSEGV, at(if mapped { 2 } else { 1 }, a))
+            }
             ExcCode::Ibe | ExcCode::Dbe => (SIGBUS, at(2, e.bad_vaddr.unwrap_or(0))),
             ExcCode::Ri | ExcCode::CpU => (SIGILL, SigInfo { code: SI_KERNEL, words: [0; 4] }),
             ExcCode::Ov => (SIGFPE, at(2, e.pc)), // FPE_INTOVF

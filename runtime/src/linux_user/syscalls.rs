@@ -378,7 +378,9 @@ impl Process {
 
     fn read(&mut self, fd: u32, buf: u32, len: u32) -> SysResult {
         let len = len.min(1 << 24) as usize;
-        if !Self::in_user(buf, len) {
+        // As Linux, a buffer the guest cannot write fails before any data
+        // is consumed.
+        if !self.allowed(buf, len, page_perm::WRITE) {
             return Err(EFAULT);
         }
         let mut tmp = vec![0u8; len];
@@ -390,7 +392,9 @@ impl Process {
 
     fn pread64(&mut self, fd: u32, buf: u32, len: u32, off: u64) -> SysResult {
         let len = len.min(1 << 24) as usize;
-        if !Self::in_user(buf, len) {
+        // As Linux, a buffer the guest cannot write fails before any data
+        // is consumed.
+        if !self.allowed(buf, len, page_perm::WRITE) {
             return Err(EFAULT);
         }
         let mut tmp = vec![0u8; len];
