@@ -395,6 +395,20 @@ fn translated_code_faulting_on_protected_memory_kills_the_guest() {
 }
 
 #[test]
+fn sockets_over_unix_pairs_and_the_loopback_as_under_qemu() {
+    // MIPS numbers SOL_SOCKET, its options and SOCK_STREAM/SOCK_DGRAM
+    // differently, and lays msghdr and cmsghdr out in 32 bits: a
+    // descriptor passed with SCM_RIGHTS, TCP between a process and its
+    // child, UDP, timeouts and the errors must come out as under qemu.
+    let prog = guest_program("net", "static", &["-static"]);
+    let out = same_as_qemu(&["never", "always"], &prog, &[]);
+    let out = String::from_utf8_lossy(&out);
+    for want in ["passed descriptor reads 7 through", "child exit 7\n", "recvfrom 8 datagram family 2", "errno 99\n"] {
+        assert!(out.contains(want), "{want:?} in\n{out}");
+    }
+}
+
+#[test]
 fn dynamic_c_program_sees_argv_env_auxv() {
     let prog = compile("args-dynamic", true);
     let out = same_as_qemu_in(Some(SYSROOT), &["never", "always"], &prog, &["a", "b c"]);

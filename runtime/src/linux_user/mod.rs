@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 mod elf;
 mod fs;
 mod mm;
+mod net;
 mod process;
 mod select;
 mod shared;

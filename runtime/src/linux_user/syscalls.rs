@@ -16,6 +16,24 @@ pub(super) fn mips_errno(e: i32) -> i32 {
         libc::EOVERFLOW => 79,
         libc::EILSEQ => 88,
         libc::ENOTSOCK => 95,
+        libc::EDESTADDRREQ => 96,
+        libc::EMSGSIZE => 97,
+        libc::EPROTOTYPE => 98,
+        libc::ENOPROTOOPT => 99,
+        libc::EPROTONOSUPPORT => 120,
+        libc::ESOCKTNOSUPPORT => 121,
+        libc::EPFNOSUPPORT => 123,
+        libc::EADDRNOTAVAIL => 126,
+        libc::ENETDOWN => 127,
+        libc::ENETUNREACH => 128,
+        libc::ENETRESET => 129,
+        libc::ECONNABORTED => 130,
+        libc::ENOBUFS => 132,
+        libc::EISCONN => 133,
+        libc::ESHUTDOWN => 143,
+        libc::ETOOMANYREFS => 144,
+        libc::EHOSTDOWN => 147,
+        libc::EHOSTUNREACH => 148,
         libc::EOPNOTSUPP => 122,
         libc::EAFNOSUPPORT => 124,
         libc::EADDRINUSE => 125,
@@ -148,6 +166,7 @@ impl Process {
             .or_else(|| self.process_syscall(nr, a, a5))
             .or_else(|| self.select_syscall(nr, a, a5))
             .or_else(|| self.fs_syscall(nr, a, a5))
+            .or_else(|| self.net_syscall(nr, a, a5))
         {
             return r;
         }

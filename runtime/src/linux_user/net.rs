@@ -1,0 +1,486 @@
+//! Sockets: the o32 socket calls (and `socketcall`) on host sockets.
+//!
+//! Socket addresses have the same layout on both sides (a little-endian
+//! family, then the family's bytes), so they are copied as they are. What
+//! MIPS numbers differently is translated: the socket types (SOCK_DGRAM
+//! and SOCK_STREAM are swapped) and SOCK_NONBLOCK, the SOL_SOCKET level
+//! and its options, and the 32-bit `msghdr`, `iovec`, `cmsghdr` and
+//! `timeval` layouts. Calls block their thread as the host's do (see the
+//! README on threads).
+
+use super::*;
+use syscalls::check;
+
+/// `SOL_SOCKET` on MIPS.
+const SOL_SOCKET: u32 = 0xffff;
+/// MIPS `SOCK_NONBLOCK` (MIPS's O_NONBLOCK); SOCK_CLOEXEC is the host's.
+const SOCK_NONBLOCK: u32 = 0x80;
+const SOCK_CLOEXEC: u32 = 0x8_0000;
+/// `ENOPROTOOPT` on MIPS.
+const ENOPROTOOPT: i32 = 99;
+/// Longest socket address the calls copy (a `sockaddr_storage`).
+const MAX_ADDR: u32 = 128;
+/// Most bytes one `sendmsg`/`recvmsg` moves.
+const MAX_MSG: usize = 1 << 24;
+
+/// `SOL_SOCKET` options: MIPS number, host number. `SO_*TIMEO` carry a
+/// `timeval` (translated); the others an int, a `linger` or a `ucred`,
+/// laid out alike.
+const SOCKET_OPTIONS: [(u32, i32); 27] = [
+    (0x0001, libc::SO_DEBUG),
+    (0x0004, libc::SO_REUSEADDR),
+    (0x0008, libc::SO_KEEPALIVE),
+    (0x0010, libc::SO_DONTROUTE),
+    (0x0020, libc::SO_BROADCAST),
+    (0x0080, libc::SO_LINGER),
+    (0x0100, libc::SO_OOBINLINE),
+    (0x0200, libc::SO_REUSEPORT),
+    (0x1001, libc::SO_SNDBUF),
+    (0x1002, libc::SO_RCVBUF),
+    (0x1003, libc::SO_SNDLOWAT),
+    (0x1004, libc::SO_RCVLOWAT),
+    (0x1005, libc::SO_SNDTIMEO),
+    (0x1006, libc::SO_RCVTIMEO),
+    (0x1007, libc::SO_ERROR),
+    (0x1008, libc::SO_TYPE),
+    (0x1009, libc::SO_ACCEPTCONN),
+    (0x1028, libc::SO_PROTOCOL),
+    (0x1029, libc::SO_DOMAIN),
+    (11, libc::SO_NO_CHECK),
+    (12, libc::SO_PRIORITY),
+    (17, libc::SO_PASSCRED),
+    (18, libc::SO_PEERCRED),
+    (25, libc::SO_BINDTODEVICE),
+    (31, libc::SO_SNDBUFFORCE),
+    (33, libc::SO_RCVBUFFORCE),
+    (36, libc::SO_MARK),
+];
+
+/// A guest socket type (with its flags) as the host's.
+fn host_type(t: u32) -> Result<i32, i32> {
+    let base = match t & 0xf {
+        1 => libc::SOCK_DGRAM,
+        2 => libc::SOCK_STREAM,
+        // The others are numbered alike; the host refuses those it lacks
+        // (with ESOCKTNOSUPPORT, as Linux below SOCK_MAX).
+        n @ (0 | 3..=10) => n as i32,
+        _ => return Err(EINVAL),
+    };
+    Ok(base | accept_flags(t)?)
+}
+
+/// Guest SOCK_NONBLOCK/SOCK_CLOEXEC flags (of `accept4`, or above a
+/// socket type's four bits) as the host's.
+fn accept_flags(f: u32) -> Result<i32, i32> {
+    if f & !(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
+        return Err(EINVAL);
+    }
+    let nonblock = if f & SOCK_NONBLOCK != 0 { libc::SOCK_NONBLOCK } else { 0 };
+    let cloexec = if f & SOCK_CLOEXEC != 0 { libc::SOCK_CLOEXEC } else { 0 };
+    Ok(nonblock | cloexec)
+}
+
+/// A host socket type as the guest's (for `SO_TYPE`).
+fn guest_type(t: i32) -> i32 {
+    match t {
+        libc::SOCK_DGRAM => 1,
+        libc::SOCK_STREAM => 2,
+        t => t,
+    }
+}
+
+/// A guest (level, option) as the host's.
+fn host_option(level: u32, opt: u32) -> Result<(i32, i32), i32> {
+    if level != SOL_SOCKET {
+        return Ok((level as i32, opt as i32));
+    }
+    let host = SOCKET_OPTIONS.iter().find(|&&(g, _)| g == opt).ok_or(ENOPROTOOPT)?.1;
+    Ok((libc::SOL_SOCKET, host))
+}
+
+/// Whether a SOL_SOCKET option carries a `timeval`.
+fn is_timeval(level: i32, opt: i32) -> bool {
+    level == libc::SOL_SOCKET && (opt == libc::SO_SNDTIMEO || opt == libc::SO_RCVTIMEO)
+}
+
+impl Process {
+    /// Socket calls; `None` when `nr` is not one.
+    pub(super) fn net_syscall(&mut self, nr: u32, a: [u32; 4], a5: [u32; 2]) -> Option<SysResult> {
+        Some(match nr {
+            4102 => self.socketcall(a[0], a[1]),
+            _ => self.socket_call(Self::direct_call(nr)?, [a[0], a[1], a[2], a[3], a5[0], a5[1]]),
+        })
+    }
+
+    /// The `socketcall` number of the direct o32 call `nr`.
+    fn direct_call(nr: u32) -> Option<u32> {
+        Some(match nr {
+            4183 => 1,  // socket
+            4169 => 2,  // bind
+            4170 => 3,  // connect
+            4174 => 4,  // listen
+            4168 => 5,  // accept
+            4172 => 6,  // getsockname
+            4171 => 7,  // getpeername
+            4184 => 8,  // socketpair
+            4178 => 9,  // send
+            4175 => 10, // recv
+            4180 => 11, // sendto
+            4176 => 12, // recvfrom
+            4182 => 13, // shutdown
+            4181 => 14, // setsockopt
+            4173 => 15, // getsockopt
+            4179 => 16, // sendmsg
+            4177 => 17, // recvmsg
+            4334 => 18, // accept4
+            _ => return None,
+        })
+    }
+
+    /// `socketcall(call, args)`: the arguments are words at `args`.
+    fn socketcall(&mut self, call: u32, args: u32) -> SysResult {
+        const ARGS: [usize; 19] = [0, 3, 3, 3, 2, 3, 3, 3, 4, 4, 4, 6, 6, 2, 5, 5, 3, 3, 4];
+        let n = *ARGS.get(call as usize).filter(|&&n| n > 0).ok_or(EINVAL)?;
+        let mut v = [0u32; 6];
+        for (i, w) in v.iter_mut().enumerate().take(n) {
+            *w = self.read_u32(args.wrapping_add(4 * i as u32))?;
+        }
+        self.socket_call(call, v)
+    }
+
+    /// Socket call number `call` (as `socketcall` numbers them) with its
+    /// arguments.
+    fn socket_call(&mut self, call: u32, a: [u32; 6]) -> SysResult {
+        let fd = a[0] as i32;
+        match call {
+            // SAFETY: host calls with integer arguments only.
+            1 => check(unsafe { libc::socket(a[0] as i32, host_type(a[1])?, a[2] as i32) } as i64),
+            2 | 3 => {
+                let addr = self.read_mem(a[1], a[2].min(MAX_ADDR) as usize)?;
+                let (p, len) = (addr.as_ptr().cast::<libc::sockaddr>(), addr.len() as libc::socklen_t);
+                // SAFETY: `p` points at `len` readable bytes.
+                let r = unsafe { if call == 2 { libc::bind(fd, p, len) } else { libc::connect(fd, p, len) } };
+                check(r as i64)
+            }
+            // SAFETY: a host call with integer arguments only.
+            4 => check(unsafe { libc::listen(fd, a[1] as i32) } as i64),
+            5 | 18 => {
+                let flags = if call == 18 { accept_flags(a[3])? } else { 0 };
+                self.with_addr_out(a[1], a[2], |p, len| {
+                    // SAFETY: `p` (or null) has room for `*len` bytes.
+                    unsafe { libc::accept4(fd, p, len, flags) }
+                })
+            }
+            6 | 7 => self.with_addr_out(a[1], a[2], |p, len| {
+                // SAFETY: `p` has room for `*len` bytes.
+                unsafe { if call == 6 { libc::getsockname(fd, p, len) } else { libc::getpeername(fd, p, len) } }
+            }),
+            8 => {
+                let mut sv = [0i32; 2];
+                // SAFETY: `sv` is an array of two ints.
+                check(unsafe { libc::socketpair(a[0] as i32, host_type(a[1])?, a[2] as i32, sv.as_mut_ptr()) } as i64)?;
+                let mut b = (sv[0] as u32).to_le_bytes().to_vec();
+                b.extend((sv[1] as u32).to_le_bytes());
+                self.write_mem(a[3], &b).inspect_err(|_| {
+                    for fd in sv {
+                        // SAFETY: closing a descriptor just made, owned by no one.
+                        unsafe { libc::close(fd) };
+                    }
+                })?;
+                Ok(0)
+            }
+            9 | 11 => {
+                let data = self.read_mem(a[1], (a[2] as usize).min(MAX_MSG))?;
+                let to = if call == 11 && a[4] != 0 {
+                    Some(self.read_mem(a[4], a[5].min(MAX_ADDR) as usize)?)
+                } else {
+                    None
+                };
+                let (p, len) = to.as_ref().map_or((std::ptr::null(), 0), |t| (t.as_ptr().cast(), t.len() as u32));
+                // SAFETY: `data` and `p` (or null) are readable for their lengths.
+                check(unsafe { libc::sendto(fd, data.as_ptr().cast(), data.len(), a[3] as i32, p, len) } as i64)
+            }
+            10 | 12 => {
+                let len = (a[2] as usize).min(MAX_MSG);
+                if !self.allowed(a[1], len, page_perm::WRITE) {
+                    return Err(EFAULT);
+                }
+                let mut buf = vec![0u8; len];
+                let (from, fromlen) = if call == 12 { (a[4], a[5]) } else { (0, 0) };
+                let n = self.with_addr_out(from, fromlen, |p, l| {
+                    // SAFETY: `buf` is writable for its length, `p` (or null)
+                    // for `*l` bytes.
+                    unsafe { libc::recvfrom(fd, buf.as_mut_ptr().cast(), buf.len(), a[3] as i32, p, l) as i32 }
+                })?;
+                self.write_mem(a[1], &buf[..n as usize])?;
+                Ok(n)
+            }
+            // SAFETY: a host call with integer arguments only.
+            13 => check(unsafe { libc::shutdown(fd, a[1] as i32) } as i64),
+            14 => self.setsockopt(fd, a[1], a[2], a[3], a[4]),
+            15 => self.getsockopt(fd, a[1], a[2], a[3], a[4]),
+            16 => self.sendmsg(fd, a[1], a[2]),
+            17 => self.recvmsg(fd, a[1], a[2]),
+            _ => Err(EINVAL),
+        }
+    }
+
+    /// Runs `f` with a host address buffer and its length for a call that
+    /// returns a socket address at guest `addr` (none if 0), its length in
+    /// and out at `lenp`; copies the address back, truncated to the
+    /// guest's room, as Linux does.
+    fn with_addr_out(
+        &mut self,
+        addr: u32,
+        lenp: u32,
+        f: impl FnOnce(*mut libc::sockaddr, *mut libc::socklen_t) -> i32,
+    ) -> SysResult {
+        if addr == 0 {
+            return check(f(std::ptr::null_mut(), std::ptr::null_mut()) as i64);
+        }
+        let room = self.read_u32(lenp)?;
+        if (room as i32) < 0 {
+            return Err(EINVAL);
+        }
+        let mut buf = [0u8; MAX_ADDR as usize];
+        let mut len = MAX_ADDR as libc::socklen_t;
+        let r = check(f(buf.as_mut_ptr().cast(), &mut len) as i64)?;
+        let n = (len as usize).min(room as usize).min(buf.len());
+        self.write_mem(addr, &buf[..n])?;
+        self.write_u32(lenp, len)?;
+        Ok(r)
+    }
+
+    fn setsockopt(&mut self, fd: i32, level: u32, opt: u32, val: u32, len: u32) -> SysResult {
+        let (level, opt) = host_option(level, opt)?;
+        let mut v = self.read_mem(val, len.min(4096) as usize)?;
+        if is_timeval(level, opt) {
+            let w = |i: usize| v.get(4 * i..4 * i + 4).map_or(0, |b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+            let mut tv = (w(0) as i64).to_le_bytes().to_vec();
+            tv.extend((w(1) as i64).to_le_bytes());
+            if len < 8 {
+                return Err(EINVAL);
+            }
+            v = tv;
+        }
+        // SAFETY: `v` is readable for its length.
+        check(unsafe { libc::setsockopt(fd, level, opt, v.as_ptr().cast(), v.len() as libc::socklen_t) } as i64)
+    }
+
+    fn getsockopt(&mut self, fd: i32, level: u32, opt: u32, val: u32, lenp: u32) -> SysResult {
+        let (level, opt) = host_option(level, opt)?;
+        let room = self.read_u32(lenp)?;
+        if (room as i32) < 0 {
+            return Err(EINVAL);
+        }
+        let mut buf = vec![0u8; (room as usize).clamp(16, 4096)];
+        let mut len = buf.len() as libc::socklen_t;
+        // SAFETY: `buf` is writable for `len` bytes.
+        check(unsafe { libc::getsockopt(fd, level, opt, buf.as_mut_ptr().cast(), &mut len) } as i64)?;
+        buf.truncate(len as usize);
+        if is_timeval(level, opt) && buf.len() == 16 {
+            let q = |i: usize| i64::from_le_bytes(buf[8 * i..8 * i + 8].try_into().unwrap_or_default()) as u32;
+            let (s, us) = (q(0), q(1));
+            buf = s.to_le_bytes().into_iter().chain(us.to_le_bytes()).collect();
+        }
+        if level == libc::SOL_SOCKET && opt == libc::SO_TYPE && buf.len() == 4 {
+            let t = i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
+            buf = guest_type(t).to_le_bytes().to_vec();
+        }
+        let n = buf.len().min(room as usize);
+        self.write_mem(val, &buf[..n])?;
+        self.write_u32(lenp, n as u32)?;
+        Ok(0)
+    }
+
+    /// The guest `msghdr` at `at`.
+    fn read_msghdr(&self, at: u32) -> Result<MsgHdr, i32> {
+        let h = self.read_mem(at, 28)?;
+        let w = |i: usize| u32::from_le_bytes([h[4 * i], h[4 * i + 1], h[4 * i + 2], h[4 * i + 3]]);
+        let (iov, iovlen) = (w(2), w(3));
+        if iovlen > 1024 {
+            return Err(EINVAL);
+        }
+        let v = self.read_mem(iov, 8 * iovlen as usize)?;
+        let iovs = v
+            .chunks_exact(8)
+            .map(|c| (u32::from_le_bytes([c[0], c[1], c[2], c[3]]), u32::from_le_bytes([c[4], c[5], c[6], c[7]])))
+            .collect();
+        Ok(MsgHdr { name: w(0), namelen: w(1), iovs, control: w(4), controllen: w(5) })
+    }
+
+    fn sendmsg(&mut self, fd: i32, msg: u32, flags: u32) -> SysResult {
+        let MsgHdr { name, namelen, iovs, control, controllen } = self.read_msghdr(msg)?;
+        let mut data = Vec::new();
+        for &(base, len) in &iovs {
+            if data.len() + len as usize > MAX_MSG {
+                return Err(EMSGSIZE);
+            }
+            data.extend(self.read_mem(base, len as usize)?);
+        }
+        let mut name = if name != 0 { self.read_mem(name, namelen.min(MAX_ADDR) as usize)? } else { Vec::new() };
+        let mut ctl = host_cmsgs(&self.read_mem(control, controllen.min(1 << 16) as usize)?)?;
+        let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() };
+        // SAFETY: an all-zero msghdr is valid; the pointers set below
+        // outlive the call.
+        let mut h: libc::msghdr = unsafe { std::mem::zeroed() };
+        if !name.is_empty() {
+            h.msg_name = name.as_mut_ptr().cast();
+            h.msg_namelen = name.len() as u32;
+        }
+        h.msg_iov = &mut iov;
+        h.msg_iovlen = 1;
+        if !ctl.is_empty() {
+            h.msg_control = ctl.as_mut_ptr().cast();
+            h.msg_controllen = ctl.len();
+        }
+        // SAFETY: `h` points at live buffers of the lengths it gives.
+        check(unsafe { libc::sendmsg(fd, &h, flags as i32) } as i64)
+    }
+
+    fn recvmsg(&mut self, fd: i32, msg: u32, flags: u32) -> SysResult {
+        let MsgHdr { name, namelen, iovs, control, controllen } = self.read_msghdr(msg)?;
+        let total: usize = iovs.iter().map(|&(_, l)| l as usize).sum();
+        if total > MAX_MSG {
+            return Err(EMSGSIZE);
+        }
+        if iovs.iter().any(|&(b, l)| !self.allowed(b, l as usize, page_perm::WRITE)) {
+            return Err(EFAULT);
+        }
+        let mut data = vec![0u8; total];
+        let mut addr = [0u8; MAX_ADDR as usize];
+        // Host headers are 16 bytes against 12, and align to 8: twice the
+        // guest's room is always enough.
+        let mut ctl = vec![0u8; 2 * controllen.min(1 << 16) as usize];
+        let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() };
+        // SAFETY: an all-zero msghdr is valid; the pointers set below
+        // outlive the call.
+        let mut h: libc::msghdr = unsafe { std::mem::zeroed() };
+        if name != 0 {
+            h.msg_name = addr.as_mut_ptr().cast();
+            h.msg_namelen = MAX_ADDR;
+        }
+        h.msg_iov = &mut iov;
+        h.msg_iovlen = 1;
+        if !ctl.is_empty() {
+            h.msg_control = ctl.as_mut_ptr().cast();
+            h.msg_controllen = ctl.len();
+        }
+        // SAFETY: `h` points at live buffers of the lengths it gives.
+        let n = check(unsafe { libc::recvmsg(fd, &mut h, flags as i32) } as i64)?;
+        let mut left = &data[..n as usize];
+        for &(base, len) in &iovs {
+            let k = left.len().min(len as usize);
+            self.write_mem(base, &left[..k])?;
+            left = &left[k..];
+        }
+        let mut out_flags = h.msg_flags as u32;
+        if name != 0 {
+            let k = (h.msg_namelen as usize).min(namelen as usize);
+            self.write_mem(name, &addr[..k])?;
+            self.write_u32(msg + 4, h.msg_namelen)?;
+        }
+        let (guest_ctl, truncated) = guest_cmsgs(&ctl[..h.msg_controllen.min(ctl.len())], controllen as usize);
+        if truncated {
+            out_flags |= libc::MSG_CTRUNC as u32;
+        }
+        self.write_mem(control, &guest_ctl)?;
+        self.write_u32(msg + 20, guest_ctl.len() as u32)?;
+        self.write_u32(msg + 24, out_flags)?;
+        Ok(n)
+    }
+}
+
+/// An o32 `struct msghdr`, its iovecs read (base, length each).
+struct MsgHdr {
+    name: u32,
+    namelen: u32,
+    iovs: Vec<(u32, u32)>,
+    control: u32,
+    controllen: u32,
+}
+
+/// `EMSGSIZE` on MIPS.
+const EMSGSIZE: i32 = 97;
+
+/// Guest control messages (12-byte headers, 4-byte alignment) as the
+/// host's (16-byte headers, 8-byte alignment); SOL_SOCKET renumbered.
+fn host_cmsgs(g: &[u8]) -> Result<Vec<u8>, i32> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + 12 <= g.len() {
+        let w = |i: usize| u32::from_le_bytes([g[at + i], g[at + i + 1], g[at + i + 2], g[at + i + 3]]);
+        let (len, level, ty) = (w(0) as usize, w(4), w(8));
+        if len < 12 || at + len > g.len() {
+            return Err(EINVAL);
+        }
+        let level = if level == SOL_SOCKET { libc::SOL_SOCKET as u32 } else { level };
+        let data = &g[at + 12..at + len];
+        out.extend(((16 + data.len()) as u64).to_le_bytes());
+        out.extend(level.to_le_bytes());
+        out.extend(ty.to_le_bytes());
+        out.extend(data);
+        out.resize(out.len().next_multiple_of(8), 0);
+        at += len.next_multiple_of(4);
+    }
+    Ok(out)
+}
+
+/// Host control messages as the guest's, in at most `room` bytes; says
+/// whether some did not fit.
+fn guest_cmsgs(h: &[u8], room: usize) -> (Vec<u8>, bool) {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + 16 <= h.len() {
+        let len = u64::from_le_bytes(h[at..at + 8].try_into().unwrap_or_default()) as usize;
+        if len < 16 || at + len > h.len() {
+            break;
+        }
+        let level = i32::from_le_bytes(h[at + 8..at + 12].try_into().unwrap_or_default());
+        let level = if level == libc::SOL_SOCKET { SOL_SOCKET } else { level as u32 };
+        let data = &h[at + 16..at + len];
+        if out.len() + 12 + data.len() > room {
+            return (out, true);
+        }
+        out.extend(((12 + data.len()) as u32).to_le_bytes());
+        out.extend(level.to_le_bytes());
+        out.extend(&h[at + 12..at + 16]);
+        out.extend(data);
+        out.resize(out.len().next_multiple_of(4).min(room), 0);
+        at += len.next_multiple_of(8);
+    }
+    (out, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_messages_round_trip_between_layouts() {
+        // SCM_RIGHTS with two descriptors, o32 layout.
+        let mut g = 20u32.to_le_bytes().to_vec();
+        g.extend(SOL_SOCKET.to_le_bytes());
+        g.extend(1u32.to_le_bytes());
+        g.extend(7u32.to_le_bytes());
+        g.extend(9u32.to_le_bytes());
+        let h = host_cmsgs(&g).unwrap();
+        assert_eq!(h.len(), 24);
+        assert_eq!(u64::from_le_bytes(h[..8].try_into().unwrap()), 24);
+        assert_eq!(i32::from_le_bytes(h[8..12].try_into().unwrap()), libc::SOL_SOCKET);
+        assert_eq!(guest_cmsgs(&h, 64), (g.clone(), false));
+        assert_eq!(guest_cmsgs(&h, 16), (Vec::new(), true));
+    }
+
+    #[test]
+    fn socket_types_swap_stream_and_datagram() {
+        assert_eq!(host_type(2 | SOCK_CLOEXEC), Ok(libc::SOCK_STREAM | libc::SOCK_CLOEXEC));
+        assert_eq!(host_type(1 | SOCK_NONBLOCK), Ok(libc::SOCK_DGRAM | libc::SOCK_NONBLOCK));
+        assert_eq!(host_type(0x800), Err(EINVAL));
+        assert_eq!(host_type(11), Err(EINVAL), "SOCK_MAX");
+        assert_eq!(guest_type(libc::SOCK_STREAM), 2);
+        assert_eq!(host_option(SOL_SOCKET, 4), Ok((libc::SOL_SOCKET, libc::SO_REUSEADDR)));
+        assert_eq!(host_option(SOL_SOCKET, 0x4000), Err(ENOPROTOOPT));
+        assert_eq!(host_option(6, 1), Ok((6, 1)), "IPPROTO_TCP options pass through");
+    }
+}
