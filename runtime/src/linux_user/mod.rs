@@ -19,6 +19,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 mod elf;
+mod events;
 mod fs;
 mod mm;
 mod net;

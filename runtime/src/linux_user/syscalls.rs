@@ -167,6 +167,7 @@ impl Process {
             .or_else(|| self.select_syscall(nr, a, a5))
             .or_else(|| self.fs_syscall(nr, a, a5))
             .or_else(|| self.net_syscall(nr, a, a5))
+            .or_else(|| self.events_syscall(nr, a, a5))
         {
             return r;
         }
