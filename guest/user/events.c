@@ -1,4 +1,4 @@
-/* eventfd and epoll in user-mode emulation: counter and semaphore
+/* eventfd, timerfd and epoll in user-mode emulation: counter and semaphore
  * semantics, an epoll set over a pipe and an eventfd with its 64-bit data
  * (o32 pads struct epoll_event to 16 bytes), MOD and DEL, timeouts, a
  * wait a forked child's write ends, one another thread's eventfd write
@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -114,6 +115,29 @@ int main(void)
     ualarm(10000, 0);
     errno = 0;
     printf("masked: %d errno %d\n", epoll_pwait(ep2, out, 4, 50, &block), errno);
+
+    /* A periodic timer, read directly and through epoll. */
+    int tf = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+    struct itimerspec its = {{0, 10000000}, {0, 20000000}}, old, cur;
+    printf("timerfd settime %d ", timerfd_settime(tf, 0, &its, &old));
+    printf("old %ld.%09ld\n", (long)old.it_value.tv_sec, old.it_value.tv_nsec);
+    timerfd_gettime(tf, &cur);
+    printf("gettime interval %ld.%09ld armed %d\n", (long)cur.it_interval.tv_sec, cur.it_interval.tv_nsec,
+           cur.it_value.tv_sec > 0 || cur.it_value.tv_nsec > 0);
+    ev.events = EPOLLIN;
+    ev.data.u64 = 11;
+    int ep4 = epoll_create1(0);
+    epoll_ctl(ep4, EPOLL_CTL_ADD, tf, &ev);
+    n = epoll_wait(ep4, out, 4, 2000);
+    printf("timer ready: %d data %llu\n", n, (unsigned long long)out[0].data.u64);
+    printf("expirations read %zd at least one %d\n", read(tf, &v, 8), v >= 1);
+    struct itimerspec off = {{0, 0}, {0, 0}};
+    timerfd_settime(tf, 0, &off, NULL);
+    int tn = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+    errno = 0;
+    printf("disarmed nonblocking read %zd errno %d\n", read(tn, &v, 8), errno);
+    errno = 0;
+    printf("bad clock %d errno %d\n", timerfd_create(12345, 0), errno);
 
     errno = 0;
     printf("bad op %d errno %d\n", epoll_ctl(ep, 99, p[0], &ev), errno);

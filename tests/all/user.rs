@@ -409,14 +409,19 @@ fn sockets_over_unix_pairs_and_the_loopback_as_under_qemu() {
 }
 
 #[test]
-fn eventfd_and_epoll_as_under_qemu() {
+fn eventfd_timerfd_and_epoll_as_under_qemu() {
     // o32 pads struct epoll_event to 16 bytes and numbers EFD_NONBLOCK
     // its own way; waits end on a forked child's write, another green
-    // thread's, and a signal (unless epoll_pwait's mask holds it).
+    // thread's, a timer, and a signal (unless epoll_pwait's mask holds it).
     let prog = guest_program("events", "static", &["-static", "-pthread"]);
     let out = same_as_qemu(&["never", "always"], &prog, &[]);
     let out = String::from_utf8_lossy(&out);
-    for want in ["  events 1 data a5a5a5a5deadbeef\n", "woken by thread: 1 data 9\n", "interrupted: -1 errno 4\n"] {
+    for want in [
+        "  events 1 data a5a5a5a5deadbeef\n",
+        "woken by thread: 1 data 9\n",
+        "interrupted: -1 errno 4\n",
+        "timer ready: 1 data 11\n",
+    ] {
         assert!(out.contains(want), "{want:?} in\n{out}");
     }
 }

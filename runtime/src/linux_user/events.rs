@@ -1,4 +1,4 @@
-//! Event descriptors: `eventfd` and `epoll`, on the host's.
+//! Event descriptors: `eventfd`, `timerfd` and `epoll`, on the host's.
 //!
 //! The guest's descriptors are the host's, so an epoll set watches them
 //! directly. What differs is layout and flags: o32 aligns `struct
@@ -14,14 +14,19 @@ use syscalls::check;
 
 /// `EFD_SEMAPHORE`, the same on both.
 const EFD_SEMAPHORE: u32 = 1;
-/// MIPS `EFD_NONBLOCK` (O_NONBLOCK).
+/// MIPS `EFD_NONBLOCK` and `TFD_NONBLOCK` (O_NONBLOCK).
 const EFD_NONBLOCK: u32 = 0x80;
-/// `EFD_CLOEXEC` and `EPOLL_CLOEXEC`: O_CLOEXEC, the same on both.
+/// `EFD_CLOEXEC`, `TFD_CLOEXEC` and `EPOLL_CLOEXEC`: O_CLOEXEC, the same
+/// on both.
 const CLOEXEC: u32 = 0x8_0000;
 /// Size of an o32 `struct epoll_event`.
 const EVENT_BYTES: usize = 16;
 /// Most events one wait returns (Linux: INT_MAX / sizeof(event)).
 const MAX_EVENTS: u32 = i32::MAX as u32 / EVENT_BYTES as u32;
+
+fn zero_time() -> libc::timespec {
+    libc::timespec { tv_sec: 0, tv_nsec: 0 }
+}
 
 impl Process {
     /// eventfd and epoll calls; `None` when `nr` is not one.
@@ -36,6 +41,11 @@ impl Process {
             4250 => self.epoll_wait(a, None, None),
             4313 => self.epoll_wait(a, None, Some(a5)),
             4441 => self.epoll_pwait2(a, a5),
+            4321 => self.timerfd_create(a[0], a[1]),
+            4323 => self.timerfd_settime(a, false),
+            4411 => self.timerfd_settime(a, true),
+            4322 => self.timerfd_gettime(a[0], a[1], false),
+            4410 => self.timerfd_gettime(a[0], a[1], true),
             _ => return None,
         })
     }
@@ -53,6 +63,51 @@ impl Process {
         }
         // SAFETY: a host call with integer arguments only.
         check(unsafe { libc::eventfd(init, host) } as i64)
+    }
+
+    fn timerfd_create(&mut self, clock: u32, flags: u32) -> SysResult {
+        if flags & !(EFD_NONBLOCK | CLOEXEC) != 0 {
+            return Err(EINVAL);
+        }
+        let nonblock = if flags & EFD_NONBLOCK != 0 { libc::TFD_NONBLOCK } else { 0 };
+        let cloexec = if flags & CLOEXEC != 0 { libc::TFD_CLOEXEC } else { 0 };
+        // SAFETY: a host call with integer arguments only.
+        check(unsafe { libc::timerfd_create(clock as i32, nonblock | cloexec) } as i64)
+    }
+
+    /// An o32 `struct itimerspec` (64-bit times when `wide`).
+    fn read_itimerspec(&self, at: u32, wide: bool) -> Result<libc::itimerspec, i32> {
+        let half = if wide { 16 } else { 8 };
+        Ok(libc::itimerspec {
+            it_interval: self.read_timespec(at, wide)?,
+            it_value: self.read_timespec(at.wrapping_add(half), wide)?,
+        })
+    }
+
+    fn write_itimerspec(&mut self, at: u32, t: libc::itimerspec, wide: bool) -> Result<(), i32> {
+        let half = if wide { 16 } else { 8 };
+        self.write_timespec(at, t.it_interval, wide)?;
+        self.write_timespec(at.wrapping_add(half), t.it_value, wide)
+    }
+
+    /// `timerfd_settime(fd, flags, new, old)`.
+    fn timerfd_settime(&mut self, a: [u32; 4], wide: bool) -> SysResult {
+        let new = self.read_itimerspec(a[2], wide)?;
+        let mut old = libc::itimerspec { it_interval: zero_time(), it_value: zero_time() };
+        // SAFETY: `new` and `old` are valid itimerspecs.
+        check(unsafe { libc::timerfd_settime(a[0] as i32, a[1] as i32, &new, &mut old) } as i64)?;
+        if a[3] != 0 {
+            self.write_itimerspec(a[3], old, wide)?;
+        }
+        Ok(0)
+    }
+
+    fn timerfd_gettime(&mut self, fd: u32, at: u32, wide: bool) -> SysResult {
+        let mut cur = libc::itimerspec { it_interval: zero_time(), it_value: zero_time() };
+        // SAFETY: `cur` is a valid itimerspec to fill.
+        check(unsafe { libc::timerfd_gettime(fd as i32, &mut cur) } as i64)?;
+        self.write_itimerspec(at, cur, wide)?;
+        Ok(0)
     }
 
     fn epoll_create(&mut self, flags: u32) -> SysResult {
