@@ -104,6 +104,14 @@ fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// Asserts that `out` (a guest's stdout) has each of `wants` in it.
+fn assert_contains_all(out: &[u8], wants: &[&str]) {
+    let out = String::from_utf8_lossy(out);
+    for want in wants {
+        assert!(out.contains(want), "{want:?} in\n{out}");
+    }
+}
+
 #[test]
 fn busybox_echo() {
     same_as_qemu(&["never", "auto"], &busybox(), &["echo", "hello"]);
@@ -356,19 +364,19 @@ fn page_permissions_fault_where_the_guests_mappings_say() {
     // translated code checks each access); system calls get EFAULT, and a
     // read into a read-only buffer leaves the pipe's data for the next one.
     let out = same_as_qemu(&["never", "auto", "always"], protect_program(), &[]);
-    let out = String::from_utf8_lossy(&out);
-    for want in [
-        "null hot load:\n  caught 11 code 1 at base+32\n",
-        "read-only hot store:\n  caught 11 code 2 at base+4\n",
-        "none hot load:\n  caught 11 code 2 at base+8\n",
-        "unmapped hot store:\n  caught 11 code 1 at base+12\n",
-        "text store:\n  caught 11 code 2 at base+0\n",
-        "call null:\n  caught 11 code 1 at base+0\n",
-        "read into read-only: -1 errno 14\n",
-        "read into rw: 4 a\n",
-    ] {
-        assert!(out.contains(want), "{want:?} in\n{out}");
-    }
+    assert_contains_all(
+        &out,
+        &[
+            "null hot load:\n  caught 11 code 1 at base+32\n",
+            "read-only hot store:\n  caught 11 code 2 at base+4\n",
+            "none hot load:\n  caught 11 code 2 at base+8\n",
+            "unmapped hot store:\n  caught 11 code 1 at base+12\n",
+            "text store:\n  caught 11 code 2 at base+0\n",
+            "call null:\n  caught 11 code 1 at base+0\n",
+            "read into read-only: -1 errno 14\n",
+            "read into rw: 4 a\n",
+        ],
+    );
 }
 
 #[test]
@@ -402,10 +410,10 @@ fn sockets_over_unix_pairs_and_the_loopback_as_under_qemu() {
     // child, UDP, timeouts and the errors must come out as under qemu.
     let prog = guest_program("net", "static", &["-static"]);
     let out = same_as_qemu(&["never", "always"], &prog, &[]);
-    let out = String::from_utf8_lossy(&out);
-    for want in ["passed descriptor reads 7 through", "child exit 7\n", "recvfrom 8 datagram family 2", "errno 99\n"] {
-        assert!(out.contains(want), "{want:?} in\n{out}");
-    }
+    assert_contains_all(
+        &out,
+        &["passed descriptor reads 7 through", "child exit 7\n", "recvfrom 8 datagram family 2", "errno 99\n"],
+    );
 }
 
 #[test]
@@ -415,15 +423,15 @@ fn eventfd_timerfd_and_epoll_as_under_qemu() {
     // thread's, a timer, and a signal (unless epoll_pwait's mask holds it).
     let prog = guest_program("events", "static", &["-static", "-pthread"]);
     let out = same_as_qemu(&["never", "always"], &prog, &[]);
-    let out = String::from_utf8_lossy(&out);
-    for want in [
-        "  events 1 data a5a5a5a5deadbeef\n",
-        "woken by thread: 1 data 9\n",
-        "interrupted: -1 errno 4\n",
-        "timer ready: 1 data 11\n",
-    ] {
-        assert!(out.contains(want), "{want:?} in\n{out}");
-    }
+    assert_contains_all(
+        &out,
+        &[
+            "  events 1 data a5a5a5a5deadbeef\n",
+            "woken by thread: 1 data 9\n",
+            "interrupted: -1 errno 4\n",
+            "timer ready: 1 data 11\n",
+        ],
+    );
 }
 
 #[test]
