@@ -132,7 +132,7 @@ impl Process {
     /// stack, and points pc at the first instruction to run.
     pub(super) fn exec(&mut self, exe: &Elf, bytes: &[u8], argv: &[Vec<u8>], env: &[Vec<u8>]) -> Result<(), String> {
         self.maps.insert(STACK_TOP - STACK_SIZE, STACK_TOP);
-        self.set_pages(STACK_TOP - STACK_SIZE, STACK_TOP, mm::perm_of(3));
+        self.set_pages(STACK_TOP - STACK_SIZE, STACK_TOP, mm::DATA_PAGE);
         let image = self.load_elf(exe, bytes, false)?;
         self.brk_start = image.end.next_multiple_of(PAGE);
         self.brk = self.brk_start;

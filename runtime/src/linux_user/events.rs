@@ -158,14 +158,8 @@ impl Process {
             None => Some(Instant::now() + Duration::from_millis(a[3] as u64)),
         };
         let mask = match sig {
-            Some([set, size]) if set != 0 => {
-                if size != 16 {
-                    return Err(EINVAL);
-                }
-                let b = self.read_mem(set, 16)?;
-                Some(u128::from_le_bytes(b.try_into().map_err(|_| EFAULT)?))
-            }
-            _ => None,
+            Some([set, size]) => self.wait_mask(set, size)?,
+            None => None,
         };
         let end = self.threads.wait_end(self.machine.cpu.s.pc, end);
         let mut host = vec![libc::epoll_event { events: 0, u64: 0 }; max as usize];

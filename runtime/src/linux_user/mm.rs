@@ -43,10 +43,27 @@ fn user_range(addr: u32, len: u32) -> Result<(u32, u32), i32> {
 
 /// The [`page_perm`] bits of a mapping with protection `prot` (MIPS32
 /// without RI/XI: any access right includes reading).
-pub(super) fn perm_of(prot: u32) -> u8 {
+pub(super) const fn perm_of(prot: u32) -> u8 {
     let read = if prot & 7 != 0 { page_perm::READ } else { 0 };
     let write = if prot & 2 != 0 { page_perm::WRITE } else { 0 };
     page_perm::MAPPED | read | write
+}
+
+/// A data page's permissions (`PROT_READ | PROT_WRITE`): stack, heap.
+pub(super) const DATA_PAGE: u8 = perm_of(3);
+/// A code page's (`PROT_READ | PROT_EXEC`): the signal trampoline.
+pub(super) const CODE_PAGE: u8 = perm_of(5);
+
+/// The runs of equal bytes in `perms`: (first index, end index, byte).
+fn runs(perms: &[u8]) -> impl Iterator<Item = (usize, usize, u8)> + '_ {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        let &p = perms.get(start)?;
+        let end = perms[start..].iter().position(|&q| q != p).map_or(perms.len(), |n| start + n);
+        let run = (start, end, p);
+        start = end;
+        Some(run)
+    })
 }
 
 /// The host protection for pages of [`page_perm`] bits `p`.
@@ -80,12 +97,8 @@ impl Process {
     /// [`set_pages`](Self::set_pages) for the pages from `start` on, one
     /// permission byte each, a run of equal ones at a time.
     fn set_page_runs(&mut self, start: u32, perms: &[u8]) {
-        let mut run = 0;
-        for k in 1..=perms.len() {
-            if k == perms.len() || perms[k] != perms[run] {
-                self.set_pages(start + run as u32 * PAGE, start + k as u32 * PAGE, perms[run]);
-                run = k;
-            }
+        for (s, e, p) in runs(perms) {
+            self.set_pages(start + s as u32 * PAGE, start + e as u32 * PAGE, p);
         }
     }
 
@@ -116,14 +129,9 @@ impl Process {
         if self.host_base.is_none() || len == 0 {
             return;
         }
-        let (first, end) = (addr >> 12, ((addr as u64 + len as u64 - 1) >> 12) as u32 + 1);
-        let pages = &self.machine.cpu.user_pages;
-        let mut run = first;
-        for page in first + 1..=end {
-            if page == end || pages[page as usize] != pages[run as usize] {
-                self.host_protect(run << 12, page << 12, pages[run as usize]);
-                run = page;
-            }
+        let (first, end) = (addr as usize >> 12, ((addr as usize + len - 1) >> 12) + 1);
+        for (s, e, p) in runs(&self.machine.cpu.user_pages[first..end]) {
+            self.host_protect(((first + s) << 12) as u32, ((first + e) << 12) as u32, p);
         }
     }
 
@@ -141,7 +149,7 @@ impl Process {
                 return self.brk;
             }
             self.maps.insert(old_end, new_end);
-            self.set_pages(old_end, new_end, perm_of(3));
+            self.set_pages(old_end, new_end, DATA_PAGE);
         } else if new_end < old_end && self.unmap(new_end, old_end).is_err() {
             return self.brk;
         }
@@ -257,7 +265,7 @@ impl Process {
         // The pages keep their permissions; new ones get the last page's.
         let perms =
             self.machine.cpu.user_pages.get(old_start as usize >> 12..old_end as usize >> 12).map(<[u8]>::to_vec);
-        let last_perm = perms.as_ref().and_then(|p| p.last().copied()).unwrap_or(perm_of(3));
+        let last_perm = perms.as_ref().and_then(|p| p.last().copied()).unwrap_or(DATA_PAGE);
         let move_to = |p: &mut Self, to: u32| -> SysResult {
             let keep = old_size.min(new_size);
             let data = p.peek_mem(old_start, keep as usize)?;
@@ -265,9 +273,10 @@ impl Process {
             p.unmap(old_start, old_end)?;
             p.fill_mem(to, &data)?;
             p.maps.insert(to, to + new_size);
-            p.set_pages(to, to + new_size, last_perm);
             let kept = perms.as_deref().unwrap_or_default();
-            p.set_page_runs(to, &kept[..kept.len().min((new_size / PAGE) as usize)]);
+            let kept = &kept[..kept.len().min((new_size / PAGE) as usize)];
+            p.set_page_runs(to, kept);
+            p.set_pages(to + kept.len() as u32 * PAGE, to + new_size, last_perm);
             Ok(to)
         };
         if flags & MREMAP_FIXED != 0 {
@@ -307,5 +316,20 @@ impl Process {
             done += n as u32;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_split_permissions_where_they_change() {
+        let got: Vec<_> = runs(&[7, 7, 5, 0, 0, 0, 7]).collect();
+        assert_eq!(got, [(0, 2, 7), (2, 3, 5), (3, 6, 0), (6, 7, 7)]);
+        assert_eq!(runs(&[]).count(), 0);
+        assert_eq!(perm_of(0), page_perm::MAPPED, "PROT_NONE: mapped, no access");
+        assert_eq!(perm_of(4), page_perm::MAPPED | page_perm::READ, "PROT_EXEC reads on MIPS32");
+        assert_eq!(DATA_PAGE, page_perm::MAPPED | page_perm::READ | page_perm::WRITE);
     }
 }

@@ -162,7 +162,7 @@ fn start(program: &Path, args: &[OsString], opts: &Options) -> Result<Process, S
     };
     p.protect_guest_memory();
     p.fill_mem(signal::TRAMPOLINE, &signal::trampoline_code()).map_err(|_| "no room for the signal trampoline")?;
-    p.set_pages(signal::TRAMPOLINE, signal::TRAMPOLINE + PAGE, mm::perm_of(5));
+    p.set_pages(signal::TRAMPOLINE, signal::TRAMPOLINE + PAGE, mm::CODE_PAGE);
     let argv0 = opts.argv0.as_deref().unwrap_or(program.as_os_str());
     let mut argv: Vec<Vec<u8>> = vec![argv0.as_bytes().to_vec()];
     argv.extend(args.iter().map(|a| a.as_bytes().to_vec()));

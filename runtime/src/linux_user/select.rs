@@ -26,7 +26,7 @@ impl Process {
 
     /// The guest mask a ppoll or pselect6 waits with: none given, the
     /// current one stays; else EINVAL unless `size` is a sigset's.
-    fn wait_mask(&self, at: u32, size: u32) -> Result<Option<u128>, i32> {
+    pub(super) fn wait_mask(&self, at: u32, size: u32) -> Result<Option<u128>, i32> {
         if at == 0 {
             return Ok(None);
         }
