@@ -28,12 +28,25 @@ pub struct GuestBlock {
     /// those; the rest reach other segments through the slow path. All
     /// set (no profile) unless the runtime fills it in.
     pub mapped_access: u64,
+    /// A profile for the translator: where the block's register jump
+    /// (`jr`, `jalr`) went while interpreted, most frequent first. A
+    /// region takes those on its page in, and the jump tests for them
+    /// before the jump cache. Empty unless the runtime fills it in.
+    pub indirect_targets: Vec<u32>,
 }
 
 impl GuestBlock {
     /// Guest address just past the last instruction.
     pub fn end(&self) -> u32 {
         self.start.wrapping_add(4 * self.insns.len() as u32)
+    }
+
+    /// Whether the block ends in a register jump (`jr`, `jalr`) with its
+    /// delay slot: the jumps [`indirect_targets`](Self::indirect_targets)
+    /// profiles.
+    pub fn ends_in_register_jump(&self) -> bool {
+        let n = self.insns.len();
+        n >= 2 && matches!(self.insns[n - 2].op, crate::Op::Jr | crate::Op::Jalr) && !self.insns[n - 1].has_delay_slot()
     }
 
     /// Where control can go after the block, as far as its code says
@@ -97,5 +110,5 @@ pub fn scan_block<E>(start: u32, mut fetch: impl FnMut(u32) -> Result<u32, E>) -
             break;
         }
     }
-    Ok(GuestBlock { start, insns, mapped_access: u64::MAX })
+    Ok(GuestBlock { start, insns, mapped_access: u64::MAX, indirect_targets: Vec::new() })
 }

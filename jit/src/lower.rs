@@ -141,6 +141,8 @@ pub(crate) struct Lower<'a, 'b> {
     slot_base: usize,
     /// [`GuestBlock::mapped_access`] of the guest block being lowered.
     mapped_access: u64,
+    /// [`GuestBlock::indirect_targets`] of the guest block being lowered.
+    indirect_targets: Vec<u32>,
     /// Guest address of the block being lowered.
     start: u32,
     /// The units of the function: its guest blocks (a region when more
@@ -264,6 +266,7 @@ pub(crate) fn lower_region(
         slots,
         slot_base: 0,
         mapped_access: u64::MAX,
+        indirect_targets: Vec::new(),
         start: g.start,
         region: bodies,
         unit: 0,
@@ -277,6 +280,7 @@ pub(crate) fn lower_region(
         let (start, n, body) = l.region[u];
         let r = &region[o];
         (l.start, l.n, l.pending, l.slot_base, l.mapped_access) = (start, n, n, 2 * o, r.mapped_access);
+        l.indirect_targets.clone_from(&r.indirect_targets);
         (l.unit, l.called) = (u, false);
         l.b.switch_to_block(body);
         l.lower_insns(r);
@@ -641,8 +645,27 @@ impl<'b> Lower<'_, 'b> {
         self.b.ins().jump(body, &[]);
     }
 
-    /// Leaves to the register value `pc` (jr, jalr): a tail call through the
-    /// jump cache if it knows the target, else back to the dispatcher.
+    /// The register jump (jr, jalr) to `pc`: in a region, the targets the
+    /// interpreter saw it take (see [`GuestBlock::indirect_targets`]) that
+    /// are blocks of the region are tested for first, most frequent first,
+    /// and entered like a direct edge; anything else leaves.
+    fn exit_register_jump(&mut self, pc: Value, refund: i32) {
+        let targets = std::mem::take(&mut self.indirect_targets);
+        for &t in &targets {
+            let Some(j) = self.unit_for(t) else { continue };
+            let is_t = self.b.ins().icmp_imm_s(IntCC::Equal, pc, t as i64);
+            let (enter, next) = self.split(is_t);
+            self.b.switch_to_block(enter);
+            self.refund_now(refund);
+            self.enter_block(j);
+            self.b.switch_to_block(next);
+        }
+        self.indirect_targets = targets;
+        self.exit_indirect(pc, refund);
+    }
+
+    /// Leaves to the address `pc`: a tail call through the jump cache if it
+    /// knows the target, else back to the dispatcher.
     fn exit_indirect(&mut self, pc: Value, refund: i32) {
         self.b.ins().store(flags(), pc, self.state, offsets::PC);
         self.refund_now(refund);
@@ -668,23 +691,30 @@ impl<'b> Lower<'_, 'b> {
         self.leave_with(ExitReason::Jump, 0);
     }
 
+    /// The unit of the function an edge from the block being lowered to
+    /// guest address `target` enters, if it stays inside: in a region,
+    /// `exec` calls store every register the region may write, so any edge
+    /// between its blocks can.
+    fn unit_for(&self, target: u32) -> Option<usize> {
+        if self.region_writes == 0 {
+            return None;
+        }
+        let j = self.region.iter().position(|r| r.0 == target)?;
+        let from = self.slot_base / 2;
+        Some(match self.redirect.iter().find(|r| r.0 == j && r.2 & 1 << from != 0) {
+            Some(r) => r.1,
+            None => j,
+        })
+    }
+
     /// Leaves to the constant `target` through exit slot `slot`: a tail call
     /// into the successor if the runtime has linked it, else back to the
     /// dispatcher with [`ExitReason::ChainMiss`].
     fn exit_direct(&mut self, target: u32, slot: usize, refund: i32) {
-        if self.region_writes != 0 {
-            // In a region, `exec` calls store every register the region may
-            // write, so any edge between its blocks can stay inside.
-            if let Some(j) = self.region.iter().position(|r| r.0 == target) {
-                let from = self.slot_base / 2;
-                let j = match self.redirect.iter().find(|r| r.0 == j && r.2 & 1 << from != 0) {
-                    Some(r) => r.1,
-                    None => j,
-                };
-                self.refund_now(refund);
-                return self.enter_block(j);
-            }
-        } else if target == self.start && refund == 0 && !self.exec_seen {
+        if let Some(j) = self.unit_for(target) {
+            self.refund_now(refund);
+            return self.enter_block(j);
+        } else if self.region_writes == 0 && target == self.start && refund == 0 && !self.exec_seen {
             return self.enter_block(0);
         }
         let mapped = |a: u32| a >> 30 != 2;
@@ -897,7 +927,7 @@ impl<'b> Lower<'_, 'b> {
         self.lower_slot(slot, slot_pc, idx + 1);
         match (cond, target) {
             (None, Some(t)) => self.exit_direct(t, 0, rest),
-            (None, None) => self.exit_indirect(rs, rest),
+            (None, None) => self.exit_register_jump(rs, rest),
             (Some(c), t) => {
                 let (taken, not_taken) = self.split(c);
                 self.b.switch_to_block(taken);

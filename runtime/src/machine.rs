@@ -91,7 +91,7 @@ const MIN_SLICE: i32 = 2 * frontend::MAX_BLOCK_INSNS as i32 + 2;
 
 /// Most guest blocks compiled into one function (a region: a block and
 /// the blocks it reaches by direct jumps on its page).
-const MAX_REGION_BLOCKS: usize = 8;
+const MAX_REGION_BLOCKS: usize = 12;
 
 /// [`MAX_REGION_BLOCKS`], or fewer if the environment variable
 /// `MIPSJIT_REGION_BLOCKS` says so (1 compiles single blocks; for tuning).
@@ -104,6 +104,12 @@ fn region_blocks() -> usize {
 }
 /// Most instructions in a region.
 const MAX_REGION_INSNS: usize = 160;
+
+/// Where a region may go from block `g`: its constant successors, then
+/// where its register jump went when interpreted (most often first).
+fn region_edges(g: &GuestBlock) -> impl Iterator<Item = u32> + '_ {
+    g.successors().into_iter().flatten().chain(g.indirect_targets.iter().copied())
+}
 
 /// In user mode, a branch in the last word of a page gets its delay slot
 /// from the next page, if that is mapped, so the block can be compiled
@@ -146,7 +152,13 @@ struct Block {
     /// exits of each guest block of the compiled region, or 0 to return to
     /// the dispatcher. Boxed: JIT code holds their address.
     slots: Box<[usize; 2 * MAX_REGION_BLOCKS]>,
+    /// For a block ending in `jr`/`jalr`: where the jump went while
+    /// interpreted, with counts (the first [`MAX_JUMP_TARGETS`] distinct).
+    jumps: Vec<(u32, u32)>,
 }
+
+/// Most register-jump targets profiled per block.
+const MAX_JUMP_TARGETS: usize = 16;
 
 impl Block {
     /// The block as the translator gets it: with the interpreter's profile
@@ -156,7 +168,19 @@ impl Block {
         if self.runs == 0 {
             g.mapped_access = u64::MAX;
         }
+        let mut jumps = self.jumps.clone();
+        jumps.sort_by_key(|&(t, n)| (std::cmp::Reverse(n), t));
+        g.indirect_targets = jumps.into_iter().map(|(t, _)| t).collect();
         g
+    }
+
+    /// Counts a run of the block's register jump to `target`.
+    fn count_jump(&mut self, target: u32) {
+        if let Some(j) = self.jumps.iter_mut().find(|j| j.0 == target) {
+            j.1 = j.1.saturating_add(1);
+        } else if self.jumps.len() < MAX_JUMP_TARGETS {
+            self.jumps.push((target, 1));
+        }
     }
 }
 
@@ -169,6 +193,10 @@ pub struct Stats {
     pub blocks_compiled: u64,
     /// Of those, compiled as a region with more blocks (loops).
     pub regions: u64,
+    /// Register-jump edges (`jr`, `jalr`) compiled to stay inside their
+    /// region: targets the interpreter saw the jump take, tested for
+    /// before the jump cache (switch dispatch, interpreter loops).
+    pub region_jumps: u64,
     /// Block executions in the interpreter.
     pub interp_blocks: u64,
     /// Of those, at the end of a slice: compiled code stopped where its
@@ -237,6 +265,12 @@ pub struct Machine {
     /// tests, which compile before anything is interpreted, exercise code
     /// without the inline soft-TLB probe (`Some(0)`).
     pub assumed_profile: Option<u64>,
+    /// When set, `auto` mode compiles a block on the dispatcher's thread,
+    /// once it has run this many times in the interpreter, instead of on
+    /// the compiler thread at the hot threshold: the same profile-guided
+    /// code, at a point that does not depend on timing, for the
+    /// differential tests.
+    pub compile_now_after: Option<u32>,
     /// See [`with_loop_optimizer`](Self::with_loop_optimizer); kept for the
     /// JIT a forked child starts.
     optimize_loops: Option<bool>,
@@ -283,6 +317,7 @@ impl Machine {
             next_serial: 0,
             stats: Stats::default(),
             assumed_profile: None,
+            compile_now_after: None,
             optimize_loops,
             checked_memory: false,
         })
@@ -606,6 +641,7 @@ impl Machine {
             code: None,
             compile_pending: false,
             slots: Box::new([0; 2 * MAX_REGION_BLOCKS]),
+            jumps: Vec::new(),
         };
         let idx = match self.free.pop() {
             Some(i) => {
@@ -624,7 +660,7 @@ impl Machine {
         self.lookup_cache[slot] = (key, idx);
         self.stats.blocks_decoded += 1;
         if self.mode == JitMode::Always {
-            self.compile(idx);
+            self.compile(idx, false);
         }
         Some(idx)
     }
@@ -641,7 +677,7 @@ impl Machine {
         }
         let (key, start) = (head.key, head.guest.start);
         let page_pa = (key >> 32 & 0x7fff_ffff) << 12;
-        let mut queue: std::collections::VecDeque<u32> = head.guest.successors().into_iter().flatten().collect();
+        let mut queue: std::collections::VecDeque<u32> = region_edges(&region[0]).collect();
         let mut insns = head.guest.insns.len();
         while let Some(t) = queue.pop_front() {
             if region.len() >= region_blocks() || t >> 12 != start >> 12 || region.iter().any(|g| g.start == t) {
@@ -668,7 +704,7 @@ impl Machine {
                 continue;
             }
             insns += guest.insns.len();
-            queue.extend(guest.successors().into_iter().flatten());
+            queue.extend(region_edges(&guest));
             region.push(guest);
         }
         // Keep only the loops through the head: blocks from which the head
@@ -681,17 +717,22 @@ impl Machine {
         while changed {
             changed = false;
             for j in 1..region.len() {
-                let succ = region[j].successors();
-                if !keep[j] && region.iter().zip(&keep).any(|(g, &k)| k && succ.contains(&Some(g.start))) {
+                if !keep[j]
+                    && region.iter().zip(&keep).any(|(g, &k)| k && region_edges(&region[j]).any(|t| t == g.start))
+                {
                     (keep[j], changed) = (true, true);
                 }
             }
         }
-        if region.iter().any(|g| g.successors().contains(&Some(start))) {
+        if region.iter().any(|g| region_edges(g).any(|t| t == start)) {
             let mut k = keep.into_iter();
             region.retain(|_| k.next().unwrap_or(false));
         } else {
             region.truncate(1);
+        }
+        for g in region.iter().filter(|_| region.len() > 1) {
+            self.stats.region_jumps +=
+                g.indirect_targets.iter().filter(|&&t| region.iter().any(|h| h.start == t)).count() as u64;
         }
         // A store into any of the region's code must drop the head (the
         // head's own code is marked already).
@@ -710,9 +751,11 @@ impl Machine {
         region
     }
 
-    /// Compiles block `idx` now (`always` mode).
-    fn compile(&mut self, idx: usize) {
-        let region = self.region(idx, false);
+    /// Compiles block `idx` now (`always` mode, or
+    /// [`compile_now_after`](Self::compile_now_after)); `executed_only` as
+    /// for [`region`](Self::region).
+    fn compile(&mut self, idx: usize, executed_only: bool) {
+        let region = self.region(idx, executed_only);
         self.stats.regions += (region.len() > 1) as u64;
         let (Some(jit), Some(b)) = (self.jit.as_mut(), self.blocks[idx].as_mut()) else { return };
         b.compile_pending = true;
@@ -768,9 +811,15 @@ impl Machine {
         self.stats.interp_blocks += 1;
         let Some(b) = self.blocks[idx].as_mut() else { return ExitReason::Jump };
         b.runs += 1;
-        let hot = self.mode == JitMode::Auto && b.runs >= self.hot_threshold && !b.compile_pending;
+        let threshold = self.compile_now_after.unwrap_or(self.hot_threshold);
+        let hot = self.mode == JitMode::Auto && b.runs >= threshold && !b.compile_pending;
         let reason = interpret_block(&mut self.cpu, &mut b.guest);
-        if hot {
+        if reason == ExitReason::Jump && b.guest.ends_in_register_jump() {
+            b.count_jump(self.cpu.s.pc);
+        }
+        if hot && self.compile_now_after.is_some() {
+            self.compile(idx, true);
+        } else if hot {
             self.compile_in_background(idx);
         }
         reason

@@ -264,6 +264,10 @@ pub(crate) struct Rig {
     /// The Cranelift tier with the optimiser on for loops, as user mode
     /// compiles them (system mode compiles them without it).
     jit_opt: Machine,
+    /// `auto` mode compiling on the spot after two interpreted runs: code
+    /// shaped by the interpreter's profile (register-jump targets inside
+    /// regions), which `always` mode never has.
+    jit_auto: Machine,
     uses: usize,
 }
 
@@ -275,6 +279,8 @@ pub(crate) struct Outcome {
     pub(crate) jit_interp_blocks: u64,
     /// Regions (loops of several blocks in one function) the JIT compiled.
     pub(crate) regions: u64,
+    /// Register jumps those regions follow inside (see `Stats::region_jumps`).
+    pub(crate) region_jumps: u64,
 }
 
 impl Outcome {
@@ -290,6 +296,11 @@ impl Rig {
             interp: new_machine(big_endian, JitMode::Never),
             jit: new_machine(big_endian, JitMode::Always),
             jit_opt: new_machine_with(big_endian, JitMode::Always, Some(true)),
+            jit_auto: {
+                let mut m = new_machine(big_endian, JitMode::Auto);
+                m.compile_now_after = Some(2);
+                m
+            },
             uses: 0,
         }
     }
@@ -307,18 +318,25 @@ impl Rig {
         // Programs take turns: with and without the optimiser for loops,
         // and compiled as if the interpreter had seen only kseg0 RAM
         // accesses (no inline soft-TLB probe, the helper for everything
-        // else, as `auto` mode compiles most kernel code) or not.
-        let m = if self.uses % 4 < 2 { &mut self.jit } else { &mut self.jit_opt };
+        // else, as `auto` mode compiles most kernel code) or not; or in
+        // `auto` mode, with the interpreter's own profile.
+        let auto = self.uses % 6 >= 4;
+        let m = match self.uses % 6 {
+            0 | 1 => &mut self.jit,
+            2 | 3 => &mut self.jit_opt,
+            _ => &mut self.jit_auto,
+        };
         load(m, s, &fill);
-        m.assumed_profile = if self.uses.is_multiple_of(2) { Some(0) } else { None };
+        m.assumed_profile = if self.uses.is_multiple_of(2) && !auto { Some(0) } else { None };
         // Blocks that finish a slice in the interpreter (compiled code
-        // stops where its longest run might pass the limit) are by design.
-        let interpreted = |m: &Machine| m.stats.interp_blocks - m.stats.slice_tail_blocks;
-        let (before, regions) = (interpreted(m), m.stats.regions);
+        // stops where its longest run might pass the limit) are by design,
+        // as are cold blocks in `auto` mode.
+        let interpreted = |m: &Machine| if auto { 0 } else { m.stats.interp_blocks - m.stats.slice_tail_blocks };
+        let (before, regions, region_jumps) = (interpreted(m), m.stats.regions, m.stats.region_jumps);
         let exit = m.run(Some(limit));
         let jit = snapshot(m, exit);
-        let regions = m.stats.regions - regions;
-        Outcome { interp, jit, jit_interp_blocks: interpreted(m) - before, regions }
+        let (regions, region_jumps) = (m.stats.regions - regions, m.stats.region_jumps - region_jumps);
+        Outcome { interp, jit, jit_interp_blocks: interpreted(m) - before, regions, region_jumps }
     }
 }
 
@@ -381,7 +399,8 @@ fn random_programs(big_endian: bool) {
     let start = Instant::now();
     let mut rig = Rig::new(big_endian);
     let (mut failures, mut reports) = (0u64, Vec::new());
-    let (mut exceptions, mut insns, mut interrupts, mut self_modified, mut regions) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    let (mut exceptions, mut insns, mut interrupts, mut self_modified) = (0u64, 0u64, 0u64, 0u64);
+    let (mut regions, mut region_jumps) = (0u64, 0u64);
     let mut exits = std::collections::BTreeMap::<String, u64>::new();
     for i in 0..count {
         let seed = base.wrapping_add(i);
@@ -396,6 +415,7 @@ fn random_programs(big_endian: bool) {
         self_modified += (code != guest_bytes(&p.words, big_endian)) as u64;
         insns += o.interp.regs.icount;
         regions += o.regions;
+        region_jumps += o.region_jumps;
         *exits
             .entry(format!("{:?}", o.interp.regs.exit).chars().take_while(|c| c.is_alphanumeric()).collect())
             .or_default() += 1;
@@ -416,7 +436,8 @@ fn random_programs(big_endian: bool) {
     }
     eprintln!(
         "diff: {count} random programs ({}-endian) in {:.2?}: {insns} instructions, {exceptions} exceptions \
-         ({interrupts} interrupts), {self_modified} programs modified their code, {regions} regions compiled, \
+         ({interrupts} interrupts), {self_modified} programs modified their code, {regions} regions compiled \
+         ({region_jumps} register jumps inside them), \
          exits {exits:?}",
         if big_endian { "big" } else { "little" },
         start.elapsed()
@@ -437,6 +458,7 @@ fn random_programs(big_endian: bool) {
         );
         assert!(exits.get("Reset").copied().unwrap_or(0) > count / 2, "too few programs ran to the end: {exits:?}");
         assert!(regions > count / 20, "too few loops compiled as regions: {regions}");
+        assert!(region_jumps > count / 200, "too few register jumps inside regions: {region_jumps}");
     }
 }
 
@@ -693,7 +715,7 @@ fn the_instruction_limit_stops_both_tiers_at_the_same_count() {
             let a = rig.interp.run(Some(k));
             let b = rig.jit.run(Some(k));
             let (a, b) = (snapshot(&rig.interp, a), snapshot(&rig.jit, b));
-            let o = Outcome { interp: a, jit: b, jit_interp_blocks: 0, regions: 0 };
+            let o = Outcome { interp: a, jit: b, jit_interp_blocks: 0, regions: 0, region_jumps: 0 };
             assert!(o.agree(), "after run(Some({k})):\n{}", describe_diff(&o.interp, &o.jit));
         }
     }

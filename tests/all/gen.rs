@@ -667,6 +667,23 @@ impl Gen<'_> {
                     self.push(i_type(23, FP, 0, off), Op::Bgtzl, true);
                 }
                 self.push(addiu(FP, FP, -1), Op::Addiu, true);
+            } else if room >= 6 && k < 21 && self.rng.gen_bool(0.3) {
+                // A counted backward jr, as a loop through a jump table
+                // makes (a region follows it inside, once `auto` mode saw
+                // it): `blez $fp, past; addiu $fp, -1; lui/ori x; jr x`.
+                let lo = p.saturating_sub(24);
+                let candidates: Vec<usize> = (lo..p).filter(|&i| self.target_ok[i]).collect();
+                let Some(&target) = candidates.get(self.rng.gen_range(0..candidates.len().max(1))) else { continue };
+                let x = self.dest();
+                self.push(i_type(6, FP, 0, 0), Op::Blez, true);
+                self.fixups.push(Fixup::Branch { at: p, target: p + 6 });
+                self.push(addiu(FP, FP, -1), Op::Addiu, true);
+                self.push(lui(x, 0), Op::Lui, true);
+                self.push(ori(x, x, 0), Op::Ori, false);
+                self.fixups.push(Fixup::Abs { at: p + 2, target });
+                self.push(jr(x), Op::Jr, false);
+                let (w, op) = self.insn();
+                self.push(w, op, true);
             } else if room >= 4 && k < 21 {
                 // jr/jalr through a register loaded with lui/ori.
                 let x = self.dest();

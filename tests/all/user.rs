@@ -344,6 +344,31 @@ fn a_branch_with_its_delay_slot_on_the_next_page_is_compiled() {
     assert!(err.contains("interp_blocks: 0,"), "{err}");
 }
 
+/// The `region_jumps` counter of a `--stats` line.
+fn region_jumps(stats: &str) -> u64 {
+    let n = stats.split("region_jumps: ").nth(1).and_then(|r| r.split(',').next());
+    n.and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("no region_jumps in {stats}"))
+}
+
+#[test]
+fn a_switch_dispatch_loop_follows_its_register_jump_inside_the_region() {
+    // gcc compiles the switch to a jump table and one `jr`; `auto` mode
+    // compiles the targets the interpreter saw into the loop's region and
+    // tests for them before the jump cache. A target reached through the
+    // wrong test would change the checksums; opcodes the profile did not
+    // see still leave through the jump cache.
+    let prog = guest_program("dispatch", "static", &["-static"]);
+    let out = same_as_qemu(&["never", "auto", "always"], &prog, &[]);
+    assert_eq!(String::from_utf8_lossy(&out), "hot: 774f4b45\nhot again: dbd312d3\nphases: d75b9458\n");
+    let got = limited(env!("CARGO_BIN_EXE_mipsjit")).args(["user", "--stats"]).arg(&prog).output().unwrap();
+    let err = String::from_utf8_lossy(&got.stderr);
+    assert!(region_jumps(&err) >= 4, "{err}");
+    // `always` compiles before anything ran: no profile, no such edges.
+    let got = limited(env!("CARGO_BIN_EXE_mipsjit")).args(["user", "--stats", "--jit", "always"]).arg(&prog).output();
+    let err = String::from_utf8_lossy(&got.unwrap().stderr).into_owned();
+    assert_eq!(region_jumps(&err), 0, "{err}");
+}
+
 #[test]
 fn a_fault_kills_the_guest_with_its_signal() {
     let got = mipsjit("auto", c_program(), &["segv"]);
