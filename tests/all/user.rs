@@ -442,6 +442,31 @@ fn sockets_over_unix_pairs_and_the_loopback_as_under_qemu() {
 }
 
 #[test]
+fn inotify_and_futex_wake_op_as_under_qemu() {
+    // MIPS numbers IN_NONBLOCK its own way; a directory's events and a
+    // rename's cookies; every FUTEX_WAKE_OP operation and comparison, and
+    // wakes of a waiting thread through either word.
+    let prog = guest_program("notify", "static", &["-static", "-pthread"]);
+    let out = same_as_qemu(&["never", "auto", "always"], &prog, &[]);
+    assert_contains_all(
+        &out,
+        &[
+            "inotify_init1: ok, O_NONBLOCK 1, FD_CLOEXEC 1\n",
+            "  event mask 0x80 name 'beta-longer-name' len>=name 1 cookie matches\n",
+            "  event mask 0x8000 name '' len>=name 1\n",
+            "blocking read: ok mask 0x100 name 'alpha'\n",
+            "andn lt: 0 b=0x30\n",
+            "or shift 5, negative operand: 0 b=0xffff0020\n",
+            "unknown comparison: -1 errno 89 b=8\n",
+            "woken through the second word: 1\n",
+        ],
+    );
+    // Linux refuses flags it does not know (qemu-mipsel 7.2 drops them).
+    let got = mipsjit("auto", &prog, &["strict"]);
+    assert_contains_all(&got.stdout, &["inotify_init1(bad flags): -1 errno 22\n"]);
+}
+
+#[test]
 fn eventfd_timerfd_and_epoll_as_under_qemu() {
     // o32 pads struct epoll_event to 16 bytes and numbers EFD_NONBLOCK
     // its own way; waits end on a forked child's write, another green

@@ -1,11 +1,12 @@
-//! Event descriptors: `eventfd`, `timerfd` and `epoll`, on the host's.
+//! Event descriptors: `eventfd`, `timerfd`, `epoll` and `inotify`, on the
+//! host's.
 //!
 //! The guest's descriptors are the host's, so an epoll set watches them
 //! directly. What differs is layout and flags: o32 aligns `struct
 //! epoll_event`'s 64-bit `data` to 8 (16 bytes; x86-64 packs it into 12),
 //! and MIPS's O_NONBLOCK (behind EFD_NONBLOCK) is 0x80. A wait ends on a
 //! guest signal and lets other guest threads run, as `ppoll` does (see
-//! [`Process::guest_wait`]).
+//! [`Process::guest_wait`]). inotify's events read the same on both.
 
 use super::signal::deadline;
 use super::*;
@@ -14,9 +15,9 @@ use syscalls::check;
 
 /// `EFD_SEMAPHORE`, the same on both.
 const EFD_SEMAPHORE: u32 = 1;
-/// MIPS `EFD_NONBLOCK` and `TFD_NONBLOCK` (O_NONBLOCK).
+/// MIPS `EFD_NONBLOCK`, `TFD_NONBLOCK` and `IN_NONBLOCK` (O_NONBLOCK).
 const EFD_NONBLOCK: u32 = 0x80;
-/// `EFD_CLOEXEC`, `TFD_CLOEXEC` and `EPOLL_CLOEXEC`: O_CLOEXEC, the same
+/// `EFD_CLOEXEC`, `TFD_CLOEXEC`, `EPOLL_CLOEXEC` and `IN_CLOEXEC`: O_CLOEXEC, the same
 /// on both.
 const CLOEXEC: u32 = 0x8_0000;
 /// Size of an o32 `struct epoll_event`.
@@ -46,6 +47,11 @@ impl Process {
             4411 => self.timerfd_settime(a, true),
             4322 => self.timerfd_gettime(a[0], a[1], false),
             4410 => self.timerfd_gettime(a[0], a[1], true),
+            4284 => self.inotify_init(0),
+            4329 => self.inotify_init(a[0]),
+            4285 => self.inotify_add_watch(a[0], a[1], a[2]),
+            // SAFETY: a host call with integer arguments only.
+            4286 => check(unsafe { libc::inotify_rm_watch(a[0] as i32, a[1] as i32) } as i64),
             _ => return None,
         })
     }
@@ -63,6 +69,22 @@ impl Process {
         }
         // SAFETY: a host call with integer arguments only.
         check(unsafe { libc::eventfd(init, host) } as i64)
+    }
+
+    fn inotify_init(&mut self, flags: u32) -> SysResult {
+        if flags & !(EFD_NONBLOCK | CLOEXEC) != 0 {
+            return Err(EINVAL);
+        }
+        let nonblock = if flags & EFD_NONBLOCK != 0 { libc::IN_NONBLOCK } else { 0 };
+        let cloexec = if flags & CLOEXEC != 0 { libc::IN_CLOEXEC } else { 0 };
+        // SAFETY: a host call with integer arguments only.
+        check(unsafe { libc::inotify_init1(nonblock | cloexec) } as i64)
+    }
+
+    fn inotify_add_watch(&mut self, fd: u32, path: u32, mask: u32) -> SysResult {
+        let path = self.host_cpath(self.read_cstr(path)?);
+        // SAFETY: `path` is a C string that outlives the call.
+        check(unsafe { libc::inotify_add_watch(fd as i32, path.as_ptr(), mask) } as i64)
     }
 
     fn timerfd_create(&mut self, clock: u32, flags: u32) -> SysResult {

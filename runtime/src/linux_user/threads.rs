@@ -37,6 +37,7 @@ const FUTEX_WAIT: u32 = 0;
 const FUTEX_WAKE: u32 = 1;
 const FUTEX_REQUEUE: u32 = 3;
 const FUTEX_CMP_REQUEUE: u32 = 4;
+const FUTEX_WAKE_OP: u32 = 5;
 const FUTEX_WAIT_BITSET: u32 = 9;
 const FUTEX_WAKE_BITSET: u32 = 10;
 const FUTEX_CLOCK_REALTIME: u32 = 256;
@@ -206,6 +207,47 @@ impl Threads {
     }
 }
 
+/// Sign-extends the low 12 bits of `v` (FUTEX_WAKE_OP's fields).
+fn sext12(v: u32) -> u32 {
+    ((v << 20) as i32 >> 20) as u32
+}
+
+/// FUTEX_WAKE_OP's new value of the second word from its `old` one, by the
+/// operation encoded in `val3` (as Linux: bits 28-30 set, add, or,
+/// and-not or xor; bits 12-23 the operand, sign-extended, which bit 31
+/// makes a shift count, `1 << operand`); `None` for an unknown operation.
+fn wake_op_new(val3: u32, old: u32) -> Option<u32> {
+    let mut arg = sext12(val3 >> 12);
+    if val3 & 1 << 31 != 0 {
+        // Linux masks an out-of-range shift (with a warning).
+        arg = 1 << (arg & 31);
+    }
+    Some(match val3 >> 28 & 7 {
+        0 => arg,
+        1 => old.wrapping_add(arg),
+        2 => old | arg,
+        3 => old & !arg,
+        4 => old ^ arg,
+        _ => return None,
+    })
+}
+
+/// Whether FUTEX_WAKE_OP's `old` value passes the comparison encoded in
+/// `val3` (bits 24-27: ==, !=, <, <=, >, >=, signed, with bits 0-11
+/// sign-extended); `None` for an unknown comparison.
+fn wake_op_holds(val3: u32, old: u32) -> Option<bool> {
+    let (old, arg) = (old as i32, sext12(val3) as i32);
+    Some(match val3 >> 24 & 15 {
+        0 => old == arg,
+        1 => old != arg,
+        2 => old < arg,
+        3 => old <= arg,
+        4 => old > arg,
+        5 => old >= arg,
+        _ => return None,
+    })
+}
+
 impl Process {
     /// `clone` with CLONE_THREAD: a new thread sharing everything, which
     /// returns 0 from the call on its own stack `newsp` and takes its turn
@@ -309,6 +351,23 @@ impl Process {
                 let woken = self.threads.wake(uaddr, val, u32::MAX);
                 // The fourth argument is the number to requeue here.
                 Ok(woken + self.threads.requeue(uaddr, uaddr2, timeout))
+            }
+            FUTEX_WAKE_OP => {
+                if uaddr2 & 3 != 0 {
+                    return Err(EINVAL);
+                }
+                // As Linux: the second word changes first (an unknown
+                // operation fails before; an unknown comparison after, with
+                // nobody woken), then waiters on the first wake, then, if
+                // the old value passes, up to the fourth argument's number
+                // on the second.
+                let old = self.read_u32(uaddr2)?;
+                let new = wake_op_new(val3, old).ok_or(ENOSYS)?;
+                self.write_u32(uaddr2, new)?;
+                let holds = wake_op_holds(val3, old).ok_or(ENOSYS)?;
+                let woken = self.threads.wake(uaddr, val, u32::MAX);
+                let also = if holds { self.threads.wake(uaddr2, timeout, u32::MAX) } else { 0 };
+                Ok(woken + also)
             }
             _ => {
                 if self.warned.insert(0x1_0000 | cmd) {
