@@ -5,6 +5,8 @@
  * threads. The output does not depend on how the threads interleave. */
 #define _GNU_SOURCE /* ppoll */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
@@ -187,6 +189,22 @@ static void *masked_ppoll(void *arg)
     return (void *)(long)(r == -1 && e == EINTR ? 100 + sigismember(&cur, SIGUSR2) : r);
 }
 
+/* flock on its own open of a file main holds locked: it waits for main's
+ * unlock, while main runs on. */
+static const char *lock_path;
+static volatile int lock_step;
+static void *locker(void *arg)
+{
+    (void)arg;
+    int fd = open(lock_path, O_RDWR);
+    if (fd < 0 || flock(fd, LOCK_EX) != 0)
+        return (void *)-1L;
+    long mine = ++lock_step;
+    flock(fd, LOCK_UN);
+    close(fd);
+    return (void *)mine;
+}
+
 static void *last_one(void *arg)
 {
     (void)arg;
@@ -323,6 +341,20 @@ int main(void)
     pthread_kill(q, SIGUSR2);
     pthread_join(q, &got);
     printf("ppoll with a mask in a thread: %ld, handler %d\n", (long)got, suspended_got);
+
+    static char path[] = "/tmp/mipsjit-flock-XXXXXX";
+    int lfd = mkstemp(path);
+    lock_path = path;
+    if (lfd < 0 || flock(lfd, LOCK_EX) != 0)
+        return 1;
+    pthread_create(&q, NULL, locker, NULL);
+    usleep(5000);
+    long unlocked_at = ++lock_step;
+    flock(lfd, LOCK_UN);
+    pthread_join(q, &got);
+    printf("flock in a thread: waited for the unlock %d\n", (long)got > unlocked_at);
+    close(lfd);
+    unlink(path);
 
     pthread_create(&q, NULL, last_one, NULL);
     pthread_exit(NULL);

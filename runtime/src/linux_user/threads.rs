@@ -392,6 +392,15 @@ impl Process {
             4004 | 4146 | 4178 | 4180 | 4179 => libc::POLLOUT,
             // wait4 and waitpid without WNOHANG: look again shortly.
             4114 | 4007 if a[2] & libc::WNOHANG as u32 == 0 => return self.no_child_ready(a[0] as i32, a[2]),
+            // flock that may wait: another thread may hold the file
+            // through its own open of it (the call takes the lock if it
+            // can, and the real one then succeeds at once), else look again.
+            4143 if a[1] & (libc::LOCK_NB | libc::LOCK_UN) as u32 == 0 => {
+                // SAFETY: a host call with integer arguments only.
+                let r = unsafe { libc::flock(a[0] as i32, a[1] as i32 | libc::LOCK_NB) };
+                let busy = r != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EWOULDBLOCK);
+                return busy.then(|| Wait::Retry(Instant::now() + POLL_AGAIN));
+            }
             _ => return None,
         };
         let fd = a[0] as i32;
