@@ -90,7 +90,8 @@ const MAX_SLICE: i32 = 1 << 18;
 const MIN_SLICE: i32 = 2 * frontend::MAX_BLOCK_INSNS as i32 + 2;
 
 /// Most guest blocks compiled into one function (a region: a block and
-/// the blocks it reaches by direct jumps on its page).
+/// the blocks it reaches on its page by direct jumps, and by register
+/// jumps to targets the interpreter saw them take).
 const MAX_REGION_BLOCKS: usize = 12;
 
 /// [`MAX_REGION_BLOCKS`], or fewer if the environment variable
@@ -666,7 +667,8 @@ impl Machine {
     }
 
     /// The region to compile for block `idx`: the block, then the blocks
-    /// its direct successors lead to on the same page, breadth first. With
+    /// its successors lead to on the same page (see [`region_edges`]),
+    /// breadth first. With
     /// `executed_only`, only blocks the guest has run (so cold paths are not
     /// compiled); otherwise blocks are decoded from memory as needed.
     fn region(&mut self, idx: usize, executed_only: bool) -> Vec<GuestBlock> {
