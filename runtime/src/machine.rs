@@ -668,9 +668,9 @@ impl Machine {
 
     /// The region to compile for block `idx`: the block, then the blocks
     /// its successors lead to on the same page (see [`region_edges`]),
-    /// breadth first. With
-    /// `executed_only`, only blocks the guest has run (so cold paths are not
-    /// compiled); otherwise blocks are decoded from memory as needed.
+    /// breadth first. With `executed_only`, only blocks the guest has run
+    /// (so cold paths are not compiled); otherwise blocks are decoded from
+    /// memory as needed.
     fn region(&mut self, idx: usize, executed_only: bool) -> Vec<GuestBlock> {
         let Some(head) = self.blocks[idx].as_ref() else { return Vec::new() };
         let mut region = vec![head.for_translator()];
@@ -732,9 +732,10 @@ impl Machine {
         } else {
             region.truncate(1);
         }
-        for g in region.iter().filter(|_| region.len() > 1) {
-            self.stats.region_jumps +=
-                g.indirect_targets.iter().filter(|&&t| region.iter().any(|h| h.start == t)).count() as u64;
+        if region.len() > 1 {
+            let inside = |t: &&u32| region.iter().any(|h| h.start == **t);
+            let edges: usize = region.iter().map(|g| g.indirect_targets.iter().filter(inside).count()).sum();
+            self.stats.region_jumps += edges as u64;
         }
         // A store into any of the region's code must drop the head (the
         // head's own code is marked already).
