@@ -9,6 +9,9 @@
  * shift-count flag, unknown encodings (ENOSYS, before or after the write
  * as Linux), a misaligned word, and wakes of a waiting thread through
  * either word.
+ *
+ * PI futexes: glibc's PTHREAD_PRIO_INHERIT mutexes under contention,
+ * trylock and a timed lock that times out, and the raw calls' errors.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,6 +25,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static long futex(uint32_t *uaddr, int op, uint32_t val, uintptr_t val2, uint32_t *uaddr2, uint32_t val3)
@@ -170,10 +174,87 @@ static void wake_op_test(void)
     printf("waiter done\n");
 }
 
+static pthread_mutex_t pi_mutex;
+static long pi_counter;
+static volatile int holding, release;
+static volatile uint32_t holder_tid;
+
+static void *pi_adder(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 20000; i++) {
+        pthread_mutex_lock(&pi_mutex);
+        pi_counter++;
+        if (i % 1000 == 0)
+            sched_yield(); /* let the others find it locked */
+        pthread_mutex_unlock(&pi_mutex);
+    }
+    return NULL;
+}
+
+/* Holds pi_mutex until told to let go. */
+static void *pi_holder(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&pi_mutex);
+    holder_tid = (uint32_t)syscall(SYS_gettid);
+    holding = 1;
+    while (!release)
+        sched_yield();
+    pthread_mutex_unlock(&pi_mutex);
+    return NULL;
+}
+
+static void pi_test(void)
+{
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    int r = pthread_mutexattr_setprotocol(&attr, PTHREAD_PRIO_INHERIT);
+    printf("PI mutex: setprotocol %d init %d\n", r, pthread_mutex_init(&pi_mutex, &attr));
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&t[i], NULL, pi_adder, NULL);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    int first = pthread_mutex_trylock(&pi_mutex), again = pthread_mutex_trylock(&pi_mutex);
+    pthread_mutex_unlock(&pi_mutex);
+    printf("PI mutex: counter %ld, trylock %d then %d\n", pi_counter, first, again);
+
+    pthread_t h;
+    pthread_create(&h, NULL, pi_holder, NULL);
+    while (!holding)
+        sched_yield();
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += 20 * 1000 * 1000;
+    if (until.tv_nsec >= 1000000000)
+        until.tv_sec++, until.tv_nsec -= 1000000000;
+    int timed = pthread_mutex_timedlock(&pi_mutex, &until);
+    int busy = pthread_mutex_trylock(&pi_mutex);
+    /* The raw calls on a word the holder owns, and on the caller's own. */
+    uint32_t word = holder_tid;
+    long tl = futex(&word, FUTEX_TRYLOCK_PI, 0, 0, NULL, 0);
+    int tl_errno = errno;
+    long ul = futex(&word, FUTEX_UNLOCK_PI, 0, 0, NULL, 0);
+    int ul_errno = errno;
+    uint32_t mine = (uint32_t)syscall(SYS_gettid);
+    long dl = futex(&mine, FUTEX_LOCK_PI, 0, 0, NULL, 0);
+    int dl_errno = errno;
+    long own = futex(&mine, FUTEX_UNLOCK_PI, 0, 0, NULL, 0);
+    printf("PI held elsewhere: timedlock %d, trylock %d, raw trylock %ld/%d, unlock %ld/%d\n", timed, busy, tl,
+           tl_errno, ul, ul_errno);
+    printf("PI own word: lock %ld/%d, unlock %ld, word %u\n", dl, dl_errno, own, mine);
+    release = 1;
+    pthread_join(h, NULL);
+    printf("PI mutex after the holder: lock %d\n", pthread_mutex_lock(&pi_mutex));
+    pthread_mutex_unlock(&pi_mutex);
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
     inotify_test(argc > 1 && strcmp(argv[1], "strict") == 0);
     wake_op_test();
+    pi_test();
     return 0;
 }

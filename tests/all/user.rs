@@ -443,10 +443,12 @@ fn sockets_over_unix_pairs_and_the_loopback_as_under_qemu() {
 }
 
 #[test]
-fn inotify_and_futex_wake_op_as_under_qemu() {
+fn inotify_futex_wake_op_and_pi_futexes_as_under_qemu() {
     // MIPS numbers IN_NONBLOCK its own way; a directory's events and a
     // rename's cookies; every FUTEX_WAKE_OP operation and comparison, and
-    // wakes of a waiting thread through either word.
+    // wakes of a waiting thread through either word; PTHREAD_PRIO_INHERIT
+    // mutexes (FUTEX_LOCK_PI and friends) under contention, timing out,
+    // and the raw calls' errors.
     let prog = guest_program("notify", "static", &["-static", "-pthread"]);
     let out = same_as_qemu(&["never", "auto", "always"], &prog, &[]);
     assert_contains_all(
@@ -460,6 +462,9 @@ fn inotify_and_futex_wake_op_as_under_qemu() {
             "or shift 5, negative operand: 0 b=0xffff0020\n",
             "unknown comparison: -1 errno 89 b=8\n",
             "woken through the second word: 1\n",
+            "PI mutex: setprotocol 0 init 0\nPI mutex: counter 80000, trylock 0 then 16\n",
+            "PI held elsewhere: timedlock 145, trylock 16, raw trylock -1/11, unlock -1/1\n",
+            "PI own word: lock -1/45, unlock 0, word 0\nPI mutex after the holder: lock 0\n",
         ],
     );
     // Linux refuses flags it does not know (qemu-mipsel 7.2 drops them).

@@ -38,6 +38,14 @@ const FUTEX_WAKE: u32 = 1;
 const FUTEX_REQUEUE: u32 = 3;
 const FUTEX_CMP_REQUEUE: u32 = 4;
 const FUTEX_WAKE_OP: u32 = 5;
+const FUTEX_LOCK_PI: u32 = 6;
+const FUTEX_UNLOCK_PI: u32 = 7;
+const FUTEX_TRYLOCK_PI: u32 = 8;
+const FUTEX_LOCK_PI2: u32 = 13;
+/// A PI futex word: the owner's thread id in the low bits, and these.
+const FUTEX_WAITERS: u32 = 0x8000_0000;
+const FUTEX_OWNER_DIED: u32 = 0x4000_0000;
+const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
 const FUTEX_WAIT_BITSET: u32 = 9;
 const FUTEX_WAKE_BITSET: u32 = 10;
 const FUTEX_CLOCK_REALTIME: u32 = 256;
@@ -64,6 +72,10 @@ pub(super) enum Wait {
     Io { fd: i32, events: i16 },
     /// A call run again at that time (`wait4` for a child).
     Retry(Instant),
+    /// `FUTEX_LOCK_PI` on `addr`, run again when its owner unlocks it, a
+    /// signal arrives (Linux restarts the call after the handler), or
+    /// `deadline` passes.
+    PiLock { addr: u32, deadline: Option<Instant> },
 }
 
 /// A guest thread that is not running.
@@ -187,6 +199,20 @@ impl Threads {
             }
         }
         woken
+    }
+
+    /// Whether a thread waits to lock the PI futex at `addr`.
+    fn pi_waiters(&self, addr: u32) -> bool {
+        self.others.iter().any(|t| matches!(t.wait, Wait::PiLock { addr: a, .. } if a == addr))
+    }
+
+    /// The PI futex at `addr` was unlocked: its waiters try again.
+    fn wake_pi(&mut self, addr: u32) {
+        for t in self.others.iter_mut() {
+            if matches!(t.wait, Wait::PiLock { addr: a, .. } if a == addr) {
+                t.wait = Wait::Ready;
+            }
+        }
     }
 
     /// Moves up to `n` waiters from `from` to the futex at `to`.
@@ -369,11 +395,64 @@ impl Process {
                 let also = if holds { self.threads.wake(uaddr2, timeout, u32::MAX) } else { 0 };
                 Ok(woken + also)
             }
+            FUTEX_LOCK_PI | FUTEX_LOCK_PI2 | FUTEX_TRYLOCK_PI => {
+                // FUTEX_LOCK_PI's timeout is on the real-time clock;
+                // FUTEX_LOCK_PI2's on the monotonic one unless asked.
+                let realtime = cmd == FUTEX_LOCK_PI || op & FUTEX_CLOCK_REALTIME != 0;
+                let clock = if realtime { libc::CLOCK_REALTIME } else { libc::CLOCK_MONOTONIC };
+                let end = match timeout {
+                    0 => None,
+                    t if cmd != FUTEX_TRYLOCK_PI => Some(absolute_deadline(clock, self.read_timespec(t, wide)?)?),
+                    _ => None,
+                };
+                let end = self.threads.wait_end(self.machine.cpu.s.pc, end);
+                self.lock_pi(uaddr, cmd == FUTEX_TRYLOCK_PI, end)
+            }
+            FUTEX_UNLOCK_PI => {
+                let v = self.read_u32(uaddr)?;
+                if v & FUTEX_TID_MASK != self.threads.tid() {
+                    return Err(mips_errno(libc::EPERM));
+                }
+                self.write_u32(uaddr, 0)?;
+                self.threads.wake_pi(uaddr);
+                Ok(0)
+            }
             _ => {
                 if self.warned.insert(0x1_0000 | cmd) {
                     eprintln!("mipsjit: futex operation {cmd} is not supported: returning ENOSYS");
                 }
                 Err(ENOSYS)
+            }
+        }
+    }
+
+    /// `FUTEX_LOCK_PI` (`try`: `FUTEX_TRYLOCK_PI`) on the word at `addr`:
+    /// free (no owner), it becomes the caller's, marked as waited for if
+    /// other threads wait; owned by another thread, the caller marks it
+    /// so its owner's unlock comes here, and tries again after that
+    /// unlock (every waiter does, and one wins), a signal, or `end`. An
+    /// owner that is not one of this process's threads (a PI mutex in
+    /// memory shared with another process) is polled for.
+    fn lock_pi(&mut self, addr: u32, r#try: bool, end: Option<Instant>) -> SysResult {
+        let v = self.read_u32(addr)?;
+        let me = self.threads.tid();
+        match v & FUTEX_TID_MASK {
+            0 => {
+                let waiters = if self.threads.pi_waiters(addr) { FUTEX_WAITERS } else { 0 };
+                self.write_u32(addr, me | v & FUTEX_OWNER_DIED | waiters)?;
+                Ok(0)
+            }
+            owner if owner == me => Err(mips_errno(libc::EDEADLK)),
+            _ if r#try => Err(mips_errno(libc::EAGAIN)),
+            _ if end.is_some_and(|e| e <= Instant::now()) => Err(mips_errno(libc::ETIMEDOUT)),
+            owner => {
+                self.write_u32(addr, v | FUTEX_WAITERS)?;
+                if self.threads.is_ours(owner) {
+                    self.threads.block(Wait::PiLock { addr, deadline: end });
+                    Err(RETRY)
+                } else {
+                    self.threads.retry(end)
+                }
             }
         }
     }
@@ -522,6 +601,8 @@ impl Process {
                     }
                 }
                 Wait::Retry(d) if !interrupted && d > now => continue,
+                Wait::PiLock { deadline, .. } if !interrupted && deadline.is_none_or(|d| d > now) => continue,
+                Wait::PiLock { .. } => {}
                 Wait::Retry(_) => {}
                 Wait::Io { fd, events } => {
                     let mut p = libc::pollfd { fd, events, revents: 0 };
