@@ -60,6 +60,9 @@ pub enum PhysMapError {
     /// A copy touched physical memory that is not RAM.
     #[error("physical range {0:#x}+{1:#x} is not guest RAM")]
     NotRam(u64, u64),
+    /// A host call on guest RAM failed with this errno.
+    #[error("host call on guest RAM failed: errno {0}")]
+    Host(i32),
 }
 
 /// A RAM region: host memory that guest code reads and writes directly.
@@ -250,6 +253,33 @@ impl PhysMap {
             )
         };
         if p == libc::MAP_FAILED { Err(PhysMapError::OutOfMemory(len)) } else { Ok(()) }
+    }
+
+    /// Makes the RAM pages at `gpa..gpa + len` the host System V shared
+    /// memory segment `shmid` (`shmat` with SHM_REMAP; read-only if not
+    /// `writable`), shared with every process that attaches it. The
+    /// segment must span `len`, page-rounded; [`set_ram_sharing`]
+    /// (`shared: false`) later gives the range private memory back (and
+    /// so detaches it). Page-aligned, inside one RAM region.
+    ///
+    /// [`set_ram_sharing`]: Self::set_ram_sharing
+    pub fn attach_sysv_shm(&mut self, gpa: u64, len: usize, shmid: i32, writable: bool) -> Result<(), PhysMapError> {
+        let misaligned = !gpa.is_multiple_of(4096) || !len.is_multiple_of(4096);
+        let r = self.rams.iter().find(|r| r.contains(gpa)).ok_or(PhysMapError::NotRam(gpa, len as u64))?;
+        let off = (gpa - r.gpa) as usize;
+        if misaligned || off + len > r.len {
+            return Err(PhysMapError::NotRam(gpa, len as u64));
+        }
+        let flags = libc::SHM_REMAP | if writable { 0 } else { libc::SHM_RDONLY };
+        // SAFETY: replaces whole pages inside the mapping this Ram owns
+        // with the segment's, at the same address (SHM_REMAP), so every
+        // pointer into it stays valid; guest memory is only ever accessed
+        // through raw pointers.
+        let p = unsafe { libc::shmat(shmid, r.ptr.as_ptr().add(off).cast(), flags) };
+        if p as isize == -1 {
+            return Err(PhysMapError::Host(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EINVAL)));
+        }
+        Ok(())
     }
 
     /// Adds zeroed RAM (or ROM, if not `writable`) of `len` bytes at `gpa`;

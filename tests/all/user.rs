@@ -473,6 +473,31 @@ fn inotify_futex_wake_op_and_pi_futexes_as_under_qemu() {
 }
 
 #[test]
+fn system_v_semaphores_queues_and_shared_memory_as_under_qemu() {
+    // o32 lays out the *id64_ds structures and a message's `long mtype` in
+    // 32 bits; semop and msgrcv wait for another thread or a child;
+    // shared memory is shared with a forked child and between two
+    // attachments, at SHMLBA-aligned addresses.
+    let prog = guest_program("sysv", "static", &["-static", "-pthread"]);
+    let out = same_as_qemu(&["never", "auto", "always"], &prog, &[]);
+    assert_contains_all(
+        &out,
+        &[
+            "SETALL 0 GETALL 0: 7 8 0\n",
+            "semtimedop timing out: -1 errno 11\n",
+            "semop woken by a thread: 0, value 0\nsemop woken by a child: 0, child status 0\n",
+            "IPC_STAT 0: nsems 3 mode 600 uid is mine 1 otime set 1\n",
+            "IPC_STAT: qnum 4 cbytes 20 qbytes>0 1 lspid is me 1\n",
+            "msgrcv not 3: 6 type 2 'minus'\n",
+            "msgrcv woken by a thread: 14 type 9 'from a thread'\n",
+            "child wrote: 'child, inherited', 'child, own attachment'\n",
+            "IPC_STAT 0: segsz 10000 nattch 2 cpid is me 1 mode 600\n",
+            "shmat SHM_RND: rounded down 1, sees 'parent'\n",
+        ],
+    );
+}
+
+#[test]
 fn eventfd_timerfd_and_epoll_as_under_qemu() {
     // o32 pads struct epoll_event to 16 bytes and numbers EFD_NONBLOCK
     // its own way; waits end on a forked child's write, another green

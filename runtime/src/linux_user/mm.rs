@@ -226,7 +226,7 @@ impl Process {
 
     /// Zeroes the mapped pages of `[start, end)` and forgets them (shared
     /// file pages are written back first).
-    fn unmap(&mut self, start: u32, end: u32) -> Result<(), i32> {
+    pub(super) fn unmap(&mut self, start: u32, end: u32) -> Result<(), i32> {
         self.unshare(start, end)?;
         for (s, e) in self.maps.overlapping(start, end) {
             self.zero_mem(s, e - s)?;

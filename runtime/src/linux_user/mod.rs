@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 mod elf;
 mod events;
 mod fs;
+mod ipc;
 mod mm;
 mod net;
 mod process;

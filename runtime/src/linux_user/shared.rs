@@ -12,6 +12,9 @@
 //!   not follow their changes. Bytes the guest left alone are never
 //!   written, so `write(2)`s to the file meanwhile survive.
 //!
+//! - a System V segment (`shmat`, in `ipc.rs`): the host's segment,
+//!   attached at the same place, tracked like shared anonymous memory.
+//!
 //! `mremap` moving a shared mapping makes it private.
 
 use super::vma::Mappings;
@@ -34,6 +37,8 @@ struct FileMap {
 pub(super) struct Shared {
     anonymous: Mappings,
     files: Vec<FileMap>,
+    /// System V segments attached (`shmat`): where each starts and ends.
+    sysv: Vec<(u32, u32)>,
 }
 
 impl Process {
@@ -45,6 +50,19 @@ impl Process {
         self.machine.cpu.code_written(start >> 12, (end - 1) >> 12);
         self.shared.anonymous.insert(start, end);
         Ok(())
+    }
+
+    /// Records `[start, end)`, just attached to a System V segment as shared
+    /// memory: unmapping it gives the range private memory back (which
+    /// detaches the segment), and `shmdt` finds it by its start.
+    pub(super) fn attached_sysv(&mut self, start: u32, end: u32) {
+        self.shared.anonymous.insert(start, end);
+        self.shared.sysv.push((start, end));
+    }
+
+    /// The System V segment attached at `addr`: its range.
+    pub(super) fn sysv_at(&self, addr: u32) -> Option<(u32, u32)> {
+        self.shared.sysv.iter().copied().find(|s| s.0 == addr)
     }
 
     /// Records `[start, end)`, just filled with `data` from `fd` at `off`,
@@ -94,6 +112,7 @@ impl Process {
             self.machine.cpu.code_written(s >> 12, (e - 1) >> 12);
         }
         self.shared.anonymous.remove(start, end);
+        self.shared.sysv.retain(|&(s, e)| e <= start || end <= s);
         Ok(())
     }
 

@@ -436,7 +436,7 @@ impl Signals {
     }
 
     /// The next signal to deliver, if any (lowest number first).
-    fn next(&mut self) -> Option<u32> {
+    pub(super) fn next(&mut self) -> Option<u32> {
         self.poll_host();
         let ready = self.all_pending() & !self.blocked;
         (ready != 0).then(|| ready.trailing_zeros() + 1)
@@ -445,9 +445,10 @@ impl Signals {
 
 /// Calls a signal handler interrupts for good (EINTR even with
 /// SA_RESTART): pause, sigsuspend, sleeps, select and poll (also their
-/// 64-bit time variants), sigtimedwait.
-const NEVER_RESTARTED: [u32; 15] =
-    [4029, 4072, 4199, 4166, 4265, 4407, 4142, 4188, 4301, 4302, 4250, 4413, 4414, 4197, 4421];
+/// 64-bit time variants), sigtimedwait, and the System V waits (`ipc`,
+/// msgsnd, msgrcv, semtimedop).
+const NEVER_RESTARTED: [u32; 19] =
+    [4029, 4072, 4199, 4166, 4265, 4407, 4142, 4188, 4301, 4302, 4250, 4413, 4414, 4197, 4421, 4117, 4400, 4401, 4420];
 
 /// When a wait of `ts` from now ends: EINVAL for a negative time or
 /// nanoseconds out of range, as Linux's `timespec64_valid`.

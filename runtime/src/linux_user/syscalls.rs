@@ -168,6 +168,7 @@ impl Process {
             .or_else(|| self.fs_syscall(nr, a, a5))
             .or_else(|| self.net_syscall(nr, a, a5))
             .or_else(|| self.events_syscall(nr, a, a5))
+            .or_else(|| self.ipc_syscall(nr, a, a5))
         {
             return r;
         }
