@@ -498,6 +498,26 @@ fn system_v_semaphores_queues_and_shared_memory_as_under_qemu() {
 }
 
 #[test]
+fn signalfd_reads_the_guests_own_pending_signals_as_under_qemu() {
+    // Guest signals are emulated, so a signalfd is an eventfd kept
+    // readable while one of its signals is pending: reads, EAGAIN, a
+    // blocking read a child's kill ends, poll and epoll, a child's exit
+    // status, a changed mask.
+    let prog = guest_program("signalfd", "static", &["-static"]);
+    let out = same_as_qemu(&["never", "auto", "always"], &prog, &[]);
+    assert_contains_all(
+        &out,
+        &[
+            "nothing pending: errno 11\npoll before: 0\npoll after: 1\ntwo pending: 256 bytes\n",
+            "  signo 16 code -6 from me 1 uid is mine 1 status 0\n  signo 17 code 0 from me 1",
+            "poll once read: 0\nread into 16 bytes: -1 errno 22\nstill pending: 1\n",
+            "blocking read: 128 bytes\n  signo 17 code 0 from me 0",
+            "epoll_wait: 1 data 77\nchild exit: 128 signo 18 code 1 pid is the child 1 status 3\n",
+        ],
+    );
+}
+
+#[test]
 fn eventfd_timerfd_and_epoll_as_under_qemu() {
     // o32 pads struct epoll_event to 16 bytes and numbers EFD_NONBLOCK
     // its own way; waits end on a forked child's write, another green

@@ -28,6 +28,7 @@ mod process;
 mod select;
 mod shared;
 mod signal;
+mod signalfd;
 mod syscalls;
 mod threads;
 mod tty;

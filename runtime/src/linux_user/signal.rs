@@ -26,7 +26,7 @@ const SIGSTOP: u32 = 23;
 /// The highest guest signal (`_NSIG` is 128 on MIPS).
 const NSIG: u32 = 128;
 /// `sizeof(sigset_t)` for the kernel: 128 bits.
-const SIGSET_BYTES: u32 = 16;
+pub(super) const SIGSET_BYTES: u32 = 16;
 
 // `sa_flags` bits (MIPS values).
 const SA_SIGINFO: u32 = 0x0000_0008;
@@ -109,12 +109,12 @@ pub(super) fn guest_sig(h: i32) -> Option<u32> {
 }
 
 /// The bit of signal `sig` in a set.
-fn bit(sig: u32) -> u128 {
+pub(super) fn bit(sig: u32) -> u128 {
     1u128 << (sig - 1)
 }
 
 /// Signals that can be neither caught nor blocked.
-fn unblockable() -> u128 {
+pub(super) fn unblockable() -> u128 {
     bit(SIGKILL) | bit(SIGSTOP)
 }
 
@@ -182,6 +182,8 @@ pub(super) struct Signals {
     /// Blocked signals of default disposition that the host records
     /// instead of acting on: see [`Signals::sync_host`].
     held: u128,
+    /// Descriptors `signalfd` made, with their masks (see `signalfd.rs`).
+    pub(super) signalfds: Vec<(i32, u128)>,
 }
 
 /// The part of [`Signals`] each thread has of its own: what a thread
@@ -299,6 +301,7 @@ impl Signals {
             altstack: (0, 0, 0),
             saved_mask: None,
             held: 0,
+            signalfds: Vec::new(),
         };
         // SAFETY: queries and resets of this process's signal state with
         // valid, initialised structures.
@@ -377,12 +380,12 @@ impl Signals {
     }
 
     /// Signals pending for the running thread: its own and the process's.
-    fn all_pending(&self) -> u128 {
+    pub(super) fn all_pending(&self) -> u128 {
         self.pending | self.own
     }
 
     /// `sig` is taken: no longer pending.
-    fn clear(&mut self, sig: u32) {
+    pub(super) fn clear(&mut self, sig: u32) {
         self.pending &= !bit(sig);
         self.own &= !bit(sig);
     }
@@ -416,7 +419,7 @@ impl Signals {
     }
 
     /// Moves host signals recorded since the last poll into the pending set.
-    fn poll_host(&mut self) {
+    pub(super) fn poll_host(&mut self) {
         let bits = HOST_PENDING.swap(0, Ordering::Acquire);
         for h in 1..=64i32 {
             if bits & (1 << (h - 1)) == 0 {
@@ -433,6 +436,11 @@ impl Signals {
             }
             self.queue(g, SigInfo { code: guest_si_code(code), words });
         }
+    }
+
+    /// The `siginfo` queued with `sig`.
+    pub(super) fn info_of(&self, sig: u32) -> SigInfo {
+        self.info[sig as usize]
     }
 
     /// The next signal to deliver, if any (lowest number first).
@@ -505,7 +513,7 @@ impl Process {
         })
     }
 
-    fn read_sigset(&self, at: u32) -> Result<u128, i32> {
+    pub(super) fn read_sigset(&self, at: u32) -> Result<u128, i32> {
         let b = self.read_mem(at, SIGSET_BYTES as usize)?;
         let mut w = [0u8; 16];
         w.copy_from_slice(&b);
@@ -715,6 +723,16 @@ impl Process {
         let want = self.read_sigset(set)? & !unblockable();
         let end = if timeout == 0 { None } else { Some(deadline(self.read_timespec(timeout, wide)?)?) };
         let end = self.threads.wait_end(self.machine.cpu.s.pc, end);
+        let sig = self.wait_pending(want, end)?;
+        self.take_waited(sig, info)
+    }
+
+    /// Waits until a signal in `want` is pending, blocked or not: the
+    /// lowest such. EAGAIN once `end` passes, EINTR if a signal is to be
+    /// delivered first; with other threads it looks once and has the call
+    /// run again ([`threads::RETRY`]; `end` from
+    /// [`threads::Threads::wait_end`]).
+    pub(super) fn wait_pending(&mut self, want: u128, end: Option<Instant>) -> SysResult {
         if self.threads.shared() {
             // Look once; if nothing came, let the other threads run and
             // look again shortly (until `end`, kept across the re-runs).
@@ -730,8 +748,7 @@ impl Process {
                 }
                 return self.threads.retry(end);
             }
-            let sig = ready.trailing_zeros() + 1;
-            return self.take_waited(sig, info);
+            return Ok(ready.trailing_zeros() + 1);
         }
         // Host signals stay blocked except inside ppoll, so one arriving
         // between the look at the pending set and the wait ends the wait.
@@ -757,7 +774,7 @@ impl Process {
         };
         // SAFETY: restores the mask saved above.
         unsafe { libc::sigprocmask(libc::SIG_SETMASK, &host_old, std::ptr::null_mut()) };
-        self.take_waited(got?, info)
+        got
     }
 
     /// `sig`, which a `sigtimedwait` waited for, stops being pending; its
@@ -829,6 +846,8 @@ impl Process {
         let host_old = set_host_mask(!0);
         let none = no_host_signals();
         let r = loop {
+            // A host signal ended the last wait: a signalfd may be ready.
+            self.sync_signalfds();
             let signalled = self.sig.next().is_some();
             let mut left = if signalled { Some(libc::timespec { tv_sec: 0, tv_nsec: 0 }) } else { end.map(time_left) };
             let tp = left.as_mut().map_or(std::ptr::null_mut(), |t| t as *mut libc::timespec);

@@ -157,6 +157,14 @@ impl Process {
     }
 
     fn dispatch(&mut self, nr: u32, a: [u32; 4], a5: [u32; 2]) -> SysResult {
+        // Signals may have arrived, or be sent or taken by this call.
+        self.sync_signalfds();
+        let r = self.dispatch_call(nr, a, a5);
+        self.sync_signalfds();
+        r
+    }
+
+    fn dispatch_call(&mut self, nr: u32, a: [u32; 4], a5: [u32; 2]) -> SysResult {
         if let Some(w) = self.would_block(nr, a) {
             self.threads.block(w);
             return Err(threads::RETRY);
@@ -181,12 +189,20 @@ impl Process {
                 }
                 Ok(0)
             }
-            4003 => self.read(a[0], a[1], a[2]),
+            4003 => match self.signalfd_mask(a[0]) {
+                Some(mask) => self.read_signalfd(a[0], mask, a[1], a[2]),
+                None => self.read(a[0], a[1], a[2]),
+            },
             4004 => self.write(a[0], a[1], a[2]),
             4005 => self.openat(libc::AT_FDCWD, a[0], a[1], a[2]),
             4288 => self.openat(dirfd(a[0]), a[1], a[2], a[3]),
-            // SAFETY: a host call with integer arguments only.
-            4006 => check(unsafe { libc::close(a[0] as i32) } as i64),
+            4006 => {
+                self.forget_signalfd(a[0]);
+                // SAFETY: a host call with integer arguments only.
+                check(unsafe { libc::close(a[0] as i32) } as i64)
+            }
+            4317 => self.signalfd(a[0], a[1], a[2], 0),
+            4324 => self.signalfd(a[0], a[1], a[2], a[3]),
             // SAFETY: `p` is the C string `path_call` read.
             4010 => self.path_call(a[0], |p| unsafe { libc::unlink(p) }),
             4294 => {

@@ -483,6 +483,10 @@ impl Process {
             _ => return None,
         };
         let fd = a[0] as i32;
+        // A signalfd's read waits for guest signals itself.
+        if self.signalfd_mask(a[0]).is_some() {
+            return None;
+        }
         // SAFETY: host calls with integer arguments and one pollfd.
         unsafe {
             let flags = libc::fcntl(fd, libc::F_GETFL);
