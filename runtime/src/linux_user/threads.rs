@@ -631,7 +631,10 @@ impl Process {
         let mut fds = Vec::new();
         for t in &self.threads.others {
             match t.wait {
-                Wait::Futex { deadline: Some(d), .. } | Wait::Sleep(d) | Wait::Retry(d) => until = until.min(d),
+                Wait::Futex { deadline: Some(d), .. }
+                | Wait::PiLock { deadline: Some(d), .. }
+                | Wait::Sleep(d)
+                | Wait::Retry(d) => until = until.min(d),
                 Wait::Io { fd, events } => fds.push(libc::pollfd { fd, events, revents: 0 }),
                 _ => {}
             }
