@@ -156,6 +156,9 @@ struct Block {
     /// For a block ending in `jr`/`jalr`: where the jump went while
     /// interpreted, with counts (the first [`MAX_JUMP_TARGETS`] distinct).
     jumps: Vec<(u32, u32)>,
+    /// [`GuestBlock::ends_in_register_jump`], worked out once: the
+    /// interpreter asks after every run.
+    register_jump: bool,
 }
 
 /// Most register-jump targets profiled per block.
@@ -632,6 +635,7 @@ impl Machine {
             last => crate::cpu::code_chunks(pc, pc | 0xfff) | crate::cpu::code_chunks(last & !0xfff, last),
         };
         self.next_serial += 1;
+        let register_jump = guest.ends_in_register_jump();
         let block = Block {
             key,
             guest,
@@ -643,6 +647,7 @@ impl Machine {
             compile_pending: false,
             slots: Box::new([0; 2 * MAX_REGION_BLOCKS]),
             jumps: Vec::new(),
+            register_jump,
         };
         let idx = match self.free.pop() {
             Some(i) => {
@@ -817,7 +822,7 @@ impl Machine {
         let threshold = self.compile_now_after.unwrap_or(self.hot_threshold);
         let hot = self.mode == JitMode::Auto && b.runs >= threshold && !b.compile_pending;
         let reason = interpret_block(&mut self.cpu, &mut b.guest);
-        if reason == ExitReason::Jump && b.guest.ends_in_register_jump() {
+        if reason == ExitReason::Jump && b.register_jump {
             b.count_jump(self.cpu.s.pc);
         }
         if hot && self.compile_now_after.is_some() {
