@@ -650,8 +650,7 @@ impl<'b> Lower<'_, 'b> {
     /// are blocks of the region are tested for first, most frequent first,
     /// and entered like a direct edge; anything else leaves.
     fn exit_register_jump(&mut self, pc: Value, refund: i32) {
-        let targets = std::mem::take(&mut self.indirect_targets);
-        for &t in &targets {
+        for t in self.indirect_targets.clone() {
             let Some(j) = self.unit_for(t) else { continue };
             let is_t = self.b.ins().icmp_imm_s(IntCC::Equal, pc, t as i64);
             let (enter, next) = self.split(is_t);
@@ -660,7 +659,6 @@ impl<'b> Lower<'_, 'b> {
             self.enter_block(j);
             self.b.switch_to_block(next);
         }
-        self.indirect_targets = targets;
         self.exit_indirect(pc, refund);
     }
 

@@ -225,18 +225,27 @@ impl PhysMap {
         if clash { Err(PhysMapError::Overlap(base, len)) } else { Ok(()) }
     }
 
-    /// Makes the RAM pages `[gpa, gpa + len)` zero again, and shared with
-    /// the processes this one forks from now on (`shared`: as a host
-    /// MAP_SHARED anonymous mapping, so the guest's `fork` children write
-    /// where their parent reads), or private (not `shared`). Page-aligned,
-    /// inside one RAM region.
-    pub fn set_ram_sharing(&mut self, gpa: u64, len: usize, shared: bool) -> Result<(), PhysMapError> {
+    /// The host address of the RAM pages `[gpa, gpa + len)`: page-aligned,
+    /// inside one RAM region (else NotRam), for the calls below that
+    /// replace whole pages of it.
+    fn whole_ram_pages(&self, gpa: u64, len: usize) -> Result<*mut u8, PhysMapError> {
         let misaligned = !gpa.is_multiple_of(4096) || !len.is_multiple_of(4096);
         let r = self.rams.iter().find(|r| r.contains(gpa)).ok_or(PhysMapError::NotRam(gpa, len as u64))?;
         let off = (gpa - r.gpa) as usize;
         if misaligned || off + len > r.len {
             return Err(PhysMapError::NotRam(gpa, len as u64));
         }
+        // SAFETY: `off + len <= r.len`, inside the Ram's mapping.
+        Ok(unsafe { r.ptr.as_ptr().add(off) })
+    }
+
+    /// Makes the RAM pages `[gpa, gpa + len)` zero again, and shared with
+    /// the processes this one forks from now on (`shared`: as a host
+    /// MAP_SHARED anonymous mapping, so the guest's `fork` children write
+    /// where their parent reads), or private (not `shared`). Page-aligned,
+    /// inside one RAM region.
+    pub fn set_ram_sharing(&mut self, gpa: u64, len: usize, shared: bool) -> Result<(), PhysMapError> {
+        let at = self.whole_ram_pages(gpa, len)?;
         let kind = if shared { libc::MAP_SHARED } else { libc::MAP_PRIVATE | libc::MAP_NORESERVE };
         // SAFETY: replaces whole pages inside the mapping this Ram owns with
         // fresh zeroed memory at the same address (MAP_FIXED), so every
@@ -244,7 +253,7 @@ impl PhysMap {
         // through raw pointers, and its callers want these pages zeroed.
         let p = unsafe {
             libc::mmap(
-                r.ptr.as_ptr().add(off).cast(),
+                at.cast(),
                 len,
                 libc::PROT_READ | libc::PROT_WRITE,
                 kind | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
@@ -264,18 +273,13 @@ impl PhysMap {
     ///
     /// [`set_ram_sharing`]: Self::set_ram_sharing
     pub fn attach_sysv_shm(&mut self, gpa: u64, len: usize, shmid: i32, writable: bool) -> Result<(), PhysMapError> {
-        let misaligned = !gpa.is_multiple_of(4096) || !len.is_multiple_of(4096);
-        let r = self.rams.iter().find(|r| r.contains(gpa)).ok_or(PhysMapError::NotRam(gpa, len as u64))?;
-        let off = (gpa - r.gpa) as usize;
-        if misaligned || off + len > r.len {
-            return Err(PhysMapError::NotRam(gpa, len as u64));
-        }
+        let at = self.whole_ram_pages(gpa, len)?;
         let flags = libc::SHM_REMAP | if writable { 0 } else { libc::SHM_RDONLY };
         // SAFETY: replaces whole pages inside the mapping this Ram owns
         // with the segment's, at the same address (SHM_REMAP), so every
         // pointer into it stays valid; guest memory is only ever accessed
         // through raw pointers.
-        let p = unsafe { libc::shmat(shmid, r.ptr.as_ptr().add(off).cast(), flags) };
+        let p = unsafe { libc::shmat(shmid, at.cast(), flags) };
         if p as isize == -1 {
             return Err(PhysMapError::Host(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EINVAL)));
         }

@@ -435,15 +435,7 @@ impl Process {
         }
         self.unmap(at, end)?;
         let writable = flags & SHM_RDONLY == 0;
-        self.phys().attach_sysv_shm(at as u64, size as usize, id as i32, writable).map_err(|e| match e {
-            softmmu::PhysMapError::Host(e) => mips_errno(e),
-            _ => EINVAL,
-        })?;
-        // The new host mapping is the segment's: give it the guest's
-        // protection, and forget code translated from what was there.
-        self.close_host(at, size as usize);
-        self.machine.cpu.code_written(at >> 12, (end - 1) >> 12);
-        self.attached_sysv(at, end);
+        self.share_sysv(at, end, id as i32, writable)?;
         self.maps.insert(at, end);
         let prot = 1 | if writable { 2 } else { 0 } | if flags & SHM_EXEC != 0 { 4 } else { 0 };
         self.set_pages(at, end, mm::perm_of(prot));

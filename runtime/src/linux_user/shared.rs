@@ -45,19 +45,31 @@ impl Process {
     /// Makes the (mapped, zeroed) pages `[start, end)` shared anonymous memory.
     pub(super) fn share_anonymous(&mut self, start: u32, end: u32) -> Result<(), i32> {
         self.phys().set_ram_sharing(start as u64, (end - start) as usize, true).map_err(|_| ENOMEM)?;
-        // The new host mapping is read-write: give it the guest's protection.
-        self.close_host(start, (end - start) as usize);
-        self.machine.cpu.code_written(start >> 12, (end - 1) >> 12);
-        self.shared.anonymous.insert(start, end);
+        self.host_shared(start, end);
         Ok(())
     }
 
-    /// Records `[start, end)`, just attached to a System V segment as shared
-    /// memory: unmapping it gives the range private memory back (which
-    /// detaches the segment), and `shmdt` finds it by its start.
-    pub(super) fn attached_sysv(&mut self, start: u32, end: u32) {
+    /// `[start, end)` was just given shared host pages: it gets the
+    /// guest's protection (the new mapping has the host's), code
+    /// translated from what was there goes, and unmapping it later gives
+    /// the range private memory back (see [`Self::unshare`]).
+    fn host_shared(&mut self, start: u32, end: u32) {
+        self.close_host(start, (end - start) as usize);
+        self.machine.cpu.code_written(start >> 12, (end - 1) >> 12);
         self.shared.anonymous.insert(start, end);
+    }
+
+    /// Attaches the System V segment `shmid` at the (mapped, zeroed) pages
+    /// `[start, end)`: unmapping them gives the range private memory back
+    /// (which detaches the segment), and `shmdt` finds it by its start.
+    pub(super) fn share_sysv(&mut self, start: u32, end: u32, shmid: i32, writable: bool) -> Result<(), i32> {
+        self.phys().attach_sysv_shm(start as u64, (end - start) as usize, shmid, writable).map_err(|e| match e {
+            softmmu::PhysMapError::Host(e) => mips_errno(e),
+            _ => EINVAL,
+        })?;
+        self.host_shared(start, end);
         self.shared.sysv.push((start, end));
+        Ok(())
     }
 
     /// The System V segment attached at `addr`: its range.

@@ -812,6 +812,7 @@ impl Process {
         mut f: impl FnMut(*mut libc::timespec, *const libc::sigset_t) -> i64,
     ) -> SysResult {
         if self.threads.shared() {
+            self.sync_signalfds();
             let mut zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
             let none = no_host_signals();
             let n = f(&mut zero, &none);

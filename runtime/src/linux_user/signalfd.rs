@@ -4,8 +4,8 @@
 //! cannot see them. Each guest signalfd is a host eventfd instead, so that
 //! `poll`, `select` and `epoll` watch it like any descriptor: it is kept
 //! readable exactly while a signal of its mask is pending
-//! ([`Process::sync_signalfds`], run around every system call and inside
-//! host waits a host signal ends), and a `read` of it takes the pending
+//! ([`Process::sync_signalfds`], run after every system call and before
+//! each host wait, which a host signal ends), and a `read` of it takes the pending
 //! signals as `struct signalfd_siginfo`s. Its O_NONBLOCK is the eventfd's.
 //!
 //! Only the descriptor number `signalfd` returned is one: a `dup` of it
@@ -77,7 +77,6 @@ impl Process {
                 fd
             }
         };
-        self.sync_signalfds();
         Ok(fd as u32)
     }
 
@@ -142,7 +141,6 @@ impl Process {
             ready &= !bit(sig);
         }
         self.write_mem(buf, &out)?;
-        self.sync_signalfds();
         Ok(out.len() as u32)
     }
 }

@@ -157,9 +157,9 @@ impl Process {
     }
 
     fn dispatch(&mut self, nr: u32, a: [u32; 4], a5: [u32; 2]) -> SysResult {
-        // Signals may have arrived, or be sent or taken by this call.
-        self.sync_signalfds();
         let r = self.dispatch_call(nr, a, a5);
+        // The call may have sent or taken signals, or seen host ones
+        // arrive (waits sync as they go: see `guest_wait`).
         self.sync_signalfds();
         r
     }
