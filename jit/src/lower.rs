@@ -219,8 +219,9 @@ pub(crate) fn lower_region(
     }
     let budget = b.ins().load(I32, flags(), state, offsets::BUDGET);
     let left = b.ins().iadd_imm_s(budget, -(n as i64));
-    let short = if reserve[0] == n { left } else { b.ins().iadd_imm_s(budget, -(reserve[0] as i64)) };
-    let spent = b.ins().icmp_imm_s(IntCC::SignedLessThan, short, 0);
+    // `budget < reserve` rather than `budget - reserve < 0`: one `cmp`
+    // (the budget is a slice's length, far from overflowing either way).
+    let spent = b.ins().icmp_imm_s(IntCC::SignedLessThan, budget, reserve[0] as i64);
     let (out, charge, body) = (b.create_block(), b.create_block(), b.create_block());
     b.ins().brif(spent, out, &[], charge, &[]);
     b.seal_block(out);
@@ -630,11 +631,7 @@ impl<'b> Lower<'_, 'b> {
             self.b.ins().jump(body, &[]);
             return;
         }
-        let short = match self.reserve[j] {
-            r if r == n => left,
-            r => self.b.ins().iadd_imm_s(budget, -(r as i64)),
-        };
-        let spent = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, short, 0);
+        let spent = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, budget, self.reserve[j] as i64);
         let (out, again) = self.split(spent);
         self.b.switch_to_block(out);
         let pc = self.iconst(start);
@@ -1069,14 +1066,25 @@ impl<'b> Lower<'_, 'b> {
             _ => I32,
         };
         let (miss, join, uninlined) = self.probe(addr, size, tlb::READ_TAG, idx, &|l, host| {
-            let mut v = l.b.ins().load(ty, flags(), host, 0);
-            if l.big_endian && size > 1 {
-                v = l.b.ins().bswap(v);
-            }
-            if size < 4 {
-                v = if signed { l.b.ins().sextend(I32, v) } else { l.b.ins().uextend(I32, v) };
-            }
-            Some(v)
+            let ins = l.b.ins();
+            Some(match (size, signed, l.big_endian) {
+                (4, _, false) => ins.load(I32, flags(), host, 0),
+                (4, _, true) => {
+                    let v = ins.load(I32, flags(), host, 0);
+                    l.b.ins().bswap(v)
+                }
+                // An extending load is one `movzx`/`movsx`; a narrow load
+                // and then an extend would be two instructions.
+                (1, false, _) => ins.uload8(I32, flags(), host, 0),
+                (1, true, _) => ins.sload8(I32, flags(), host, 0),
+                (_, false, false) => ins.uload16(I32, flags(), host, 0),
+                (_, true, false) => ins.sload16(I32, flags(), host, 0),
+                (_, _, true) => {
+                    let v = ins.load(ty, flags(), host, 0);
+                    let v = l.b.ins().bswap(v);
+                    if signed { l.b.ins().sextend(I32, v) } else { l.b.ins().uextend(I32, v) }
+                }
+            })
         });
         // miss: the helper returns value | status << 32
         self.b.switch_to_block(miss);
