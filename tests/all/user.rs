@@ -498,6 +498,40 @@ fn system_v_semaphores_queues_and_shared_memory_as_under_qemu() {
 }
 
 #[test]
+fn fcntl_locks_and_blocking_connects_in_threads_as_under_qemu() {
+    // Record locks in both o32 layouts between a parent and its child,
+    // F_SETLKW waiting for an unlock, open-file-description locks
+    // contending between threads, SIGIO's owner and signal, pipe sizes;
+    // a thread's blocking connect (a full Unix backlog, TCP, a refused
+    // one) while main runs; dup2 onto a signalfd's number.
+    let prog = guest_program("locks", "static", &["-static", "-pthread"]);
+    let out = same_as_qemu(&["never", "auto", "always"], &prog, &[]);
+    assert_contains_all(
+        &out,
+        &[
+            "child F_GETLK: 0 type 1 whence 0 start 0 len 100 pid is parent 1\n",
+            "child F_GETLK of a free range: 0 type 2 start 200 pid 99\n",
+            "child F_SETLK on the parent's range: -1 busy 1\n",
+            "child F_GETLK64 past 2 GiB: 0 type 1 start 90000000 len 16\n",
+            "child F_SETLKW after the parent's unlock: 0 errno 0\n",
+            "  sees its own lock: 0\n",
+            "F_OFD_GETLK: 0 type 1 start 0 len 1 pid -1\n",
+            "F_OFD_SETLKW in a thread: waited for the unlock 1\n",
+            "F_GETOWN_EX: 0 type 1 is me 1\nF_SETSIG SIGUSR1: 0 errno 0\nF_GETSIG: 16 (SIGUSR1 16)\n",
+            "F_GETPIPE_SZ: 131072\nfcntl 8: -1 errno 22\n",
+            "read after dup2 onto a signalfd: 1 'x'\n",
+            "blocking Unix connect in a thread: 11 (11: main ran meanwhile)\n",
+            "TCP connect in a thread: 133000 (EISCONN 133)\n",
+            "refused TCP connect in a thread: -146 (ECONNREFUSED 146)\n",
+        ],
+    );
+    // A 32-bit struct flock cannot describe a lock past 2 GiB: Linux says
+    // EOVERFLOW (qemu-mipsel 7.2 truncates the offset).
+    let got = mipsjit("auto", &prog, &["strict"]);
+    assert_contains_all(&got.stdout, &["child F_GETLK of a lock past 2 GiB: -1 errno 79\n"]);
+}
+
+#[test]
 fn signalfd_reads_the_guests_own_pending_signals_as_under_qemu() {
     // Guest signals are emulated, so a signalfd is an eventfd kept
     // readable while one of its signals is pending: reads, EAGAIN, a

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 mod elf;
 mod events;
+mod fcntl;
 mod fs;
 mod ipc;
 mod mm;

@@ -98,6 +98,13 @@ fn host_option(level: u32, opt: u32) -> Result<(i32, i32), i32> {
     Ok((libc::SOL_SOCKET, host))
 }
 
+/// Whether `fd` is in non-blocking mode (or not a descriptor).
+fn nonblocking(fd: i32) -> bool {
+    // SAFETY: a host call with integer arguments only.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    flags < 0 || flags & libc::O_NONBLOCK != 0
+}
+
 /// Whether a SOL_SOCKET option carries a `timeval`.
 fn is_timeval(level: i32, opt: i32) -> bool {
     level == libc::SOL_SOCKET && (opt == libc::SO_SNDTIMEO || opt == libc::SO_RCVTIMEO)
@@ -137,6 +144,38 @@ impl Process {
         })
     }
 
+    /// A blocking `connect(fd, addr, len)` while other green threads
+    /// run: it is made without blocking, and its thread waits without
+    /// stopping the others. A TCP connection under way (EINPROGRESS, then
+    /// EALREADY) is waited for until the socket is writable, and the call
+    /// made again then gives what the blocking call would have: 0, or why
+    /// the connection failed (the socket's error). A Unix socket whose
+    /// listener's backlog is full (EAGAIN) is tried again after the other
+    /// threads' turns. The socket is non-blocking for the moment of each
+    /// call.
+    fn connect_in_turns(&mut self, fd: i32, addr: u32, len: u32) -> SysResult {
+        let addr = self.read_mem(addr, len.min(MAX_ADDR) as usize)?;
+        let (p, len) = (addr.as_ptr().cast::<libc::sockaddr>(), addr.len() as libc::socklen_t);
+        // SAFETY: host calls on integers; `p` points at `len` readable bytes.
+        let (r, e) = unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFL);
+            libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
+            let r = libc::connect(fd, p, len);
+            let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EINVAL);
+            libc::fcntl(fd, libc::F_SETFL, flags);
+            (r, e)
+        };
+        match (r, e) {
+            (0.., _) => Ok(0),
+            (_, libc::EINPROGRESS | libc::EALREADY) => {
+                self.threads.block(threads::Wait::Io { fd, events: libc::POLLOUT });
+                Err(threads::RETRY)
+            }
+            (_, libc::EAGAIN) => self.threads.retry(None),
+            _ => Err(mips_errno(e)),
+        }
+    }
+
     /// `socketcall(call, args)`: the arguments are words at `args`.
     fn socketcall(&mut self, call: u32, args: u32) -> SysResult {
         const ARGS: [usize; 19] = [0, 3, 3, 3, 2, 3, 3, 3, 4, 4, 4, 6, 6, 2, 5, 5, 3, 3, 4];
@@ -155,6 +194,7 @@ impl Process {
         match call {
             // SAFETY: host calls with integer arguments only.
             1 => check(unsafe { libc::socket(a[0] as i32, host_type(a[1])?, a[2] as i32) } as i64),
+            3 if self.threads.shared() && !nonblocking(fd) => self.connect_in_turns(fd, a[1], a[2]),
             2 | 3 => {
                 let addr = self.read_mem(a[1], a[2].min(MAX_ADDR) as usize)?;
                 let (p, len) = (addr.as_ptr().cast::<libc::sockaddr>(), addr.len() as libc::socklen_t);

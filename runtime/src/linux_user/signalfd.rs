@@ -85,7 +85,8 @@ impl Process {
         self.sig.signalfds.iter().find(|e| e.0 == fd as i32).map(|e| e.1)
     }
 
-    /// `close` of a signalfd: it stops being one.
+    /// The guest closed `fd` (`close`, or `dup2`/`dup3` onto it): if it
+    /// was a signalfd, it stops being one.
     pub(super) fn forget_signalfd(&mut self, fd: u32) {
         self.sig.signalfds.retain(|e| e.0 != fd as i32);
     }

@@ -81,7 +81,7 @@ pub(super) fn open_flags(f: u32) -> i32 {
 }
 
 /// Host open flags → MIPS (for F_GETFL).
-fn guest_open_flags(h: i32) -> u32 {
+pub(super) fn guest_open_flags(h: i32) -> u32 {
     let map = [
         (0x0008, libc::O_APPEND),
         (0x0080, libc::O_NONBLOCK),
@@ -273,10 +273,20 @@ impl Process {
             }
             // SAFETY: a host call with integer arguments only.
             4041 => check(unsafe { libc::dup(a[0] as i32) } as i64),
-            // SAFETY: a host call with integer arguments only.
-            4063 => check(unsafe { libc::dup2(a[0] as i32, a[1] as i32) } as i64),
-            // SAFETY: a host call with integer arguments only.
-            4327 => check(unsafe { libc::dup3(a[0] as i32, a[1] as i32, open_flags(a[2])) } as i64),
+            // dup2 and dup3 close what `newfd` was (unless it is `oldfd`).
+            4063 | 4327 => {
+                // SAFETY: host calls with integer arguments only.
+                let r = check(unsafe {
+                    match nr {
+                        4063 => libc::dup2(a[0] as i32, a[1] as i32),
+                        _ => libc::dup3(a[0] as i32, a[1] as i32, open_flags(a[2])),
+                    }
+                } as i64)?;
+                if a[0] != a[1] {
+                    self.forget_signalfd(a[1]);
+                }
+                Ok(r)
+            }
             4328 => {
                 let mut fds = [0i32; 2];
                 // SAFETY: `fds` is an array of two ints.
@@ -287,7 +297,7 @@ impl Process {
             }
             4045 => Ok(self.brk(a[0])),
             4054 => self.ioctl(a[0], a[1], a[2]),
-            4055 | 4220 => self.fcntl(a[0], a[1], a[2]),
+            4055 | 4220 => self.fcntl(a[0], a[1], a[2], nr == 4220),
             // SAFETY: a host call with integer arguments only.
             4060 => Ok(unsafe { libc::umask(a[0]) }),
             4076 => {
@@ -519,22 +529,6 @@ impl Process {
         }
         self.write_mem(buf, &out)?;
         Ok(0)
-    }
-
-    fn fcntl(&mut self, fd: u32, cmd: u32, arg: u32) -> SysResult {
-        let fd = fd as i32;
-        // SAFETY: plain host calls on integers.
-        unsafe {
-            match cmd {
-                0 => check(libc::fcntl(fd, libc::F_DUPFD, arg as i32) as i64),
-                1030 => check(libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, arg as i32) as i64),
-                1 => check(libc::fcntl(fd, libc::F_GETFD) as i64),
-                2 => check(libc::fcntl(fd, libc::F_SETFD, arg as i32) as i64),
-                3 => check(libc::fcntl(fd, libc::F_GETFL) as i64).map(|f| guest_open_flags(f as i32)),
-                4 => check(libc::fcntl(fd, libc::F_SETFL, open_flags(arg)) as i64),
-                _ => Err(EINVAL),
-            }
-        }
     }
 
     /// Writes a host `stat` as the o32 `struct stat64` (or the older

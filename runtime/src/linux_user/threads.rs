@@ -8,10 +8,10 @@
 //! `ll`/`sc` need no host atomics (a switch clears the LL bit, as the
 //! kernel's `eret` does), the JIT and its code cache are shared without
 //! locks, and a run stays reproducible. The price is no parallelism, and
-//! a thread blocked in a call this module does not know to hand over (a
-//! blocking `connect` or `flock`, say; reads, writes, `poll`, `select`,
-//! `wait4` and the signal waits are handled) stops the others until it
-//! returns.
+//! a thread blocked in a call that does not hand over (`open` of a FIFO
+//! with no other end, say; reads, writes, `poll`, `select`, `wait4`,
+//! `flock`, `fcntl` lock waits, `connect` and the signal waits do) stops
+//! the others until it returns.
 
 use super::signal::ThreadSignals;
 use super::*;
