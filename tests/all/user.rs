@@ -532,6 +532,45 @@ fn fcntl_locks_and_blocking_connects_in_threads_as_under_qemu() {
 }
 
 #[test]
+fn scheduling_limits_file_calls_and_sigqueue_as_under_qemu() {
+    // Calls that said ENOSYS before: sched_*, getcpu, nice, set*id, rlimits
+    // (MIPS numbers them its own way), capabilities, membarrier,
+    // close_range; creat, utime, fallocate, fadvise64 (its advice on the
+    // stack), sendfile, splice, tee, copy_file_range, preadv/pwritev(2),
+    // memfd_create, xattrs; mlock, mincore; clock_getres; sigpending,
+    // sigqueue's value to this process, a thread and a forked child (sent
+    // at once: it must survive the child's reset of its signal state).
+    let prog = guest_program("syscalls3", "static", &["-static", "-pthread"]);
+    let out = same_as_qemu(&["never", "auto", "always"], &prog, &[]);
+    assert_contains_all(
+        &out,
+        &[
+            "sched_get_priority_max FIFO: 99 errno 0\n",
+            "sched_getscheduler: 3 errno 0\n",
+            "nice(2): 2 errno 0\ngetpriority: 2 errno 0\n",
+            "getrlimit NOFILE (32-bit): 0 errno 0\n  cur 100\n",
+            "  cur 100 max is the old max 1\nsetrlimit cur > max: -1 errno 22\n",
+            "  version written 0x20080522\n",
+            "  mtime 2000 atime 1000\n",
+            "  size 8192\n",
+            "posix_fadvise bad advice: 22 errno 0\n",
+            "  offset 12\n  read 'world'\n",
+            "  teed 'hello,'\n  still in the first pipe 'hello,'\n",
+            "  offsets 12 7\n",
+            "  'ello' ', wor' position 10\npreadv at -1: -1 errno 22\n",
+            "  second file '..world...ABCDE.....AB'\n",
+            "  read back 'memfd!'\n",
+            "  FD_CLOEXEC 1 1\nclose_range: 0 errno 0\n  F_GETFD after: -1 errno 9\n",
+            "  first page resident 1\nmincore misaligned: -1 errno 22\nmincore unmapped: -1 errno 12\n",
+            "clock_getres MONOTONIC: 0 errno 0\n  0.000000001\n",
+            "  SIGUSR1 pending 1\n  handler: sig 16 code -1 value 42\nsigqueue signal 0: 0 errno 0\n",
+            "rt_tgsigqueueinfo to a thread: value 77\n",
+            "poll on the pidfd: 1 errno 0\n  child: value 9\n",
+        ],
+    );
+}
+
+#[test]
 fn signalfd_reads_the_guests_own_pending_signals_as_under_qemu() {
     // Guest signals are emulated, so a signalfd is an eventfd kept
     // readable while one of its signals is pending: reads, EAGAIN, a

@@ -236,6 +236,52 @@ impl Process {
         Ok(())
     }
 
+    /// The host address of guest RAM's page-aligned range `[start, end)`,
+    /// if every page of it is mapped (else ENOMEM, as Linux says for
+    /// `mlock` and `mincore`).
+    fn mapped_host_range(&mut self, start: u32, end: u64) -> Result<*mut libc::c_void, i32> {
+        if end > MEM_SIZE {
+            return Err(ENOMEM);
+        }
+        let end = end as u32;
+        let covered: u64 =
+            self.maps.overlapping(start, end).iter().map(|&(s, e)| (e.min(end) - s.max(start)) as u64).sum();
+        if covered != (end - start) as u64 {
+            return Err(ENOMEM);
+        }
+        let (base, _, _) = self.phys().ram_region(0).ok_or(ENOMEM)?;
+        Ok(base.wrapping_add(start as usize).cast())
+    }
+
+    /// `mlock(addr, len)` (`lock`) and `munlock`: on the host pages that
+    /// hold the guest's.
+    pub(super) fn mlock(&mut self, addr: u32, len: u32, lock: bool) -> SysResult {
+        let start = addr & !(PAGE - 1);
+        let end = (addr as u64 + len as u64).next_multiple_of(PAGE as u64);
+        let p = self.mapped_host_range(start, end)?;
+        let n = (end - start as u64) as usize;
+        // SAFETY: `[p, p + n)` is guest RAM, mapped in the host; locking
+        // changes no contents.
+        syscalls::check(unsafe { if lock { libc::mlock(p, n) } else { libc::munlock(p, n) } } as i64)
+    }
+
+    /// `mincore(addr, len, vec)`: one byte per page, whether the host has
+    /// it in memory.
+    pub(super) fn mincore(&mut self, addr: u32, len: u32, vec: u32) -> SysResult {
+        if addr & (PAGE - 1) != 0 {
+            return Err(EINVAL);
+        }
+        let end = (addr as u64 + len as u64).next_multiple_of(PAGE as u64);
+        let p = self.mapped_host_range(addr, end)?;
+        let pages = ((end - addr as u64) / PAGE as u64) as usize;
+        let mut out = vec![0u8; pages];
+        // SAFETY: `[p, p + pages pages)` is mapped guest RAM; `out` has
+        // room for one byte per page.
+        syscalls::check(unsafe { libc::mincore(p, pages * PAGE as usize, out.as_mut_ptr()) } as i64)?;
+        self.write_mem(vec, &out)?;
+        Ok(0)
+    }
+
     pub(super) fn mprotect(&mut self, addr: u32, len: u32, prot: u32) -> SysResult {
         if prot & !PROT_ALL != 0 || prot & 0x0300_0000 == 0x0300_0000 {
             return Err(EINVAL);

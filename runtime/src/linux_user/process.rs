@@ -60,9 +60,20 @@ impl Process {
             // SAFETY: `vfork_pipe` is an array of two ints.
             syscalls::check(unsafe { libc::pipe2(vfork_pipe.as_mut_ptr(), libc::O_CLOEXEC) } as i64)?;
         }
+        // Host signals wait in the host across the fork: one recorded
+        // before it is the parent's (polled now), one sent to the child
+        // right after it reaches the child's handler once its state is
+        // reset, rather than being reset with it.
+        let host_mask = signal::set_host_mask(!0);
+        self.sig.poll_host();
         // SAFETY: the host forks as a whole; the child continues with only
         // this thread, and `after_fork` replaces what lived in the others.
         let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            self.sig.after_fork();
+        }
+        // SAFETY: restores the mask saved above.
+        unsafe { libc::sigprocmask(libc::SIG_SETMASK, &host_mask, std::ptr::null_mut()) };
         if pid < 0 {
             for fd in vfork_pipe.into_iter().filter(|&f| f >= 0) {
                 // SAFETY: closes the pipe made above.
@@ -76,7 +87,6 @@ impl Process {
                 unsafe { libc::close(vfork_pipe[0]) };
             }
             self.machine.after_fork();
-            self.sig.after_fork();
             self.threads.after_fork();
             GUEST_CHILD.store(true, Ordering::Relaxed);
             let me = std::process::id();

@@ -198,7 +198,8 @@ pub(super) struct ThreadSignals {
 
 /// Host signals recorded by [`on_host_signal`], one bit per host number.
 static HOST_PENDING: AtomicU64 = AtomicU64::new(0);
-/// Per host signal: `si_code`, `si_pid`, `si_uid`, `si_status`.
+/// Per host signal: `si_code`, `si_pid`, `si_uid`, and `si_status` (of
+/// SIGCHLD) or `si_value`.
 static HOST_INFO: [[AtomicI32; 4]; 65] = [const { [const { AtomicI32::new(0) }; 4] }; 65];
 /// This process is the child of a guest (a `fork`, or an image it
 /// `execve`d): a deadly signal kills the host process with that signal,
@@ -219,8 +220,11 @@ extern "C" fn on_host_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx:
             slot[0].store((*info).si_code, Ordering::Relaxed);
             slot[1].store((*info).si_pid(), Ordering::Relaxed);
             slot[2].store((*info).si_uid() as i32, Ordering::Relaxed);
-            let status = if sig == libc::SIGCHLD { (*info).si_status() } else { 0 };
-            slot[3].store(status, Ordering::Relaxed);
+            // A child's status, or a value queued with the signal (its
+            // low word: the guest's values are 32-bit).
+            let fourth =
+                if sig == libc::SIGCHLD { (*info).si_status() } else { (*info).si_value().sival_ptr as usize as i32 };
+            slot[3].store(fourth, Ordering::Relaxed);
         }
     }
     HOST_PENDING.fetch_or(1 << (sig - 1), Ordering::Release);
@@ -427,13 +431,17 @@ impl Signals {
             }
             let Some(g) = guest_sig(h) else { continue };
             let slot = &HOST_INFO[h as usize];
-            let mut words = [slot[1].load(Ordering::Relaxed) as u32, slot[2].load(Ordering::Relaxed) as u32, 0, 0];
             let code = slot[0].load(Ordering::Relaxed);
-            if h == libc::SIGCHLD {
-                let st = slot[3].load(Ordering::Relaxed);
+            let fourth = slot[3].load(Ordering::Relaxed);
+            let third = match (h, code) {
                 // CLD_KILLED, CLD_DUMPED, CLD_STOPPED carry a signal number.
-                words[2] = if matches!(code, 2 | 3 | 5) { guest_sig(st).unwrap_or(st as u32) } else { st as u32 };
-            }
+                (libc::SIGCHLD, 2 | 3 | 5) => guest_sig(fourth).unwrap_or(fourth as u32),
+                (libc::SIGCHLD, _) => fourth as u32,
+                // SI_QUEUE, SI_TIMER, SI_MESGQ, SI_ASYNCIO: `si_value`.
+                (_, -4..=-1) => fourth as u32,
+                _ => 0,
+            };
+            let words = [slot[1].load(Ordering::Relaxed) as u32, slot[2].load(Ordering::Relaxed) as u32, third, 0];
             self.queue(g, SigInfo { code: guest_si_code(code), words });
         }
     }
@@ -494,6 +502,9 @@ impl Process {
             4195 => self.rt_sigprocmask(a[0], a[1], a[2], a[3]),
             4126 => self.sigprocmask_old(a[0], a[1], a[2]),
             4196 => self.rt_sigpending(a[0], a[1]),
+            4073 => self.sigpending_old(a[0]),
+            4198 => self.sigqueueinfo(a[0] as i32, None, a[1], a[2]),
+            4332 => self.sigqueueinfo(a[0] as i32, Some(a[1]), a[2], a[3]),
             4199 => self.rt_sigsuspend(a[0], a[1]),
             4029 => self.sigsuspend_with(self.sig.blocked),
             4206 => self.sigaltstack(a[0], a[1]),
@@ -626,6 +637,59 @@ impl Process {
         let p = self.sig.all_pending() & self.sig.blocked;
         self.write_mem(set, &p.to_le_bytes())?;
         Ok(0)
+    }
+
+    /// `sigpending(set)`: the old one-word `sigset_t` (signals 1 to 32).
+    fn sigpending_old(&mut self, set: u32) -> SysResult {
+        self.sig.poll_host();
+        let p = self.sig.all_pending() & self.sig.blocked;
+        self.write_u32(set, p as u32)?;
+        Ok(0)
+    }
+
+    /// `rt_sigqueueinfo(pid, sig, info)` and, with a thread id,
+    /// `rt_tgsigqueueinfo(pid, tid, sig, info)`: `sig` with the caller's
+    /// siginfo (its code, and the sender and value words). To this process
+    /// it is queued as it is; to another the host sends it, which lets a
+    /// process make up only codes below 0 (SI_QUEUE and the like).
+    fn sigqueueinfo(&mut self, pid: i32, tid: Option<u32>, sig: u32, at: u32) -> SysResult {
+        if sig > NSIG {
+            return Err(EINVAL);
+        }
+        let b = self.read_mem(at, 28)?;
+        let word = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        // o32 siginfo: signo, code, errno, then the union.
+        let info = SigInfo { code: word(4) as i32, words: [word(12), word(16), word(20), word(24)] };
+        let me = std::process::id() as i32;
+        let ours = match tid {
+            Some(t) => pid == me && self.threads.is_ours(t),
+            None => pid == me || (pid > 0 && self.threads.is_ours(pid as u32)),
+        };
+        if ours {
+            // Signal 0 only asks whether the target exists.
+            match tid {
+                _ if sig == 0 => {}
+                Some(t) => {
+                    let target = self.threads.signals_of(t);
+                    self.sig.queue_for_thread(target, sig, info);
+                }
+                None => self.sig.queue(sig, info),
+            }
+            return Ok(0);
+        }
+        // x86-64 siginfo: signo, errno, code, then the union from 16: pid,
+        // uid, and the value (an int, or a pointer's low word).
+        let h = if sig == 0 { 0 } else { host_sig(sig).ok_or(EINVAL)? };
+        let mut host = [0u32; 32];
+        (host[0], host[2]) = (h as u32, info.code as u32);
+        (host[4], host[5], host[6]) = (info.words[0], info.words[1], info.words[2]);
+        // SAFETY: `host` is a 128-byte siginfo, only read.
+        syscalls::check(unsafe {
+            match tid {
+                Some(t) => libc::syscall(libc::SYS_rt_tgsigqueueinfo, pid, t as i32, h, host.as_ptr()),
+                None => libc::syscall(libc::SYS_rt_sigqueueinfo, pid, h, host.as_ptr()),
+            }
+        })
     }
 
     fn rt_sigsuspend(&mut self, mask: u32, size: u32) -> SysResult {

@@ -177,6 +177,8 @@ impl Process {
             .or_else(|| self.net_syscall(nr, a, a5))
             .or_else(|| self.events_syscall(nr, a, a5))
             .or_else(|| self.ipc_syscall(nr, a, a5))
+            .or_else(|| self.sched_syscall(nr, a))
+            .or_else(|| self.fileio_syscall(nr, a, a5))
         {
             return r;
         }
@@ -300,21 +302,6 @@ impl Process {
             4055 | 4220 => self.fcntl(a[0], a[1], a[2], nr == 4220),
             // SAFETY: a host call with integer arguments only.
             4060 => Ok(unsafe { libc::umask(a[0]) }),
-            4076 => {
-                // getrlimit: 8 MiB of stack, everything else unlimited.
-                let cur = if a[0] == 3 { STACK_SIZE } else { u32::MAX };
-                self.write_u32(a[1], cur)?;
-                self.write_u32(a[1].wrapping_add(4), u32::MAX)?;
-                Ok(0)
-            }
-            4338 => {
-                if a[3] != 0 {
-                    let cur: u64 = if a[1] == 3 { STACK_SIZE as u64 } else { u64::MAX };
-                    self.write_mem(a[3], &cur.to_le_bytes())?;
-                    self.write_mem(a[3].wrapping_add(8), &u64::MAX.to_le_bytes())?;
-                }
-                Ok(0)
-            }
             4078 => {
                 let mut tv = libc::timeval { tv_sec: 0, tv_usec: 0 };
                 // SAFETY: `tv` is a valid timeval; no timezone.
@@ -330,6 +317,15 @@ impl Process {
                 // SAFETY: `ts` is a valid timespec.
                 check(unsafe { libc::clock_gettime(a[0] as i32, &mut ts) } as i64)?;
                 self.write_timespec(a[1], ts, nr == 4403)?;
+                Ok(0)
+            }
+            4264 | 4406 => {
+                let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+                // SAFETY: `ts` is a valid timespec.
+                check(unsafe { libc::clock_getres(a[0] as i32, &mut ts) } as i64)?;
+                if a[1] != 0 {
+                    self.write_timespec(a[1], ts, nr == 4406)?;
+                }
                 Ok(0)
             }
             4262 | 4404 => {
@@ -350,6 +346,15 @@ impl Process {
             4125 => self.mprotect(a[0], a[1], a[2]),
             4167 => self.mremap(a[0], a[1], a[2], a[3], a5[0]),
             4218 => Ok(0), // madvise: advice only
+            4154 | 4155 => self.mlock(a[0], a[1], nr == 4154),
+            4217 => self.mincore(a[0], a[1], a[2]),
+            4434 => {
+                // A thread of this process is the host process; PIDFD_NONBLOCK
+                // is O_NONBLOCK (MIPS's number).
+                let pid = if a[0] != 0 && self.threads.is_ours(a[0]) { std::process::id() } else { a[0] };
+                // SAFETY: a host call with integer arguments only.
+                check(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, open_flags(a[1])) })
+            }
             4200 => self.pread64(a[0], a[1], a[2], (a5[1] as u64) << 32 | a5[0] as u64),
             4122 => self.uname(a[0]),
             4146 => self.writev(a[0], a[1], a[2]),
@@ -457,7 +462,7 @@ impl Process {
         check(unsafe { libc::write(fd as i32, data.as_ptr().cast(), data.len()) } as i64)
     }
 
-    fn iovecs(&self, iov: u32, n: u32) -> Result<Vec<(u32, u32)>, i32> {
+    pub(super) fn iovecs(&self, iov: u32, n: u32) -> Result<Vec<(u32, u32)>, i32> {
         if n > 1024 {
             return Err(EINVAL);
         }
@@ -493,7 +498,7 @@ impl Process {
         Ok(got as u32)
     }
 
-    fn openat(&mut self, dir: i32, path: u32, flags: u32, mode: u32) -> SysResult {
+    pub(super) fn openat(&mut self, dir: i32, path: u32, flags: u32, mode: u32) -> SysResult {
         let path = self.host_cpath(self.read_cstr(path)?);
         // SAFETY: `path` is a valid C string.
         check(unsafe { libc::openat(dir, path.as_ptr(), open_flags(flags), mode) } as i64)

@@ -1,0 +1,252 @@
+//! Scheduling, identity and limits: the `sched_*` calls (policies,
+//! priorities, affinity, the round-robin interval), `getcpu`, `nice`, the
+//! `set*uid`/`set*gid` pairs and triples, `setgroups`, resource limits,
+//! capabilities, `personality`, `unshare` and `membarrier`, on the host's.
+//!
+//! Every green thread is the one host thread, so a guest thread id given
+//! as a process here names the host process ([`Process::host_pid`]).
+//! MIPS numbers the resource limits its own way, and the 32-bit
+//! `getrlimit`/`setrlimit` say "unlimited" as 0x7fffffff.
+
+use super::syscalls::check;
+use super::*;
+
+/// The o32 `RLIM_INFINITY` of the 32-bit calls.
+const RLIM32_INFINITY: u32 = 0x7fff_ffff;
+const RLIMIT_DATA: u32 = 2;
+const RLIMIT_STACK: u32 = 3;
+const RLIMIT_AS: u32 = 6;
+/// `_LINUX_CAPABILITY_VERSION_1`: one 32-bit set of each kind (later
+/// versions have two).
+const CAPABILITY_VERSION_1: u32 = 0x1998_0330;
+
+/// The host's number of MIPS resource limit `r`.
+fn host_resource(r: u32) -> Option<i32> {
+    Some(match r {
+        0..=4 | 10..=15 => r as i32,
+        5 => libc::RLIMIT_NOFILE as i32,
+        6 => libc::RLIMIT_AS as i32,
+        7 => libc::RLIMIT_RSS as i32,
+        8 => libc::RLIMIT_NPROC as i32,
+        9 => libc::RLIMIT_MEMLOCK as i32,
+        _ => return None,
+    })
+}
+
+/// A 32-bit limit as the host's (0x7fffffff and above: unlimited).
+fn rlim_from32(v: u32) -> u64 {
+    if v >= RLIM32_INFINITY { libc::RLIM_INFINITY } else { v as u64 }
+}
+
+/// A host limit as a 32-bit one (too big: unlimited).
+fn rlim_to32(v: u64) -> u32 {
+    v.min(RLIM32_INFINITY as u64) as u32
+}
+
+impl Process {
+    /// The scheduling, identity and limit calls; `None` when `nr` is not one.
+    pub(super) fn sched_syscall(&mut self, nr: u32, a: [u32; 4]) -> Option<SysResult> {
+        const CALLS: [u32; 24] = [
+            4034, 4070, 4071, 4075, 4076, 4081, 4136, 4158, 4159, 4160, 4161, 4163, 4164, 4165, 4185, 4190, 4204, 4205,
+            4239, 4303, 4312, 4338, 4358, 4423,
+        ];
+        CALLS.contains(&nr).then(|| self.sched_call(nr, a))
+    }
+
+    fn sched_call(&mut self, nr: u32, a: [u32; 4]) -> SysResult {
+        let int = |v: u32| v as i32;
+        match nr {
+            4158 | 4160 => {
+                let param =
+                    libc::sched_param { sched_priority: self.read_u32(a[if nr == 4158 { 1 } else { 2 }])? as i32 };
+                let pid = self.host_pid(a[0]);
+                // SAFETY: `param` is a valid sched_param, only read.
+                check(unsafe {
+                    if nr == 4158 {
+                        libc::sched_setparam(pid, &param)
+                    } else {
+                        libc::sched_setscheduler(pid, int(a[1]), &param)
+                    }
+                } as i64)
+            }
+            4159 => {
+                let mut param = libc::sched_param { sched_priority: 0 };
+                // SAFETY: `param` is a valid sched_param to fill.
+                check(unsafe { libc::sched_getparam(self.host_pid(a[0]), &mut param) } as i64)?;
+                self.write_u32(a[1], param.sched_priority as u32)?;
+                Ok(0)
+            }
+            // SAFETY: a host call with integer arguments only.
+            4161 => check(unsafe { libc::sched_getscheduler(self.host_pid(a[0])) } as i64),
+            // SAFETY: a host call with integer arguments only.
+            4163 => check(unsafe { libc::sched_get_priority_max(int(a[0])) } as i64),
+            // SAFETY: a host call with integer arguments only.
+            4164 => check(unsafe { libc::sched_get_priority_min(int(a[0])) } as i64),
+            4165 | 4423 => {
+                let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+                // SAFETY: `ts` is a valid timespec to fill.
+                check(unsafe { libc::sched_rr_get_interval(self.host_pid(a[0]), &mut ts) } as i64)?;
+                self.write_timespec(a[1], ts, nr == 4423)?;
+                Ok(0)
+            }
+            4239 => {
+                // The mask's bytes read the same in 32- and 64-bit words.
+                let mut mask = self.read_mem(a[2], a[1].min(1024) as usize)?;
+                mask.resize(mask.len().next_multiple_of(8), 0);
+                // SAFETY: `mask` holds the `len` bytes the host reads.
+                check(unsafe {
+                    libc::syscall(libc::SYS_sched_setaffinity, self.host_pid(a[0]), mask.len(), mask.as_ptr())
+                })
+            }
+            4312 => {
+                let (mut cpu, mut node) = (0u32, 0u32);
+                // SAFETY: `cpu` and `node` are valid to fill.
+                check(unsafe { libc::syscall(libc::SYS_getcpu, &mut cpu, &mut node, 0usize) })?;
+                for (at, v) in [(a[0], cpu), (a[1], node)] {
+                    if at != 0 {
+                        self.write_u32(at, v)?;
+                    }
+                }
+                Ok(0)
+            }
+            4034 => self.nice(int(a[0])),
+            // SAFETY: a host call with integer arguments only.
+            4070 => check(unsafe { libc::syscall(libc::SYS_setreuid, a[0], a[1]) }),
+            // SAFETY: a host call with integer arguments only.
+            4071 => check(unsafe { libc::syscall(libc::SYS_setregid, a[0], a[1]) }),
+            // SAFETY: a host call with integer arguments only.
+            4185 => check(unsafe { libc::syscall(libc::SYS_setresuid, a[0], a[1], a[2]) }),
+            // SAFETY: a host call with integer arguments only.
+            4190 => check(unsafe { libc::syscall(libc::SYS_setresgid, a[0], a[1], a[2]) }),
+            4081 => {
+                if a[0] > 65536 {
+                    return Err(EINVAL);
+                }
+                let b = self.read_mem(a[1], 4 * a[0] as usize)?;
+                let gids: Vec<libc::gid_t> =
+                    b.chunks_exact(4).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]])).collect();
+                // SAFETY: `gids` holds the `a[0]` ids the host reads.
+                check(unsafe { libc::syscall(libc::SYS_setgroups, gids.len(), gids.as_ptr()) })
+            }
+            4075 => {
+                let (cur, max) = (self.read_u32(a[1])?, self.read_u32(a[1].wrapping_add(4))?);
+                self.set_rlimit(0, a[0], rlim_from32(cur), rlim_from32(max))
+            }
+            4076 => {
+                let (cur, max) = self.get_rlimit(0, a[0])?;
+                self.write_u32(a[1], rlim_to32(cur))?;
+                self.write_u32(a[1].wrapping_add(4), rlim_to32(max))?;
+                Ok(0)
+            }
+            4338 => self.prlimit64(a),
+            4204 | 4205 => self.capability(nr == 4205, a[0], a[1]),
+            // SAFETY: a host call with integer arguments only.
+            4136 => check(unsafe { libc::personality(a[0] as libc::c_ulong) } as i64),
+            // SAFETY: a host call with integer arguments only.
+            4303 => check(unsafe { libc::unshare(int(a[0])) } as i64),
+            // SAFETY: a host call with integer arguments only.
+            4358 => check(unsafe { libc::syscall(libc::SYS_membarrier, int(a[0]), a[1], int(a[2])) }),
+            _ => Err(ENOSYS),
+        }
+    }
+
+    /// The host process id for guest process (or thread) id `pid`: one of
+    /// this process's threads is the host process itself.
+    pub(super) fn host_pid(&self, pid: u32) -> i32 {
+        if pid != 0 && self.threads.is_ours(pid) { 0 } else { pid as i32 }
+    }
+
+    /// `nice(inc)`: 0, or EPERM where raising the priority is not allowed.
+    fn nice(&mut self, inc: i32) -> SysResult {
+        // The raw call answers 20 - nice, never negative.
+        // SAFETY: a host call with integer arguments only.
+        let raw = check(unsafe { libc::syscall(libc::SYS_getpriority, libc::PRIO_PROCESS, 0) })?;
+        let new = (20 - raw as i32 + inc.clamp(-40, 40)).clamp(-20, 19);
+        // SAFETY: a host call with integer arguments only.
+        match check(unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, new) } as i64) {
+            Err(e) if e == mips_errno(libc::EACCES) => Err(mips_errno(libc::EPERM)),
+            r => r,
+        }
+    }
+
+    /// Resource limit `res` (MIPS numbering) of process `pid`.
+    fn get_rlimit(&self, pid: u32, res: u32) -> Result<(u64, u64), i32> {
+        let r = host_resource(res).ok_or(EINVAL)?;
+        let mut old = libc::rlimit64 { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: `old` is a valid rlimit to fill; nothing is set.
+        check(unsafe { libc::syscall(libc::SYS_prlimit64, self.host_pid(pid), r, 0usize, &mut old) })?;
+        // The guest's stack is the size mipsjit gave it.
+        if res == RLIMIT_STACK && self.host_pid(pid) == 0 {
+            old.rlim_cur = old.rlim_cur.min(STACK_SIZE as u64);
+        }
+        Ok((old.rlim_cur, old.rlim_max))
+    }
+
+    /// Sets resource limit `res` of process `pid`. This process's address
+    /// space, data and stack limits are taken and not applied, as
+    /// qemu-mipsel does: they would bound mipsjit's own memory (its code
+    /// cache, the guest's), not the guest's.
+    fn set_rlimit(&mut self, pid: u32, res: u32, cur: u64, max: u64) -> SysResult {
+        let r = host_resource(res).ok_or(EINVAL)?;
+        if cur > max {
+            return Err(EINVAL);
+        }
+        if self.host_pid(pid) == 0 && matches!(res, RLIMIT_AS | RLIMIT_DATA | RLIMIT_STACK) {
+            return Ok(0);
+        }
+        let new = libc::rlimit64 { rlim_cur: cur, rlim_max: max };
+        // SAFETY: `new` is a valid rlimit, only read.
+        check(unsafe { libc::syscall(libc::SYS_prlimit64, self.host_pid(pid), r, &new, 0usize) })
+    }
+
+    /// `prlimit64(pid, resource, new, old)`: 64-bit limits (all ones is
+    /// unlimited, as on the host).
+    fn prlimit64(&mut self, a: [u32; 4]) -> SysResult {
+        let old = self.get_rlimit(a[0], a[1])?;
+        if a[2] != 0 {
+            let b = self.read_mem(a[2], 16)?;
+            let word = |i: usize| {
+                u64::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3], b[i + 4], b[i + 5], b[i + 6], b[i + 7]])
+            };
+            self.set_rlimit(a[0], a[1], word(0), word(8))?;
+        }
+        if a[3] != 0 {
+            let mut b = old.0.to_le_bytes().to_vec();
+            b.extend(old.1.to_le_bytes());
+            self.write_mem(a[3], &b)?;
+        }
+        Ok(0)
+    }
+
+    /// `capget(header, data)` (`set`: `capset`): the structures are 32-bit
+    /// words on both sides; version 1 has one set of each kind, later
+    /// versions two.
+    fn capability(&mut self, set: bool, header: u32, data: u32) -> SysResult {
+        let mut hdr = [self.read_u32(header)?, self.read_u32(header.wrapping_add(4))?];
+        hdr[1] = self.host_pid(hdr[1]) as u32;
+        let words = if hdr[0] == CAPABILITY_VERSION_1 { 3 } else { 6 };
+        let mut buf = [0u32; 6];
+        if set {
+            let b = self.read_mem(data, 4 * words)?;
+            for (w, c) in buf.iter_mut().zip(b.chunks_exact(4)) {
+                *w = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+            }
+        }
+        let nr = if set { libc::SYS_capset } else { libc::SYS_capget };
+        let data_ptr = if data == 0 { std::ptr::null_mut() } else { buf.as_mut_ptr() };
+        // SAFETY: `hdr` and `buf` have room for what the host reads and
+        // writes (a header, and at most two sets of three words).
+        let r = unsafe { libc::syscall(nr, hdr.as_mut_ptr(), data_ptr) };
+        let e = if r < 0 { std::io::Error::last_os_error().raw_os_error() } else { None };
+        // The host writes its preferred version into a header it refuses.
+        self.write_u32(header, hdr[0])?;
+        if let Some(e) = e {
+            return Err(mips_errno(e));
+        }
+        if !set && data != 0 {
+            let b: Vec<u8> = buf[..words].iter().flat_map(|w| w.to_le_bytes()).collect();
+            self.write_mem(data, &b)?;
+        }
+        Ok(0)
+    }
+}
