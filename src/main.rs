@@ -70,6 +70,10 @@ enum Command {
         /// Set by mipsjit itself when a guest's child runs `execve`.
         #[arg(long, hide = true)]
         guest_child: bool,
+        /// Set by mipsjit itself: the standard descriptors the guest had
+        /// closed at its `execve`.
+        #[arg(long, hide = true, value_delimiter = ',')]
+        closed_fds: Vec<i32>,
         /// Print the instruction count and counters on exit.
         #[arg(long)]
         stats: bool,
@@ -156,10 +160,11 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Command::User { jit, sysroot, argv0, guest_child, stats, program, args } => {
+        Command::User { jit, sysroot, argv0, guest_child, closed_fds, stats, program, args } => {
             let options = runtime::linux_user::Options {
                 argv0,
                 guest_child,
+                closed_fds,
                 stats,
                 ..runtime::linux_user::Options::new(tier(jit), sysroot)
             };

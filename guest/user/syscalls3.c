@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -18,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -61,8 +64,46 @@ static void *thread_queue(void *arg)
     return (void *)(r == 0 ? (long)got_value : -1L);
 }
 
-int main(void)
+extern char **environ;
+
+/* Run again by fexecve (argument "fexecve-child") or after closing its
+ * standard input ("stdin-closed"). */
+static int child_mode(const char *mode)
 {
+    if (strcmp(mode, "fexecve-child") == 0)
+        return 7;
+    struct stat st;
+    if (strcmp(mode, "stdin-closed") == 0)
+        return fstat(0, &st) < 0 && errno == EBADF ? 8 : 1;
+    return -1;
+}
+
+/* Runs this program again in a child: by fexecve of `fd`, or (fd < 0) by
+ * execve after closing descriptor 0. Returns the child's exit status. */
+static int run_again(const char *self, int fd, const char *mode)
+{
+    char *args[] = {(char *)self, (char *)mode, NULL};
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (fd >= 0)
+            fexecve(fd, args, environ);
+        else {
+            close(0);
+            execve(self, args, environ);
+        }
+        _exit(99);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && child_mode(argv[1]) >= 0)
+        return child_mode(argv[1]);
+    /* Also check what qemu-mipsel gets wrong (argument "strict"). */
+    int strict = argc > 1 && strcmp(argv[1], "strict") == 0;
     setvbuf(stdout, NULL, _IONBF, 0);
     main_thread = pthread_self();
 
@@ -131,6 +172,29 @@ int main(void)
     T("personality query", personality(0xffffffff));
     T("unshare(0)", unshare(0));
     T("membarrier query", syscall(SYS_membarrier, 0, 0, 0));
+
+    /* prctl: the name, the parent-death signal, the FPU mode. */
+    char name[16] = {0};
+    T("PR_SET_NAME", prctl(PR_SET_NAME, "guest-name-that-is-long"));
+    T("PR_GET_NAME", prctl(PR_GET_NAME, name));
+    printf("  name '%s'\n", name);
+    int ds = -1;
+    T("PR_SET_PDEATHSIG SIGUSR2", prctl(PR_SET_PDEATHSIG, SIGUSR2));
+    T("PR_GET_PDEATHSIG", prctl(PR_GET_PDEATHSIG, &ds));
+    printf("  signal %d (SIGUSR2 %d)\n", ds, SIGUSR2);
+    prctl(PR_SET_PDEATHSIG, 0);
+    T("PR_GET_DUMPABLE", prctl(PR_GET_DUMPABLE));
+    T("PR_GET_NO_NEW_PRIVS", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+    /* Linux starts an FPXX program with FR=0 since 5.12; qemu-mipsel 7.2
+     * with FR=1. */
+    if (strict)
+        T("PR_GET_FP_MODE at start", prctl(PR_GET_FP_MODE));
+    T("PR_SET_FP_MODE FR", prctl(PR_SET_FP_MODE, PR_FP_MODE_FR));
+    T("PR_GET_FP_MODE", prctl(PR_GET_FP_MODE));
+    T("PR_SET_FP_MODE FRE", prctl(PR_SET_FP_MODE, PR_FP_MODE_FR | PR_FP_MODE_FRE));
+    T("PR_SET_FP_MODE 8", prctl(PR_SET_FP_MODE, 8));
+    T("PR_SET_FP_MODE 0", prctl(PR_SET_FP_MODE, 0));
+    T("prctl 9999", prctl(9999, 0, 0, 0, 0));
 
     /* File calls. */
     char path[] = "/tmp/mipsjit-sys3-XXXXXX";
@@ -285,5 +349,40 @@ int main(void)
     waitpid(child, &status, 0);
     printf("  child: value %d\n", WEXITSTATUS(status));
     T("pidfd_open bad flags", syscall(SYS_pidfd_open, getpid(), 1));
+
+    /* execveat: fexecve of a close-on-exec descriptor; a child that closed
+     * its standard input finds it closed after execve. (qemu-mipsel runs
+     * only host programs on execve, without binfmt_misc.) */
+    if (strict) {
+        int self = open(argv[0], O_RDONLY | O_CLOEXEC);
+        printf("fexecve: child status %d\n", run_again(argv[0], self, "fexecve-child"));
+        close(self);
+        printf("execve with fd 0 closed: child status %d\n", run_again(argv[0], -1, "stdin-closed"));
+    }
+
+    /* A shared file mapping keeps no descriptor the guest can see: the
+     * next open gets the closed one's number. */
+    int mf = open(argv[0], O_RDONLY);
+    void *shared = mmap(NULL, 4096, PROT_READ, MAP_SHARED, mf, 0);
+    close(mf);
+    int next = open(argv[0], O_RDONLY);
+    printf("open after a shared mapping's close: same number %d\n", next == mf && shared != MAP_FAILED);
+    close(next);
+
+    /* poll takes as many descriptors as the limit allows. */
+    struct rlimit nofile;
+    getrlimit(RLIMIT_NOFILE, &nofile);
+    nofile.rlim_cur = nofile.rlim_max < 6000 ? nofile.rlim_max : 6000;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+    static struct pollfd many[6001];
+    for (int i = 0; i < 6001; i++)
+        many[i].fd = -1;
+    T("poll 5000 descriptors", poll(many, 5000, 0));
+    T("poll past the limit", poll(many, nofile.rlim_cur + 1, 0));
+    /* pidfd_send_signal to this process: the handler has run on return. */
+    int me = syscall(SYS_pidfd_open, getpid(), 0);
+    got_sig = 0;
+    T("pidfd_send_signal to myself", syscall(SYS_pidfd_send_signal, me, SIGUSR2, NULL, 0));
+    printf("  handler: sig %d code %d\n", got_sig, got_code);
     return 0;
 }

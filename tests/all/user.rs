@@ -539,7 +539,10 @@ fn scheduling_limits_file_calls_and_sigqueue_as_under_qemu() {
     // stack), sendfile, splice, tee, copy_file_range, preadv/pwritev(2),
     // memfd_create, xattrs; mlock, mincore; clock_getres; sigpending,
     // sigqueue's value to this process, a thread and a forked child (sent
-    // at once: it must survive the child's reset of its signal state).
+    // at once: it must survive the child's reset of its signal state);
+    // prctl, which answered 0 to everything; pidfd_send_signal; execveat;
+    // a standard descriptor closed across execve; poll past 4096
+    // descriptors; a shared file mapping's descriptor out of the guest's way.
     let prog = guest_program("syscalls3", "static", &["-static", "-pthread"]);
     let out = same_as_qemu(&["never", "auto", "always"], &prog, &[]);
     assert_contains_all(
@@ -566,7 +569,21 @@ fn scheduling_limits_file_calls_and_sigqueue_as_under_qemu() {
             "  SIGUSR1 pending 1\n  handler: sig 16 code -1 value 42\nsigqueue signal 0: 0 errno 0\n",
             "rt_tgsigqueueinfo to a thread: value 77\n",
             "poll on the pidfd: 1 errno 0\n  child: value 9\n",
+            "  name 'guest-name-that'\n",
+            "  signal 17 (SIGUSR2 17)\n",
+            "PR_SET_FP_MODE FR: 0 errno 0\nPR_GET_FP_MODE: 1 errno 0\nPR_SET_FP_MODE FRE: -1 errno 122\n",
+            "prctl 9999: -1 errno 22\n",
+            "pidfd_send_signal to myself: 0 errno 0\n  handler: sig 17 code 0\n",
+            "open after a shared mapping's close: same number 1\n",
+            "poll 5000 descriptors: 0 errno 0\npoll past the limit: -1 errno 22\n",
         ],
+    );
+    // Linux 6.1 starts an FPXX program with FR=0 (qemu-mipsel 7.2: FR=1);
+    // execve of a MIPS program runs it (qemu-mipsel needs binfmt_misc).
+    let got = mipsjit("auto", &prog, &["strict"]);
+    assert_contains_all(
+        &got.stdout,
+        &["PR_GET_FP_MODE at start: 0 errno 0\n", "fexecve: child status 7\nexecve with fd 0 closed: child status 8\n"],
     );
 }
 

@@ -268,9 +268,12 @@ impl Process {
     }
 
     /// The guest's `struct pollfd[n]` at `fds`, as host pollfds (EINVAL
-    /// for more than 4096).
+    /// for more than the descriptor limit, as Linux says).
     pub(super) fn read_pollfds(&self, fds: u32, n: u32) -> Result<Vec<libc::pollfd>, i32> {
-        if n > 4096 {
+        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: `limit` is a valid rlimit to fill.
+        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+        if n as u64 > limit.rlim_cur.min(1 << 20) {
             return Err(EINVAL);
         }
         let raw = self.read_mem(fds, 8 * n as usize)?;

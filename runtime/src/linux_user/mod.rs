@@ -102,6 +102,11 @@ pub struct Options {
     /// Print the instruction count and the machine's counters on stderr
     /// when the program exits (as `mipsjit run --stats`).
     pub stats: bool,
+    /// Which of descriptors 0, 1 and 2 the guest had closed when its
+    /// `execve` started this process. The host runtime opens /dev/null on
+    /// a closed one at start; they are closed again before the program
+    /// runs, so it finds them closed, as on Linux.
+    pub closed_fds: Vec<i32>,
 }
 
 impl Options {
@@ -127,6 +132,10 @@ pub fn run_program(program: &Path, args: &[OsString], opts: &Options) -> u8 {
     }
     match start(program, args, opts) {
         Ok(mut p) => {
+            for &fd in opts.closed_fds.iter().filter(|fd| (0..3).contains(*fd)) {
+                // SAFETY: closes a standard descriptor mipsjit does not use.
+                unsafe { libc::close(fd) };
+            }
             let status = p.run();
             p.write_back_all();
             if opts.stats {

@@ -3,6 +3,8 @@
 
 use super::signal::{GUEST_CHILD, guest_sig};
 use super::*;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStringExt;
 use std::sync::atomic::Ordering;
 
 // `clone` flags.
@@ -27,6 +29,7 @@ impl Process {
             4114 => self.wait4(a[0] as i32, a[1], a[2], a[3]),
             4007 => self.wait4(a[0] as i32, a[1], a[2], 0),
             4011 => self.execve(a[0], a[1], a[2]),
+            4356 => self.execveat(a[0] as i32, a[1], a[2], a[3], a5[0]),
             4278 => self.waitid(a[0], a[1] as i32, a[2], a[3], a5[0]),
             4077 => self.getrusage(a[0] as i32, a[1]),
             4043 => self.times(a[0]),
@@ -256,7 +259,47 @@ impl Process {
     /// with the same options; anything else is the host's to run. The path
     /// is used as given (no PATH search), as the kernel does.
     fn execve(&mut self, path: u32, argv: u32, envp: u32) -> SysResult {
-        let mut path = self.read_cstr(path)?;
+        let path = self.read_cstr(path)?;
+        self.exec_path(path, argv, envp)
+    }
+
+    /// `execveat(dirfd, path, argv, envp, flags)`: `execve` of `path`
+    /// relative to directory `dirfd`, or (AT_EMPTY_PATH and an empty path)
+    /// of the file open at `dirfd`, as `fexecve` uses it. The host path of
+    /// a descriptor is its /proc link; a file without a path (a memfd, an
+    /// unlinked file) is handed over as /proc/self/fd/N of a copy of the
+    /// descriptor the new image inherits.
+    fn execveat(&mut self, dirfd: i32, path: u32, argv: u32, envp: u32, flags: u32) -> SysResult {
+        const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
+        const AT_EMPTY_PATH: u32 = 0x1000;
+        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+            return Err(EINVAL);
+        }
+        let rel = self.read_cstr(path)?;
+        let fd_path = |fd: i32| std::fs::read_link(format!("/proc/self/fd/{fd}")).map_err(|_| mips_errno(libc::EBADF));
+        let full: PathBuf = match rel.as_bytes() {
+            [] if flags & AT_EMPTY_PATH == 0 => return Err(ENOENT),
+            [] => match fd_path(dirfd)? {
+                p if p.is_file() => p,
+                _ => {
+                    // SAFETY: a host call with integer arguments only.
+                    let copy = syscalls::check(unsafe { libc::fcntl(dirfd, libc::F_DUPFD, 3) } as i64)?;
+                    PathBuf::from(format!("/proc/self/fd/{copy}"))
+                }
+            },
+            [b'/', ..] => PathBuf::from(OsStr::from_bytes(rel.as_bytes())),
+            _ if dirfd == libc::AT_FDCWD => PathBuf::from(OsStr::from_bytes(rel.as_bytes())),
+            _ => fd_path(dirfd)?.join(OsStr::from_bytes(rel.as_bytes())),
+        };
+        if flags & AT_SYMLINK_NOFOLLOW != 0 && full.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(mips_errno(libc::ELOOP));
+        }
+        let full = CString::new(full.into_os_string().into_vec()).map_err(|_| ENOENT)?;
+        self.exec_path(full, argv, envp)
+    }
+
+    /// `execve` of the host path `path`.
+    fn exec_path(&mut self, mut path: CString, argv: u32, envp: u32) -> SysResult {
         if path.as_bytes() == b"/proc/self/exe" {
             path = CString::new(self.exe.as_os_str().as_bytes()).map_err(|_| ENOENT)?;
         }
@@ -299,6 +342,12 @@ impl Process {
             }
             if GUEST_CHILD.load(Ordering::Relaxed) {
                 v.extend(CString::new("--guest-child").ok());
+            }
+            // SAFETY: host calls with integer arguments only.
+            let closed: Vec<String> =
+                (0..3).filter(|&fd| unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0).map(|fd| fd.to_string()).collect();
+            if !closed.is_empty() {
+                v.extend(CString::new(format!("--closed-fds={}", closed.join(","))).ok());
             }
             if let Some(a0) = argv.first() {
                 v.extend(CString::new("--argv0").ok());

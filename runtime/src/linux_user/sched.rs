@@ -46,9 +46,9 @@ fn rlim_to32(v: u64) -> u32 {
 impl Process {
     /// The scheduling, identity and limit calls; `None` when `nr` is not one.
     pub(super) fn sched_syscall(&mut self, nr: u32, a: [u32; 4]) -> Option<SysResult> {
-        const CALLS: [u32; 24] = [
-            4034, 4070, 4071, 4075, 4076, 4081, 4136, 4158, 4159, 4160, 4161, 4163, 4164, 4165, 4185, 4190, 4204, 4205,
-            4239, 4303, 4312, 4338, 4358, 4423,
+        const CALLS: [u32; 25] = [
+            4034, 4070, 4071, 4075, 4076, 4081, 4136, 4158, 4159, 4160, 4161, 4163, 4164, 4165, 4185, 4190, 4192, 4204,
+            4205, 4239, 4303, 4312, 4338, 4358, 4423,
         ];
         CALLS.contains(&nr).then(|| self.sched_call(nr, a))
     }
@@ -140,6 +140,7 @@ impl Process {
             }
             4338 => self.prlimit64(a),
             4204 | 4205 => self.capability(nr == 4205, a[0], a[1]),
+            4192 => self.prctl(a),
             // SAFETY: a host call with integer arguments only.
             4136 => check(unsafe { libc::personality(a[0] as libc::c_ulong) } as i64),
             // SAFETY: a host call with integer arguments only.
@@ -154,6 +155,92 @@ impl Process {
     /// this process's threads is the host process itself.
     pub(super) fn host_pid(&self, pid: u32) -> i32 {
         if pid != 0 && self.threads.is_ours(pid) { 0 } else { pid as i32 }
+    }
+
+    /// `prctl(option, arg2, ..)`: the options with integer arguments or
+    /// results that concern only this process go to the host; the name
+    /// (16 bytes) and the parent-death signal (a MIPS number) are
+    /// translated; the FPU mode (MIPS's own options) is Status.FR. Options
+    /// that would bind mipsjit itself (seccomp filters, the memory map)
+    /// and unknown ones are EINVAL.
+    fn prctl(&mut self, a: [u32; 4]) -> SysResult {
+        const PR_SET_PDEATHSIG: u32 = 1;
+        const PR_GET_PDEATHSIG: u32 = 2;
+        const PR_SET_NAME: u32 = 15;
+        const PR_GET_NAME: u32 = 16;
+        const PR_GET_SECCOMP: u32 = 21;
+        const PR_SET_FP_MODE: u32 = 45;
+        const PR_GET_FP_MODE: u32 = 46;
+        /// PR_FP_MODE_FR: 64-bit FP registers.
+        const FP_MODE_FR: u32 = 1;
+        // Options with integer arguments and results only: dumpable,
+        // keepcaps, the capability bounding set, timer slack, setting the
+        // child subreaper, no_new_privs, transparent huge pages, the
+        // ptracer.
+        const INT_OPTIONS: [u32; 14] = [3, 4, 7, 8, 23, 24, 29, 30, 36, 38, 39, 41, 42, 0x5961_6d61];
+        let (option, arg) = (a[0], a[1]);
+        match option {
+            PR_SET_PDEATHSIG => {
+                let sig = if arg == 0 { 0 } else { signal::host_sig(arg).ok_or(EINVAL)? };
+                // SAFETY: a host call with integer arguments only.
+                check(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong) } as i64)
+            }
+            PR_GET_PDEATHSIG => {
+                let mut h: i32 = 0;
+                // SAFETY: `h` is an int for the host to fill.
+                check(unsafe { libc::prctl(libc::PR_GET_PDEATHSIG, &mut h as *mut i32) } as i64)?;
+                let g = if h == 0 { 0 } else { signal::guest_sig(h).unwrap_or(0) };
+                self.write_u32(arg, g)?;
+                Ok(0)
+            }
+            PR_SET_NAME => {
+                // At most 15 bytes, up to a NUL, as `strncpy_from_user`.
+                let mut name = [0u8; 16];
+                for (i, b) in name.iter_mut().take(15).enumerate() {
+                    *b = self.read_mem(arg.wrapping_add(i as u32), 1)?[0];
+                    if *b == 0 {
+                        break;
+                    }
+                }
+                // SAFETY: `name` is 16 bytes, NUL-terminated.
+                check(unsafe { libc::prctl(libc::PR_SET_NAME, name.as_ptr()) } as i64)
+            }
+            PR_GET_NAME => {
+                let mut name = [0u8; 16];
+                // SAFETY: `name` has room for the 16 bytes the host writes.
+                check(unsafe { libc::prctl(libc::PR_GET_NAME, name.as_mut_ptr()) } as i64)?;
+                self.write_mem(arg, &name)?;
+                Ok(0)
+            }
+            // The guest installs no filter (mipsjit's system calls are not
+            // its own), so it runs without: 0.
+            PR_GET_SECCOMP => Ok(0),
+            PR_GET_FP_MODE => Ok((self.machine.cpu.cp0.status & status::FR != 0) as u32 * FP_MODE_FR),
+            PR_SET_FP_MODE => {
+                // Unknown bits, and FRE (which the 24Kf lacks), are
+                // EOPNOTSUPP as in Linux's `mips_set_process_fp_mode`.
+                if arg & !FP_MODE_FR != 0 {
+                    return Err(mips_errno(libc::EOPNOTSUPP));
+                }
+                let st = &mut self.machine.cpu.cp0.status;
+                *st = if arg & FP_MODE_FR != 0 { *st | status::FR } else { *st & !status::FR };
+                Ok(0)
+            }
+            o if INT_OPTIONS.contains(&o) => {
+                let [x, y, z] = [a[1], a[2], a[3]].map(|v| v as libc::c_ulong);
+                // SAFETY: a host call with integer arguments only.
+                check(unsafe { libc::prctl(o as i32, x, y, z, 0 as libc::c_ulong) } as i64)
+            }
+            // PR_GET_CHILD_SUBREAPER: an int out.
+            37 => {
+                let mut out: i32 = 0;
+                // SAFETY: `out` is an int for the host to fill.
+                check(unsafe { libc::prctl(37, &mut out as *mut i32) } as i64)?;
+                self.write_u32(arg, out as u32)?;
+                Ok(0)
+            }
+            _ => Err(EINVAL),
+        }
     }
 
     /// `nice(inc)`: 0, or EPERM where raising the priority is not allowed.

@@ -505,6 +505,7 @@ impl Process {
             4073 => self.sigpending_old(a[0]),
             4198 => self.sigqueueinfo(a[0] as i32, None, a[1], a[2]),
             4332 => self.sigqueueinfo(a[0] as i32, Some(a[1]), a[2], a[3]),
+            4424 => self.pidfd_send_signal(a[0] as i32, a[1], a[2], a[3]),
             4199 => self.rt_sigsuspend(a[0], a[1]),
             4029 => self.sigsuspend_with(self.sig.blocked),
             4206 => self.sigaltstack(a[0], a[1]),
@@ -656,10 +657,7 @@ impl Process {
         if sig > NSIG {
             return Err(EINVAL);
         }
-        let b = self.read_mem(at, 28)?;
-        let word = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-        // o32 siginfo: signo, code, errno, then the union.
-        let info = SigInfo { code: word(4) as i32, words: [word(12), word(16), word(20), word(24)] };
+        let info = self.guest_siginfo(at)?;
         let me = std::process::id() as i32;
         let ours = match tid {
             Some(t) => pid == me && self.threads.is_ours(t),
@@ -677,12 +675,8 @@ impl Process {
             }
             return Ok(0);
         }
-        // x86-64 siginfo: signo, errno, code, then the union from 16: pid,
-        // uid, and the value (an int, or a pointer's low word).
         let h = if sig == 0 { 0 } else { host_sig(sig).ok_or(EINVAL)? };
-        let mut host = [0u32; 32];
-        (host[0], host[2]) = (h as u32, info.code as u32);
-        (host[4], host[5], host[6]) = (info.words[0], info.words[1], info.words[2]);
+        let host = self.host_siginfo(h, at)?;
         // SAFETY: `host` is a 128-byte siginfo, only read.
         syscalls::check(unsafe {
             match tid {
@@ -690,6 +684,49 @@ impl Process {
                 None => libc::syscall(libc::SYS_rt_sigqueueinfo, pid, h, host.as_ptr()),
             }
         })
+    }
+
+    /// `pidfd_send_signal(pidfd, sig, info, flags)`: to this process (the
+    /// pidfd's `Pid:` in /proc is ours) it is queued as `kill` or
+    /// `rt_sigqueueinfo` would; to another the host sends it.
+    fn pidfd_send_signal(&mut self, pidfd: i32, sig: u32, info: u32, flags: u32) -> SysResult {
+        if sig > NSIG {
+            return Err(EINVAL);
+        }
+        let fdinfo =
+            std::fs::read_to_string(format!("/proc/self/fdinfo/{pidfd}")).map_err(|_| mips_errno(libc::EBADF))?;
+        let pid = fdinfo.lines().find_map(|l| l.strip_prefix("Pid:")).and_then(|v| v.trim().parse::<i32>().ok());
+        let me = std::process::id() as i32;
+        if pid == Some(me) && flags == 0 {
+            return match info {
+                0 => self.kill(me, sig, SI_USER),
+                at => self.sigqueueinfo(me, None, sig, at),
+            };
+        }
+        let h = if sig == 0 { 0 } else { host_sig(sig).ok_or(EINVAL)? };
+        let host = if info == 0 { None } else { Some(self.host_siginfo(h, info)?) };
+        let ptr = host.as_ref().map_or(std::ptr::null(), |h| h.as_ptr());
+        // SAFETY: `ptr` is null or a 128-byte siginfo, only read.
+        syscalls::check(unsafe { libc::syscall(libc::SYS_pidfd_send_signal, pidfd, h, ptr, flags) })
+    }
+
+    /// The guest's siginfo at `at` as the host's (x86-64: signo, errno,
+    /// code, then the union from byte 16: pid, uid, and the value, an int
+    /// or a pointer's low word), for host signal `h`.
+    fn host_siginfo(&self, h: i32, at: u32) -> Result<[u32; 32], i32> {
+        let info = self.guest_siginfo(at)?;
+        let mut host = [0u32; 32];
+        (host[0], host[2]) = (h as u32, info.code as u32);
+        (host[4], host[5], host[6]) = (info.words[0], info.words[1], info.words[2]);
+        Ok(host)
+    }
+
+    /// The code and union words of the guest's siginfo at `at` (o32:
+    /// signo, code, errno, then the union from byte 12).
+    fn guest_siginfo(&self, at: u32) -> Result<SigInfo, i32> {
+        let b = self.read_mem(at, 28)?;
+        let word = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        Ok(SigInfo { code: word(4) as i32, words: [word(12), word(16), word(20), word(24)] })
     }
 
     fn rt_sigsuspend(&mut self, mask: u32, size: u32) -> SysResult {

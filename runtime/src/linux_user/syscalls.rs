@@ -214,6 +214,8 @@ impl Process {
             }
             // SAFETY: `p` is the C string `path_call` read.
             4012 => self.path_call(a[0], |p| unsafe { libc::chdir(p) }),
+            // SAFETY: `p` is the C string `path_call` read.
+            4061 => self.path_call(a[0], |p| unsafe { libc::chroot(p) }),
             4013 => {
                 // SAFETY: time(NULL) has no pointer arguments.
                 let t = unsafe { libc::time(std::ptr::null_mut()) } as u32;
@@ -381,7 +383,6 @@ impl Process {
             }
             4237 => self.sendfile64(a),
             4080 => self.getgroups(a[0], a[1]),
-            4192 => Ok(0), // prctl
             // set_robust_list, rseq: glibc copes without them.
             // set_robust_list, rseq, clone3 (glibc then uses clone), as qemu-mipsel.
             4309 | 4367 | 4435 => Err(ENOSYS),
