@@ -99,6 +99,28 @@ int main(void)
     printf("bad flags: %d errno %d\n", r, r < 0 ? errno : 0);
     r = signalfd(0, &set, 0);
     printf("not a signalfd: %d errno %d\n", r, r < 0 ? errno : 0);
+    /* Copies of a signalfd are the same signalfd: they read signals, and
+     * a new mask through one holds for all. */
+    int copy = dup(fd), copy2 = fcntl(fd, F_DUPFD_CLOEXEC, 40), copy3 = 50;
+    dup2(fd, copy3);
+    kill(getpid(), SIGUSR1);
+    n = read(copy, &si, sizeof si);
+    printf("read through dup: %zd signo %u\n", n, si.ssi_signo);
+    sigset_t only2;
+    sigemptyset(&only2);
+    sigaddset(&only2, SIGUSR2);
+    signalfd(copy2, &only2, 0);
+    kill(getpid(), SIGUSR1);
+    kill(getpid(), SIGUSR2);
+    n = read(copy3, &si, sizeof si);
+    printf("read through dup2 after a new mask through F_DUPFD_CLOEXEC: %zd signo %u\n", n, si.ssi_signo);
+    struct pollfd pf = {.fd = fd, .events = POLLIN};
+    printf("SIGUSR1 is not its signal now: poll %d\n", poll(&pf, 1, 0));
+    sigwaitinfo(&set, NULL);
+    close(copy);
+    close(copy2);
+    close(copy3);
+
     printf("close: %d %d\n", close(fd), close(bfd));
     return 0;
 }

@@ -592,7 +592,8 @@ fn signalfd_reads_the_guests_own_pending_signals_as_under_qemu() {
     // Guest signals are emulated, so a signalfd is an eventfd kept
     // readable while one of its signals is pending: reads, EAGAIN, a
     // blocking read a child's kill ends, poll and epoll, a child's exit
-    // status, a changed mask.
+    // status, a changed mask; copies of it (dup, dup2, F_DUPFD_CLOEXEC)
+    // that share its mask.
     let prog = guest_program("signalfd", "static", &["-static"]);
     let out = same_as_qemu(&["never", "auto", "always"], &prog, &[]);
     assert_contains_all(
@@ -603,6 +604,9 @@ fn signalfd_reads_the_guests_own_pending_signals_as_under_qemu() {
             "poll once read: 0\nread into 16 bytes: -1 errno 22\nstill pending: 1\n",
             "blocking read: 128 bytes\n  signo 17 code 0 from me 0",
             "epoll_wait: 1 data 77\nchild exit: 128 signo 18 code 1 pid is the child 1 status 3\n",
+            "read through dup: 128 signo 16\n",
+            "read through dup2 after a new mask through F_DUPFD_CLOEXEC: 128 signo 17\n",
+            "SIGUSR1 is not its signal now: poll 0\n",
         ],
     );
 }

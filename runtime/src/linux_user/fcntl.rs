@@ -20,6 +20,7 @@ use super::syscalls::{check, guest_open_flags, open_flags};
 use super::*;
 
 const F_DUPFD: u32 = 0;
+const F_DUPFD_CLOEXEC: u32 = 1030;
 const F_GETFD: u32 = 1;
 const F_SETFD: u32 = 2;
 const F_GETFL: u32 = 3;
@@ -39,10 +40,9 @@ const F_SETLKW64: u32 = 35;
 const F_OFD_GETLK: u32 = 36;
 const F_OFD_SETLK: u32 = 37;
 const F_OFD_SETLKW: u32 = 38;
-/// F_SETLEASE, F_GETLEASE, F_NOTIFY; F_DUPFD_CLOEXEC (1030); F_SETPIPE_SZ,
-/// F_GETPIPE_SZ, F_ADD_SEALS, F_GET_SEALS: the host's numbers and
-/// arguments (integers).
-const SAME_AS_HOST: [u32; 8] = [1024, 1025, 1026, 1030, 1031, 1032, 1033, 1034];
+/// F_SETLEASE, F_GETLEASE, F_NOTIFY; F_SETPIPE_SZ, F_GETPIPE_SZ,
+/// F_ADD_SEALS, F_GET_SEALS: the host's numbers and arguments (integers).
+const SAME_AS_HOST: [u32; 7] = [1024, 1025, 1026, 1031, 1032, 1033, 1034];
 
 /// Bytes of o32 `struct flock`: type, whence (16-bit), start, len, sysid,
 /// pid (32-bit), four words of padding.
@@ -88,7 +88,12 @@ impl Process {
         // SAFETY: a host fcntl with integer arguments only.
         let host = |c: i32, v: i32| check(unsafe { libc::fcntl(fd, c, v) } as i64);
         match cmd {
-            F_DUPFD => host(libc::F_DUPFD, arg as i32),
+            F_DUPFD | F_DUPFD_CLOEXEC => {
+                let c = if cmd == F_DUPFD { libc::F_DUPFD } else { libc::F_DUPFD_CLOEXEC };
+                let new = host(c, arg as i32)?;
+                self.dup_signalfd(fd as u32, new);
+                Ok(new)
+            }
             F_GETFD => host(libc::F_GETFD, 0),
             F_SETFD => host(libc::F_SETFD, arg as i32),
             F_GETFL => host(libc::F_GETFL, 0).map(|f| guest_open_flags(f as i32)),

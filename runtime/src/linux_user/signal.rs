@@ -182,8 +182,12 @@ pub(super) struct Signals {
     /// Blocked signals of default disposition that the host records
     /// instead of acting on: see [`Signals::sync_host`].
     held: u128,
-    /// Descriptors `signalfd` made, with their masks (see `signalfd.rs`).
-    pub(super) signalfds: Vec<(i32, u128)>,
+    /// Descriptors `signalfd` made, and their copies (`dup` and the
+    /// like): descriptor, mask, and which signalfd it is (copies share
+    /// it, and their mask). See `signalfd.rs`.
+    pub(super) signalfds: Vec<(i32, u128, u32)>,
+    /// The number the next new signalfd gets in `signalfds`.
+    pub(super) next_signalfd: u32,
 }
 
 /// The part of [`Signals`] each thread has of its own: what a thread
@@ -306,6 +310,7 @@ impl Signals {
             saved_mask: None,
             held: 0,
             signalfds: Vec::new(),
+            next_signalfd: 0,
         };
         // SAFETY: queries and resets of this process's signal state with
         // valid, initialised structures.

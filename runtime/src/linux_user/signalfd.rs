@@ -8,8 +8,8 @@
 //! each host wait, which a host signal ends), and a `read` of it takes the pending
 //! signals as `struct signalfd_siginfo`s. Its O_NONBLOCK is the eventfd's.
 //!
-//! Only the descriptor number `signalfd` returned is one: a `dup` of it
-//! reads as the bare eventfd.
+//! A copy of one (`dup`, `dup2`, `dup3`, F_DUPFD) is the same signalfd,
+//! sharing its mask. One that crosses `execve` is a bare eventfd there.
 
 use super::signal::{SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGSEGV, SIGSET_BYTES, SIGTRAP, SigInfo, bit, unblockable};
 use super::*;
@@ -68,12 +68,16 @@ impl Process {
                 let cloexec = if flags & SFD_CLOEXEC != 0 { libc::EFD_CLOEXEC } else { 0 };
                 // SAFETY: a host call with integer arguments only.
                 let new = check(unsafe { libc::eventfd(0, nonblock | cloexec) } as i64)? as i32;
-                self.sig.signalfds.push((new, mask));
+                let id = self.sig.next_signalfd;
+                self.sig.next_signalfd += 1;
+                self.sig.signalfds.push((new, mask, id));
                 new
             }
             fd => {
-                let entry = self.sig.signalfds.iter_mut().find(|e| e.0 == fd).ok_or(EINVAL)?;
-                entry.1 = mask;
+                let id = self.sig.signalfds.iter().find(|e| e.0 == fd).ok_or(EINVAL)?.2;
+                for e in self.sig.signalfds.iter_mut().filter(|e| e.2 == id) {
+                    e.1 = mask;
+                }
                 fd
             }
         };
@@ -91,6 +95,18 @@ impl Process {
         self.sig.signalfds.retain(|e| e.0 != fd as i32);
     }
 
+    /// `new` was made a copy of `old` (whatever `new` was is closed): if
+    /// `old` is a signalfd, `new` is the same one.
+    pub(super) fn dup_signalfd(&mut self, old: u32, new: u32) {
+        if old == new {
+            return;
+        }
+        self.forget_signalfd(new);
+        if let Some(&(_, mask, id)) = self.sig.signalfds.iter().find(|e| e.0 == old as i32) {
+            self.sig.signalfds.push((new as i32, mask, id));
+        }
+    }
+
     /// Makes each signalfd readable if and only if a signal of its mask is
     /// pending (for the running thread).
     pub(super) fn sync_signalfds(&mut self) {
@@ -99,7 +115,7 @@ impl Process {
         }
         self.sig.poll_host();
         let pending = self.sig.all_pending();
-        for &(fd, mask) in &self.sig.signalfds {
+        for &(fd, mask, _) in &self.sig.signalfds {
             let (want, set) = (pending & mask != 0, readable(fd));
             let mut v = 1u64;
             // SAFETY: 8-byte reads and writes of `v` on an eventfd; the

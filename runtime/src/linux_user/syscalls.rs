@@ -275,9 +275,14 @@ impl Process {
                 // SAFETY: valid C strings.
                 check(unsafe { libc::rename(from.as_ptr(), to.as_ptr()) } as i64)
             }
-            // SAFETY: a host call with integer arguments only.
-            4041 => check(unsafe { libc::dup(a[0] as i32) } as i64),
-            // dup2 and dup3 close what `newfd` was (unless it is `oldfd`).
+            4041 => {
+                // SAFETY: a host call with integer arguments only.
+                let new = check(unsafe { libc::dup(a[0] as i32) } as i64)?;
+                self.dup_signalfd(a[0], new);
+                Ok(new)
+            }
+            // dup2 and dup3 close what `newfd` was (unless it is `oldfd`),
+            // and it becomes what `oldfd` is.
             4063 | 4327 => {
                 // SAFETY: host calls with integer arguments only.
                 let r = check(unsafe {
@@ -286,9 +291,7 @@ impl Process {
                         _ => libc::dup3(a[0] as i32, a[1] as i32, open_flags(a[2])),
                     }
                 } as i64)?;
-                if a[0] != a[1] {
-                    self.forget_signalfd(a[1]);
-                }
+                self.dup_signalfd(a[0], a[1]);
                 Ok(r)
             }
             4328 => {
