@@ -6,6 +6,8 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -176,6 +178,42 @@ static void errors(void)
     printf("bad address %d errno %d\n", bind(s, (struct sockaddr *)8, 16), errno);
 }
 
+/* Network interfaces: glibc's if_nameindex (netlink), if_nametoindex and
+ * if_indextoname (ioctls on a socket), SIOCGIFCONF's list, and one
+ * interface's flags and MTU, through o32's 32-byte struct ifreq. */
+static void interfaces(void)
+{
+    struct if_nameindex *ni = if_nameindex();
+    int n = 0, agree = 1;
+    char name[IF_NAMESIZE];
+    for (struct if_nameindex *p = ni; p && p->if_index; p++, n++)
+        agree &= if_nametoindex(p->if_name) == p->if_index && if_indextoname(p->if_index, name) &&
+                 strcmp(name, p->if_name) == 0;
+    printf("interfaces: %d, names and indexes agree %d\n", n, agree);
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    struct ifreq reqs[16];
+    struct ifconf conf = {.ifc_len = sizeof reqs, .ifc_req = reqs};
+    int r = ioctl(s, SIOCGIFCONF, &conf);
+    int lo = -1;
+    for (int i = 0; i < conf.ifc_len / (int)sizeof reqs[0]; i++)
+        if (strcmp(reqs[i].ifr_name, "lo") == 0)
+            lo = i;
+    struct sockaddr_in *a = (struct sockaddr_in *)&reqs[lo < 0 ? 0 : lo].ifr_addr;
+    printf("SIOCGIFCONF: %d, entries of %zu bytes, lo at %s\n", r, sizeof reqs[0], lo < 0 ? "-" : inet_ntoa(a->sin_addr));
+    struct ifreq q;
+    memset(&q, 0, sizeof q);
+    strcpy(q.ifr_name, "lo");
+    r = ioctl(s, SIOCGIFFLAGS, &q);
+    printf("SIOCGIFFLAGS lo: %d loopback %d up %d\n", r, !!(q.ifr_flags & IFF_LOOPBACK), !!(q.ifr_flags & IFF_UP));
+    r = ioctl(s, SIOCGIFINDEX, &q);
+    printf("SIOCGIFINDEX lo: %d index is if_nametoindex's %d\n", r, q.ifr_ifindex == (int)if_nametoindex("lo"));
+    strcpy(q.ifr_name, "no-such-if");
+    errno = 0;
+    printf("SIOCGIFMTU of none: %d errno %d\n", ioctl(s, SIOCGIFMTU, &q), errno);
+    if_freenameindex(ni);
+    close(s);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -183,5 +221,6 @@ int main(void)
     tcp();
     udp();
     errors();
+    interfaces();
     return 0;
 }

@@ -433,12 +433,22 @@ fn sockets_over_unix_pairs_and_the_loopback_as_under_qemu() {
     // MIPS numbers SOL_SOCKET, its options and SOCK_STREAM/SOCK_DGRAM
     // differently, and lays msghdr and cmsghdr out in 32 bits: a
     // descriptor passed with SCM_RIGHTS, TCP between a process and its
-    // child, UDP, timeouts and the errors must come out as under qemu.
+    // child, UDP, timeouts and the errors must come out as under qemu; and
+    // the network interfaces' ioctls, with o32's 32-byte struct ifreq.
     let prog = guest_program("net", "static", &["-static"]);
     let out = same_as_qemu(&["never", "always"], &prog, &[]);
     assert_contains_all(
         &out,
-        &["passed descriptor reads 7 through", "child exit 7\n", "recvfrom 8 datagram family 2", "errno 99\n"],
+        &[
+            "passed descriptor reads 7 through",
+            "child exit 7\n",
+            "recvfrom 8 datagram family 2",
+            "errno 99\n",
+            "names and indexes agree 1\n",
+            "SIOCGIFCONF: 0, entries of 32 bytes, lo at 127.0.0.1\n",
+            "SIOCGIFFLAGS lo: 0 loopback 1 up 1\n",
+            "SIOCGIFMTU of none: -1 errno 19\n",
+        ],
     );
 }
 

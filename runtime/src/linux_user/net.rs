@@ -98,6 +98,27 @@ fn host_option(level: u32, opt: u32) -> Result<(i32, i32), i32> {
     Ok((libc::SOL_SOCKET, host))
 }
 
+/// Bytes of o32 `struct ifreq`: a 16-byte name and a 16-byte union (a
+/// socket address, an index, flags, an MTU...), laid out as the host's,
+/// whose union is 24 bytes (a `struct ifmap` of 64-bit words).
+const IFREQ_BYTES: usize = 32;
+const HOST_IFREQ_BYTES: usize = 40;
+/// SIOCGIFCONF: `struct ifconf` (a length and a pointer to `ifreq`s).
+const SIOCGIFCONF: u32 = 0x8912;
+/// The network-interface requests that take one `struct ifreq` whose
+/// union is at most 16 bytes: the SIOCGIF* getters, and the setters of
+/// flags, addresses, MTU, queue length and name. Their numbers are the
+/// same on MIPS.
+const IFREQ_REQUESTS: [u32; 21] = [
+    0x8910, 0x8913, 0x8914, 0x8915, 0x8916, 0x8917, 0x8918, 0x8919, 0x891a, 0x891b, 0x891c, 0x891d, 0x891e, 0x8921,
+    0x8922, 0x8923, 0x8924, 0x8927, 0x8933, 0x8942, 0x8943,
+];
+
+/// Whether `req` is a network-interface request [`Process::interface_ioctl`] knows.
+pub(super) fn is_interface_request(req: u32) -> bool {
+    req == SIOCGIFCONF || IFREQ_REQUESTS.contains(&req)
+}
+
 /// Whether `fd` is in non-blocking mode (or not a descriptor).
 fn nonblocking(fd: i32) -> bool {
     // SAFETY: a host call with integer arguments only.
@@ -174,6 +195,42 @@ impl Process {
             (_, libc::EAGAIN) => self.threads.retry(None),
             _ => Err(mips_errno(e)),
         }
+    }
+
+    /// A network-interface `ioctl` ([`is_interface_request`]): one
+    /// `struct ifreq` in and out, or (SIOCGIFCONF) the list of interfaces
+    /// with addresses, as o32 `ifreq`s.
+    pub(super) fn interface_ioctl(&mut self, fd: i32, req: u32, arg: u32) -> SysResult {
+        if req == SIOCGIFCONF {
+            let len = self.read_u32(arg)? as usize;
+            let buf = self.read_u32(arg.wrapping_add(4))?;
+            let count = len / IFREQ_BYTES;
+            let mut host = vec![0u8; count * HOST_IFREQ_BYTES];
+            // struct ifconf: an int length, then (8-aligned) the pointer.
+            let mut conf = [0u64; 2];
+            conf[0] = (count * HOST_IFREQ_BYTES) as u64;
+            conf[1] = if buf == 0 { 0 } else { host.as_mut_ptr() as u64 };
+            // SAFETY: `conf` is a host `struct ifconf` whose buffer (if
+            // any) is `host`, of the length it says.
+            check(unsafe { libc::ioctl(fd, SIOCGIFCONF as libc::Ioctl, conf.as_mut_ptr()) } as i64)?;
+            let got = (conf[0] as u32 as usize) / HOST_IFREQ_BYTES;
+            if buf != 0 {
+                let out: Vec<u8> = host[..got * HOST_IFREQ_BYTES]
+                    .chunks_exact(HOST_IFREQ_BYTES)
+                    .flat_map(|r| r[..IFREQ_BYTES].to_vec())
+                    .collect();
+                self.write_mem(buf, &out)?;
+            }
+            self.write_u32(arg, (got * IFREQ_BYTES) as u32)?;
+            return Ok(0);
+        }
+        let mut r = self.read_mem(arg, IFREQ_BYTES)?;
+        r.resize(HOST_IFREQ_BYTES, 0);
+        // SAFETY: `r` is a host `struct ifreq` (40 bytes) for the host to
+        // read and fill.
+        let n = check(unsafe { libc::ioctl(fd, req as libc::Ioctl, r.as_mut_ptr()) } as i64)?;
+        self.write_mem(arg, &r[..IFREQ_BYTES])?;
+        Ok(n)
     }
 
     /// `socketcall(call, args)`: the arguments are words at `args`.

@@ -194,7 +194,8 @@ fn plain(req: u32) -> Option<(libc::Ioctl, Arg)> {
 
 impl Process {
     /// `ioctl(fd, req, arg)` for terminals (and FIONREAD, FIONBIO on
-    /// anything); other requests fail with ENOTTY, as for a file.
+    /// anything, and network interfaces' requests on sockets, see
+    /// `net.rs`); other requests fail with ENOTTY, as for a file.
     pub(super) fn ioctl(&mut self, fd: u32, req: u32, arg: u32) -> SysResult {
         let fd = fd as i32;
         if let Some((host, kind)) = plain(req) {
@@ -265,6 +266,7 @@ impl Process {
             }
             // SAFETY: the argument is open flags, translated.
             TIOCGPTPEER => check(unsafe { libc::ioctl(fd, libc::TIOCGPTPEER, open_flags(arg)) } as i64),
+            _ if super::net::is_interface_request(req) => self.interface_ioctl(fd, req, arg),
             _ => {
                 // Not a terminal request: ENOTTY, as for a plain file, once
                 // the descriptor is known to be open.
