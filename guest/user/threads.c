@@ -15,6 +15,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/select.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -191,6 +194,54 @@ static void *masked_ppoll(void *arg)
 
 /* flock on its own open of a file main holds locked: it waits for main's
  * unlock, while main runs on. */
+/* One blocking write of more than a pipe or socket holds, whose reader is
+ * another thread: it must not stop that reader (mode 0: write to a pipe,
+ * 1: writev to a socket, 2: sendfile from a file to a socket). */
+#define BIG (1 << 20)
+static int big_fds[2], big_mode, big_file;
+static void *big_writer(void *arg)
+{
+    (void)arg;
+    static char data[BIG];
+    for (int i = 0; i < BIG; i++)
+        data[i] = (char)(i * 7);
+    long n;
+    if (big_mode == 0)
+        n = write(big_fds[1], data, BIG);
+    else if (big_mode == 1) {
+        struct iovec v[2] = {{data, BIG / 2}, {data + BIG / 2, BIG / 2}};
+        n = writev(big_fds[1], v, 2);
+    } else {
+        off_t off = 0;
+        n = sendfile(big_fds[1], big_file, &off, BIG);
+        n = n == off ? n : -2;
+    }
+    close(big_fds[1]);
+    return (void *)n;
+}
+
+static void big_write(int mode)
+{
+    big_mode = mode;
+    if (mode == 0)
+        pipe(big_fds);
+    else
+        socketpair(AF_UNIX, SOCK_STREAM, 0, big_fds);
+    pthread_t t;
+    pthread_create(&t, NULL, big_writer, NULL);
+    char buf[8192];
+    long total = 0, sum = 0;
+    ssize_t n;
+    while ((n = read(big_fds[0], buf, sizeof buf)) > 0)
+        for (ssize_t i = 0; i < n; i++, total++)
+            sum += (unsigned char)buf[i] ^ (unsigned char)(total * 7);
+    void *wrote;
+    pthread_join(t, &wrote);
+    close(big_fds[0]);
+    printf("big %s in a thread: wrote %ld, read %ld, all as written %d\n",
+           mode == 0 ? "pipe write" : mode == 1 ? "socket writev" : "sendfile", (long)wrote, total, sum == 0);
+}
+
 static const char *lock_path;
 static volatile int lock_step;
 static void *locker(void *arg)
@@ -341,6 +392,18 @@ int main(void)
     pthread_kill(q, SIGUSR2);
     pthread_join(q, &got);
     printf("ppoll with a mask in a thread: %ld, handler %d\n", (long)got, suspended_got);
+
+    big_write(0);
+    big_write(1);
+    static char big_path[] = "/tmp/mipsjit-big-XXXXXX";
+    big_file = mkstemp(big_path);
+    static char content[BIG];
+    for (int i = 0; i < BIG; i++)
+        content[i] = (char)(i * 7);
+    write(big_file, content, BIG);
+    big_write(2);
+    close(big_file);
+    unlink(big_path);
 
     static char path[] = "/tmp/mipsjit-flock-XXXXXX";
     int lfd = mkstemp(path);

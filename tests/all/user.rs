@@ -272,15 +272,21 @@ fn threads_share_memory_block_and_take_turns_as_under_qemu() {
     // Mutex contention, atomics, condvars, TLS, a reader blocked on a pipe
     // another thread fills, semaphores, a spinning thread that needs its
     // turn to end, pthread_cancel, pthread_kill, fork from a thread, poll,
-    // select, sigwait and sigsuspend in a thread, flock waiting for
-    // another thread's unlock, and the main thread leaving first.
+    // select, sigwait and sigsuspend in a thread, a write, writev and
+    // sendfile of more than a pipe or socket holds while another thread
+    // reads, flock waiting for another thread's unlock, and the main
+    // thread leaving first.
     let prog = guest_program("threads", "static", &["-static", "-O2", "-pthread"]);
     let out = same_as_qemu(&["never", "auto", "always"], &prog, &[]);
     let out = String::from_utf8_lossy(&out);
     assert!(out.starts_with("mutex: counter=400000 atomic=400000 results=4100 main tls=100 distinct tids=1"), "{out}");
     let end = "fork from a thread: child status 5\npoll in a thread: 1120, select timing out: 0\n\
                sigwait in a thread: 17, sigsuspend in a thread: 17\n\
-               ppoll with a mask in a thread: 101, handler 17\nflock in a thread: waited for the unlock 1\n\
+               ppoll with a mask in a thread: 101, handler 17\n\
+               big pipe write in a thread: wrote 1048576, read 1048576, all as written 1\n\
+               big socket writev in a thread: wrote 1048576, read 1048576, all as written 1\n\
+               big sendfile in a thread: wrote 1048576, read 1048576, all as written 1\n\
+               flock in a thread: waited for the unlock 1\n\
                last thread: main has exited\n";
     assert!(out.ends_with(end), "{out}");
     let dynamic = guest_program("threads", "dynamic", &["-O2", "-pthread"]);

@@ -89,6 +89,17 @@ impl Process {
     /// `sendfile(out, in, offset, count)` with a 32-bit `off_t` at `offset`.
     fn sendfile32(&mut self, a: [u32; 4]) -> SysResult {
         let count = (a[3] as usize).min(MAX_IO);
+        let offset = match a[2] {
+            0 => None,
+            at => Some(std::cell::Cell::new(self.read_u32(at)? as i32 as i64)),
+        };
+        let data = threads::Write::File { file: a[1] as i32, offset: offset.as_ref(), count: count as u32 };
+        if let Some(r) = self.write_in_turns(a[0] as i32, data) {
+            if let Some(off) = offset {
+                self.write_u32(a[2], off.get() as u32)?;
+            }
+            return r;
+        }
         if a[2] == 0 {
             // SAFETY: a host call with integer arguments and no offset.
             return check(unsafe { libc::sendfile(a[0] as i32, a[1] as i32, std::ptr::null_mut(), count) } as i64);
@@ -101,7 +112,7 @@ impl Process {
     }
 
     /// A `loff_t` at `at` (none if `at` is 0).
-    fn read_loff(&self, at: u32) -> Result<Option<i64>, i32> {
+    pub(super) fn read_loff(&self, at: u32) -> Result<Option<i64>, i32> {
         if at == 0 {
             return Ok(None);
         }

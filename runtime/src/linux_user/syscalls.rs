@@ -462,6 +462,9 @@ impl Process {
 
     fn write(&mut self, fd: u32, buf: u32, len: u32) -> SysResult {
         let data = self.read_mem(buf, len.min(1 << 24) as usize)?;
+        if let Some(r) = self.write_in_turns(fd as i32, threads::Write::Bytes(&data)) {
+            return r;
+        }
         // SAFETY: `data` is a readable buffer of its length.
         check(unsafe { libc::write(fd as i32, data.as_ptr().cast(), data.len()) } as i64)
     }
@@ -482,6 +485,9 @@ impl Process {
         let mut data = Vec::new();
         for (base, len) in self.iovecs(iov, n)? {
             data.extend(self.read_mem(base, len.min(1 << 24) as usize)?);
+        }
+        if let Some(r) = self.write_in_turns(fd as i32, threads::Write::Bytes(&data)) {
+            return r;
         }
         // SAFETY: `data` is a readable buffer of its length.
         check(unsafe { libc::write(fd as i32, data.as_ptr().cast(), data.len()) } as i64)
@@ -641,6 +647,14 @@ impl Process {
     /// `sendfile64(out, in, *offset, count)`.
     fn sendfile64(&mut self, a: [u32; 4]) -> SysResult {
         let count = a[3].min(1 << 24) as usize;
+        let offset = self.read_loff(a[2])?.map(std::cell::Cell::new);
+        let data = threads::Write::File { file: a[1] as i32, offset: offset.as_ref(), count: count as u32 };
+        if let Some(r) = self.write_in_turns(a[0] as i32, data) {
+            if let Some(off) = offset {
+                self.write_mem(a[2], &off.get().to_le_bytes())?;
+            }
+            return r;
+        }
         if a[2] == 0 {
             // SAFETY: a host call with integer arguments and no offset.
             return check(unsafe { libc::sendfile(a[0] as i32, a[1] as i32, std::ptr::null_mut(), count) } as i64);

@@ -2,7 +2,8 @@
 //! thread runs on the emulator's one host thread, taking turns of about a
 //! millisecond of guest code ([`SIGNAL_POLL_INSNS`] instructions), and
 //! handing over at once when the running one blocks: in `futex`, a sleep,
-//! `sched_yield`, or a read or write that would block.
+//! `sched_yield`, or a read or write that would block (a long write to a
+//! pipe or socket goes in parts, see [`Process::write_in_turns`]).
 //!
 //! One thread at a time keeps everything else as it is for one thread:
 //! `ll`/`sc` need no host atomics (a switch clears the LL bit, as the
@@ -17,6 +18,7 @@ use super::signal::ThreadSignals;
 use super::*;
 use crate::fpu::Fpu;
 use std::collections::VecDeque;
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 /// Thread ids start here: above Linux's PID_MAX_LIMIT (2^22), so never a
@@ -93,6 +95,8 @@ struct Thread {
     wait: Wait,
     /// See [`Threads::wait_end`].
     wait_end: Option<(u32, Option<Instant>)>,
+    /// See [`Threads::progress`].
+    progress: Option<(u32, u32)>,
 }
 
 /// The process's threads: the running one's id, and the others.
@@ -112,6 +116,10 @@ pub(super) struct Threads {
     /// until it is done): its syscall's address and when it times out, so
     /// that running it again does not start the timeout over.
     wait_end: Option<(u32, Option<Instant>)>,
+    /// The running thread's write that is done in parts (see
+    /// [`Process::write_in_turns`]): its syscall's address and the bytes
+    /// written so far.
+    progress: Option<(u32, u32)>,
 }
 
 impl Threads {
@@ -175,6 +183,15 @@ impl Threads {
     /// The running thread's call is done (it will not run again).
     pub(super) fn call_done(&mut self) {
         self.wait_end = None;
+        self.progress = None;
+    }
+
+    /// How many bytes the call at `pc` has written in its earlier runs.
+    pub(super) fn progress(&self, pc: u32) -> u32 {
+        match self.progress {
+            Some((at, done)) if at == pc => done,
+            _ => 0,
+        }
     }
 
     /// After `fork`: the child is one thread, the process's first.
@@ -289,7 +306,7 @@ impl Process {
         t.tid = tid;
         t.clear_tid = if flags & CLONE_CHILD_CLEARTID != 0 { ctid } else { 0 };
         t.sig = self.sig.new_thread();
-        t.wait_end = None;
+        (t.wait_end, t.progress) = (None, None);
         // The child returns 0, after the syscall instruction.
         (t.gpr[2], t.gpr[7], t.pc) = (0, 0, t.pc.wrapping_add(4));
         if newsp != 0 {
@@ -498,6 +515,46 @@ impl Process {
         }
     }
 
+    /// A blocking write of `data` to `fd` (or, with `file`, `sendfile` of
+    /// up to that many bytes from `file` at `offset`), with other threads
+    /// that may be the ones to drain it: a pipe, FIFO or socket is written
+    /// without waiting, as far as it takes, and the rest after a wait for
+    /// room, continuing where it stopped ([`Threads::progress`]), so the
+    /// call returns once all is written, as the blocking call does, while
+    /// the reader runs. `None` when this does not apply (one thread, a
+    /// non-blocking descriptor, another kind of file): the caller makes
+    /// the blocking call itself. A signal during the wait runs its handler
+    /// and the write goes on (Linux would return the part written).
+    pub(super) fn write_in_turns(&mut self, fd: i32, data: Write<'_>) -> Option<SysResult> {
+        if !self.threads.shared() {
+            return None;
+        }
+        let kind = stream_kind(fd)?;
+        let pc = self.machine.cpu.s.pc;
+        let done = self.threads.progress(pc);
+        let total = data.len();
+        let r = match kind {
+            Stream::Socket => with_nonblocking(fd, |fd| data.write(fd, done)),
+            Stream::Pipe => match nonblocking_twin(fd) {
+                Some(twin) => data.write(twin.as_raw_fd(), done),
+                None => return None,
+            },
+        };
+        let done = match r {
+            Ok(n) => done + n,
+            Err(libc::EAGAIN) => done,
+            // Linux returns what was written before an error.
+            Err(_) if done > 0 => return Some(Ok(done)),
+            Err(e) => return Some(Err(mips_errno(e))),
+        };
+        if done >= total {
+            return Some(Ok(done));
+        }
+        self.threads.progress = Some((pc, done));
+        self.threads.block(Wait::Io { fd, events: libc::POLLOUT });
+        Some(Err(RETRY))
+    }
+
     /// `wait4(pid, .., options)` would block: no child it waits for has
     /// changed state (looked at with `waitid`, which can leave it be).
     fn no_child_ready(&self, pid: i32, options: u32) -> Option<Wait> {
@@ -552,6 +609,7 @@ impl Process {
             sig: self.sig.thread_state(),
             wait,
             wait_end: self.threads.wait_end,
+            progress: self.threads.progress,
         }
     }
 
@@ -567,7 +625,8 @@ impl Process {
                 c.user_local = t.user_local;
                 // A switch goes through the kernel's eret, which clears it.
                 c.llbit = false;
-                (self.threads.tid, self.threads.clear_tid, self.threads.wait_end) = (t.tid, t.clear_tid, t.wait_end);
+                (self.threads.tid, self.threads.clear_tid) = (t.tid, t.clear_tid);
+                (self.threads.wait_end, self.threads.progress) = (t.wait_end, t.progress);
                 self.threads.turn_start = c.icount();
                 self.sig.set_thread_state(t.sig);
                 return;
@@ -659,4 +718,99 @@ pub(super) fn absolute_deadline(clock: libc::clockid_t, ts: libc::timespec) -> R
     let left = (ns(ts) - ns(now)).max(0) as u128;
     let left = Duration::from_nanos(left.min(u64::MAX as u128) as u64);
     Ok(Instant::now().checked_add(left).unwrap_or_else(|| Instant::now() + Duration::from_secs(1 << 40)))
+}
+
+/// What [`Process::write_in_turns`] writes.
+pub(super) enum Write<'a> {
+    /// These bytes (`write`, `writev`).
+    Bytes(&'a [u8]),
+    /// `sendfile`: up to `count` bytes of `file`, from `offset` if given
+    /// (a host offset, moved on as bytes go).
+    File { file: i32, offset: Option<&'a std::cell::Cell<i64>>, count: u32 },
+}
+
+impl Write<'_> {
+    fn len(&self) -> u32 {
+        match self {
+            Write::Bytes(b) => b.len() as u32,
+            Write::File { count, .. } => *count,
+        }
+    }
+
+    /// Writes what is left after `done` bytes to `fd` (non-blocking):
+    /// bytes written, or the host errno.
+    fn write(&self, fd: i32, done: u32) -> Result<u32, i32> {
+        let n = match self {
+            // SAFETY: the slice's bytes after `done` are readable.
+            Write::Bytes(b) => unsafe {
+                let rest = &b[(done as usize).min(b.len())..];
+                libc::write(fd, rest.as_ptr().cast(), rest.len())
+            },
+            Write::File { file, offset, count } => {
+                let left = (count - done) as usize;
+                match offset {
+                    Some(cell) => {
+                        let mut off = cell.get();
+                        // SAFETY: `off` is a valid offset the host updates.
+                        let n = unsafe { libc::sendfile(fd, *file, &mut off, left) };
+                        cell.set(off);
+                        n
+                    }
+                    // SAFETY: a host call with integer arguments and no offset.
+                    None => unsafe { libc::sendfile(fd, *file, std::ptr::null_mut(), left) },
+                }
+            }
+        };
+        if n < 0 { Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)) } else { Ok(n as u32) }
+    }
+}
+
+/// The kinds of descriptor [`Process::write_in_turns`] writes in parts.
+enum Stream {
+    Socket,
+    Pipe,
+}
+
+/// A blocking pipe, FIFO or socket at `fd`.
+fn stream_kind(fd: i32) -> Option<Stream> {
+    // SAFETY: host calls on an integer descriptor and a stat to fill.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags < 0 || flags & libc::O_NONBLOCK != 0 {
+            return None;
+        }
+        let mut st: libc::stat = std::mem::zeroed();
+        if libc::fstat(fd, &mut st) != 0 {
+            return None;
+        }
+        match st.st_mode & libc::S_IFMT {
+            libc::S_IFSOCK => Some(Stream::Socket),
+            libc::S_IFIFO => Some(Stream::Pipe),
+            _ => None,
+        }
+    }
+}
+
+/// Runs `f(fd)` with the socket at `fd` non-blocking for the moment.
+fn with_nonblocking<T>(fd: i32, f: impl FnOnce(i32) -> T) -> T {
+    // SAFETY: host calls on an integer descriptor.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    // SAFETY: as above.
+    unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) };
+    let r = f(fd);
+    // SAFETY: as above; restores the flags read.
+    unsafe { libc::fcntl(fd, libc::F_SETFL, flags) };
+    r
+}
+
+/// A second, non-blocking open of the pipe or FIFO at `fd` for writing:
+/// its own file description, so the guest's (which other processes may
+/// share) keeps its blocking mode.
+fn nonblocking_twin(fd: i32) -> Option<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    let path = std::ffi::CString::new(format!("/proc/self/fd/{fd}")).ok()?;
+    // SAFETY: `path` is a C string; the new descriptor is owned below.
+    let twin = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_NONBLOCK | libc::O_CLOEXEC) };
+    // SAFETY: `twin` is a fresh descriptor nothing else owns.
+    (twin >= 0).then(|| unsafe { std::os::fd::OwnedFd::from_raw_fd(twin) })
 }
