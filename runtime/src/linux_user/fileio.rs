@@ -169,22 +169,14 @@ impl Process {
         let iov = libc::iovec { iov_base: tmp.as_mut_ptr().cast(), iov_len: total };
         // SAFETY: `iov` describes `tmp`, writable for `total` bytes.
         let got = check(unsafe { libc::preadv2(a[0] as i32, &iov, 1, pos, flags) } as i64)? as usize;
-        let mut done = 0;
-        for (base, len) in vecs {
-            let k = (len as usize).min(got - done);
-            self.write_mem(base, &tmp[done..done + k])?;
-            done += k;
-        }
+        self.scatter(&vecs, &tmp[..got])?;
         Ok(got as u32)
     }
 
     /// `pwritev(fd, iov, count, pos_lo, pos_hi)` and `pwritev2(.., flags)`.
     fn pwritev(&mut self, a: [u32; 4], a5: [u32; 2], v2: bool) -> SysResult {
         let (pos, flags) = self.vector_position(a, a5, v2)?;
-        let mut data = Vec::new();
-        for (base, len) in self.iovecs(a[1], a[2])? {
-            data.extend(self.read_mem(base, (len as usize).min(MAX_IO))?);
-        }
+        let mut data = self.gather(a[1], a[2])?;
         data.truncate(MAX_IO);
         let iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() };
         // SAFETY: `iov` describes `data`, readable for its length.

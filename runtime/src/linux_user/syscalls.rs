@@ -482,10 +482,7 @@ impl Process {
     }
 
     fn writev(&mut self, fd: u32, iov: u32, n: u32) -> SysResult {
-        let mut data = Vec::new();
-        for (base, len) in self.iovecs(iov, n)? {
-            data.extend(self.read_mem(base, len.min(1 << 24) as usize)?);
-        }
+        let data = self.gather(iov, n)?;
         if let Some(r) = self.write_in_turns(fd as i32, threads::Write::Bytes(&data)) {
             return r;
         }
@@ -499,13 +496,28 @@ impl Process {
         let mut tmp = vec![0u8; total];
         // SAFETY: `tmp` is a writable buffer of `total` bytes.
         let got = check(unsafe { libc::read(fd as i32, tmp.as_mut_ptr().cast(), total) } as i64)? as usize;
+        self.scatter(&vecs, &tmp[..got])?;
+        Ok(got as u32)
+    }
+
+    /// Writes `data` across the guest buffers `vecs` (base, length), in order.
+    pub(super) fn scatter(&mut self, vecs: &[(u32, u32)], data: &[u8]) -> Result<(), i32> {
         let mut done = 0;
-        for (base, len) in vecs {
-            let k = (len as usize).min(got - done);
-            self.write_mem(base, &tmp[done..done + k])?;
+        for &(base, len) in vecs {
+            let k = (len as usize).min(data.len() - done);
+            self.write_mem(base, &data[done..done + k])?;
             done += k;
         }
-        Ok(got as u32)
+        Ok(())
+    }
+
+    /// The bytes of the guest's `iovec[n]` at `iov`, in order.
+    pub(super) fn gather(&self, iov: u32, n: u32) -> Result<Vec<u8>, i32> {
+        let mut data = Vec::new();
+        for (base, len) in self.iovecs(iov, n)? {
+            data.extend(self.read_mem(base, len.min(1 << 24) as usize)?);
+        }
+        Ok(data)
     }
 
     pub(super) fn openat(&mut self, dir: i32, path: u32, flags: u32, mode: u32) -> SysResult {
