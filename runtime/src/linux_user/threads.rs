@@ -541,6 +541,8 @@ impl Process {
             },
         };
         let done = match r {
+            // `sendfile` at the input's end: all there was is written.
+            Ok(0) => return Some(Ok(done)),
             Ok(n) => done + n,
             Err(libc::EAGAIN) => done,
             // Linux returns what was written before an error.
