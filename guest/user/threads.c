@@ -243,6 +243,18 @@ static void big_write(int mode)
            mode == 0 ? "pipe write" : mode == 1 ? "socket writev" : "sendfile", (long)wrote, total, sum == 0);
 }
 
+/* send with MSG_DONTWAIT from a thread, to a socket nobody reads: EAGAIN
+ * once it is full, never a wait. */
+static void *dontwait_sender(void *arg)
+{
+    int fd = *(int *)arg;
+    static char chunk[4096];
+    for (int i = 0; i < 100000; i++)
+        if (send(fd, chunk, sizeof chunk, MSG_DONTWAIT) < 0)
+            return (void *)(long)errno;
+    return (void *)0L;
+}
+
 static const char *lock_path;
 static volatile int lock_step;
 static void *locker(void *arg)
@@ -405,6 +417,14 @@ int main(void)
     big_write(2);
     close(big_file);
     unlink(big_path);
+
+    int dw[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, dw);
+    pthread_create(&q, NULL, dontwait_sender, &dw[0]);
+    pthread_join(q, &got);
+    printf("MSG_DONTWAIT in a thread: errno %ld\n", (long)got);
+    close(dw[0]);
+    close(dw[1]);
 
     static char path[] = "/tmp/mipsjit-flock-XXXXXX";
     int lfd = mkstemp(path);

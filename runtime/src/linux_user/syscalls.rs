@@ -216,6 +216,21 @@ impl Process {
             4012 => self.path_call(a[0], |p| unsafe { libc::chdir(p) }),
             // SAFETY: `p` is the C string `path_call` read.
             4061 => self.path_call(a[0], |p| unsafe { libc::chroot(p) }),
+            // sethostname, setdomainname(name, len): the host's (as root).
+            4074 | 4121 => {
+                if a[1] > 64 {
+                    return Err(EINVAL);
+                }
+                let name = self.read_mem(a[0], a[1] as usize)?;
+                // SAFETY: `name` holds the `len` bytes the host reads.
+                check(unsafe {
+                    if nr == 4074 {
+                        libc::sethostname(name.as_ptr().cast(), name.len())
+                    } else {
+                        libc::setdomainname(name.as_ptr().cast(), name.len())
+                    }
+                } as i64)
+            }
             4013 => {
                 // SAFETY: time(NULL) has no pointer arguments.
                 let t = unsafe { libc::time(std::ptr::null_mut()) } as u32;

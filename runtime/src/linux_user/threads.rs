@@ -481,6 +481,16 @@ impl Process {
         if !self.threads.shared() {
             return None;
         }
+        // MSG_DONTWAIT: a socket call that must not wait at all.
+        const MSG_DONTWAIT: u32 = 0x40;
+        let flags = match nr {
+            4175 | 4176 | 4178 | 4180 => a[3],
+            4177 | 4179 => a[2],
+            _ => 0,
+        };
+        if flags & MSG_DONTWAIT != 0 {
+            return None;
+        }
         let events = match nr {
             // read, readv, recv, recvfrom, recvmsg, accept, accept4
             4003 | 4145 | 4175 | 4176 | 4177 | 4168 | 4334 => libc::POLLIN,
