@@ -367,6 +367,9 @@ int main(int argc, char **argv)
     close(mf);
     int next = open(argv[0], O_RDONLY);
     printf("open after a shared mapping's close: same number %d\n", next == mf && shared != MAP_FAILED);
+    errno = 0;
+    void *writable = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, next, 0);
+    printf("writable shared mapping of a read-only file: %s errno %d\n", writable == MAP_FAILED ? "failed" : "mapped", errno);
     close(next);
 
     /* poll takes as many descriptors as the limit allows. */

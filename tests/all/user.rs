@@ -593,6 +593,7 @@ fn scheduling_limits_file_calls_and_sigqueue_as_under_qemu() {
             "prctl 9999: -1 errno 22\n",
             "pidfd_send_signal to myself: 0 errno 0\n  handler: sig 17 code 0\n",
             "open after a shared mapping's close: same number 1\n",
+            "writable shared mapping of a read-only file: failed errno 13\n",
             "poll 5000 descriptors: 0 errno 0\npoll past the limit: -1 errno 22\n",
         ],
     );

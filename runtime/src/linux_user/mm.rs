@@ -175,6 +175,11 @@ impl Process {
         };
         let shared = matches!(flags & MAP_TYPE, MAP_SHARED | MAP_SHARED_VALIDATE);
         if flags & MAP_ANONYMOUS == 0 {
+            // SAFETY: a host call with integer arguments only.
+            let read_only = unsafe { libc::fcntl(fd, libc::F_GETFL) } & libc::O_ACCMODE == libc::O_RDONLY;
+            if shared && prot & 2 != 0 && read_only {
+                return Err(syscalls::mips_errno(libc::EACCES));
+            }
             // Read the file first: a bad descriptor must leave memory as it was.
             let data = self.read_file(fd, off, len)?;
             self.unmap(at, at + size)?;

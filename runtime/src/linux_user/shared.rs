@@ -80,6 +80,14 @@ impl Process {
     /// Records `[start, end)`, just filled with `data` from `fd` at `off`,
     /// as a shared file mapping.
     pub(super) fn share_file(&mut self, start: u32, end: u32, fd: i32, off: u64, mut data: Vec<u8>) -> Result<(), i32> {
+        // A file open only for reading can never be written through the
+        // mapping (Linux refuses PROT_WRITE on it): nothing to write back,
+        // so no descriptor to keep (which the guest would see in
+        // /proc/self/fd).
+        // SAFETY: a host call with integer arguments only.
+        if unsafe { libc::fcntl(fd, libc::F_GETFL) } & libc::O_ACCMODE == libc::O_RDONLY {
+            return Ok(());
+        }
         // The copy is mipsjit's: it takes a number from the top half of
         // the descriptor limit, so the guest's next `open` gets the number
         // it would on Linux (glibc maps its gconv cache shared and closes
