@@ -153,6 +153,10 @@ int main(int argc, char **argv)
         kill(getpid(), SIGTERM);
         return 0;
     }
+    if (argc > 1 && strcmp(argv[1], "segv") == 0) {
+        *(volatile int *)16 = 1;
+        return 0;
+    }
     if (argc > 1 && strcmp(argv[1], "emulated") == 0) {
         misaligned_in_delay_slot();
         misaligned_in_delay_slot_hot();

@@ -398,8 +398,9 @@ impl Process {
         }
     }
 
-    /// The guest dies of a fault: one line naming the signal, then the
-    /// signal's death (see [`Process::exit_by_signal`]).
+    /// The guest dies of a fault: one line naming the signal (see
+    /// [`signal::report_death`]), then the signal's death (see
+    /// [`Process::exit_by_signal`]).
     fn die(&mut self, e: UserException) -> u8 {
         let (sig, _) = self.fault_signal(e);
         let name = match sig {
@@ -415,7 +416,7 @@ impl Process {
         } else {
             format!("at pc {:#010x}{}", e.pc, if e.bd { " (delay slot)" } else { "" })
         };
-        eprintln!("mipsjit: guest killed by signal {sig} ({name}): {:?} {at}{addr}", e.code);
+        signal::report_death(format_args!("signal {sig} ({name}): {:?} {at}{addr}", e.code));
         self.exit_by_signal(sig)
     }
 

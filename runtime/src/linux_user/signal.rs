@@ -234,6 +234,15 @@ extern "C" fn on_host_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx:
     HOST_PENDING.fetch_or(1 << (sig - 1), Ordering::Release);
 }
 
+/// Says on stderr that the guest dies of `what` (a signal), unless this
+/// process is a guest's child: there, as on Linux, only the parent's
+/// `wait` learns it (its shell says so if it wants).
+pub(super) fn report_death(what: std::fmt::Arguments<'_>) {
+    if !GUEST_CHILD.load(Ordering::Relaxed) {
+        eprintln!("mipsjit: guest killed by {what}");
+    }
+}
+
 /// Signals mipsjit raises itself when the guest faults: the host keeps
 /// its own handling of these (a real host fault must not be swallowed).
 fn host_owned(h: i32) -> bool {
@@ -1224,7 +1233,7 @@ impl Process {
                     }
                     d => {
                         if d == DefaultAction::Core {
-                            eprintln!("mipsjit: guest killed by signal {sig} ({})", name(sig));
+                            report_death(format_args!("signal {sig} ({})", name(sig)));
                         }
                         return Some(self.exit_by_signal(sig));
                     }
@@ -1233,7 +1242,7 @@ impl Process {
                     let old_mask = self.sig.saved_mask.take().unwrap_or(self.sig.blocked);
                     if self.push_frame(sig, act, info, old_mask).is_err() {
                         // No room for the frame: Linux kills with SIGSEGV.
-                        eprintln!("mipsjit: guest killed by signal 11: no room for the signal {sig} frame");
+                        report_death(format_args!("signal 11: no room for the signal {sig} frame"));
                         return Some(self.exit_by_signal(SIGSEGV));
                     }
                     self.sig.blocked |= act.mask;
@@ -1367,7 +1376,7 @@ impl Process {
         let sc = if rt { frame.wrapping_add(152 + 24) } else { frame.wrapping_add(24) };
         let restored = self.read_mem(sc, SIGCONTEXT_BYTES as usize + 16);
         let Ok(b) = restored else {
-            eprintln!("mipsjit: guest killed by signal 11: bad signal frame at {frame:#010x}");
+            report_death(format_args!("signal 11: bad signal frame at {frame:#010x}"));
             return Some(self.exit_by_signal(SIGSEGV));
         };
         let u64_at = |off: usize| {
@@ -1400,7 +1409,7 @@ impl Process {
             // stack, are ignored).
             let ss = frame.wrapping_add(152 + 8);
             let Ok(w) = (0..3).map(|i| self.read_u32(ss.wrapping_add(4 * i))).collect::<Result<Vec<_>, _>>() else {
-                eprintln!("mipsjit: guest killed by signal 11: bad signal frame at {frame:#010x}");
+                report_death(format_args!("signal 11: bad signal frame at {frame:#010x}"));
                 return Some(self.exit_by_signal(SIGSEGV));
             };
             let sp = self.machine.cpu.s.gpr[29];
