@@ -38,7 +38,7 @@ if [ ! -x "$root/usr/bin/python3.11" ]; then
     trap 'rm -rf "$work"' EXIT
     # python3.11 and what its modules link against; the test suite is
     # architecture-independent.
-    pkgs=(python3.11-minimal libpython3.11-minimal libpython3.11-stdlib libc6 libgcc-s1 libexpat1 zlib1g
+    pkgs=(python3.11-minimal libpython3.11-minimal libpython3.11-stdlib libc6 libgcc-s1 libatomic1 libexpat1 zlib1g
         libbz2-1.0 liblzma5 libffi8 libncursesw6 libreadline8 libsqlite3-0 libtinfo6 libuuid1 libnsl2
         libtirpc3 libdb5.3 libgdbm6 libssl3 libcrypt1 libgssapi-krb5-2 libkrb5-3 libk5crypto3 libcom-err2
         libkrb5support0 libkeyutils1)
