@@ -255,6 +255,53 @@ static void *dontwait_sender(void *arg)
     return (void *)0L;
 }
 
+/* A signal handler interrupts a long pipe write after part of it: the
+ * write returns the part's count (and the writer writes the rest). */
+static int part_fds[2];
+static volatile int part_handled;
+static void on_part_signal(int sig)
+{
+    (void)sig;
+    part_handled = 1;
+}
+static void *part_writer(void *arg)
+{
+    (void)arg;
+    static char data[BIG];
+    ssize_t first = write(part_fds[1], data, BIG);
+    long total = first > 0 ? first : 0;
+    while (total < BIG) {
+        ssize_t n = write(part_fds[1], data + total, BIG - total);
+        if (n <= 0)
+            break;
+        total += n;
+    }
+    close(part_fds[1]);
+    return (void *)(long)(first > 0 && first < BIG && part_handled ? total : -first);
+}
+
+static void partial_write(void)
+{
+    struct sigaction sa = {.sa_handler = on_part_signal, .sa_flags = SA_RESTART};
+    sigaction(SIGUSR1, &sa, NULL);
+    pipe(part_fds);
+    pthread_t t;
+    pthread_create(&t, NULL, part_writer, NULL);
+    char buf[8192];
+    long got = 0;
+    ssize_t n;
+    while (got < 100000 && (n = read(part_fds[0], buf, sizeof buf)) > 0)
+        got += n;
+    usleep(20000); /* the writer fills the pipe and waits */
+    pthread_kill(t, SIGUSR1);
+    while ((n = read(part_fds[0], buf, sizeof buf)) > 0)
+        got += n;
+    void *r;
+    pthread_join(t, &r);
+    close(part_fds[0]);
+    printf("write interrupted after part: returned part, then the rest: %ld, read %ld\n", (long)r, got);
+}
+
 static const char *lock_path;
 static volatile int lock_step;
 static void *locker(void *arg)
@@ -417,6 +464,8 @@ int main(void)
     big_write(2);
     close(big_file);
     unlink(big_path);
+
+    partial_write();
 
     int dw[2];
     socketpair(AF_UNIX, SOCK_STREAM, 0, dw);

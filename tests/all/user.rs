@@ -274,7 +274,9 @@ fn threads_share_memory_block_and_take_turns_as_under_qemu() {
     // turn to end, pthread_cancel, pthread_kill, fork from a thread, poll,
     // select, sigwait and sigsuspend in a thread, a write, writev and
     // sendfile of more than a pipe or socket holds while another thread
-    // reads, a send with MSG_DONTWAIT that must not wait, flock waiting
+    // reads (and one a signal handler interrupts after part, which
+    // returns the part's count), a send with MSG_DONTWAIT that must not
+    // wait, flock waiting
     // for another thread's unlock, and the main
     // thread leaving first.
     let prog = guest_program("threads", "static", &["-static", "-O2", "-pthread"]);
@@ -287,6 +289,7 @@ fn threads_share_memory_block_and_take_turns_as_under_qemu() {
                big pipe write in a thread: wrote 1048576, read 1048576, all as written 1\n\
                big socket writev in a thread: wrote 1048576, read 1048576, all as written 1\n\
                big sendfile in a thread: wrote 1048576, read 1048576, all as written 1\n\
+               write interrupted after part: returned part, then the rest: 1048576, read 1048576\n\
                MSG_DONTWAIT in a thread: errno 11\n\
                flock in a thread: waited for the unlock 1\n\
                last thread: main has exited\n";

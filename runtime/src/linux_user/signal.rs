@@ -1239,6 +1239,13 @@ impl Process {
                     }
                 },
                 _ => {
+                    // A write done in parts (see `write_in_turns`) that the
+                    // handler interrupts returns what it wrote.
+                    let pc = self.machine.cpu.s.pc;
+                    if let Some(done) = self.threads.take_partial(pc) {
+                        let s = &mut self.machine.cpu.s;
+                        (s.gpr[2], s.gpr[7], s.pc) = (done, 0, pc.wrapping_add(4));
+                    }
                     let old_mask = self.sig.saved_mask.take().unwrap_or(self.sig.blocked);
                     if self.push_frame(sig, act, info, old_mask).is_err() {
                         // No room for the frame: Linux kills with SIGSEGV.

@@ -194,6 +194,20 @@ impl Threads {
         }
     }
 
+    /// A signal handler is about to run on the running thread, which was
+    /// waiting to go on with the write at `pc`: if part of it is written,
+    /// the call ends now with that count (as Linux's does when a signal
+    /// interrupts it after some data), which this returns.
+    pub(super) fn take_partial(&mut self, pc: u32) -> Option<u32> {
+        match self.progress {
+            Some((at, done)) if at == pc && done > 0 => {
+                self.call_done();
+                Some(done)
+            }
+            _ => None,
+        }
+    }
+
     /// After `fork`: the child is one thread, the process's first.
     pub(super) fn after_fork(&mut self) {
         *self = Threads::default();
@@ -533,8 +547,9 @@ impl Process {
     /// call returns once all is written, as the blocking call does, while
     /// the reader runs. `None` when this does not apply (one thread, a
     /// non-blocking descriptor, another kind of file): the caller makes
-    /// the blocking call itself. A signal during the wait runs its handler
-    /// and the write goes on (Linux would return the part written).
+    /// the blocking call itself. A signal handler that runs once part is
+    /// written ends the call with the part's count first
+    /// ([`Threads::take_partial`]), as on Linux.
     pub(super) fn write_in_turns(&mut self, fd: i32, data: Write<'_>) -> Option<SysResult> {
         if !self.threads.shared() {
             return None;
