@@ -196,7 +196,7 @@ static void *masked_ppoll(void *arg)
  * unlock, while main runs on. */
 /* One blocking write of more than a pipe or socket holds, whose reader is
  * another thread: it must not stop that reader (mode 0: write to a pipe,
- * 1: writev to a socket, 2: sendfile from a file to a socket). */
+ * 1: writev to a socket, 2: sendfile from a file to a socket, 3: send). */
 #define BIG (1 << 20)
 static int big_fds[2], big_mode, big_file;
 static void *big_writer(void *arg)
@@ -211,7 +211,9 @@ static void *big_writer(void *arg)
     else if (big_mode == 1) {
         struct iovec v[2] = {{data, BIG / 2}, {data + BIG / 2, BIG / 2}};
         n = writev(big_fds[1], v, 2);
-    } else {
+    } else if (big_mode == 3)
+        n = send(big_fds[1], data, BIG, MSG_NOSIGNAL);
+    else {
         /* More than the file holds: it ends at the file's end. */
         off_t off = 0;
         n = sendfile(big_fds[1], big_file, &off, BIG + 5000);
@@ -240,7 +242,11 @@ static void big_write(int mode)
     pthread_join(t, &wrote);
     close(big_fds[0]);
     printf("big %s in a thread: wrote %ld, read %ld, all as written %d\n",
-           mode == 0 ? "pipe write" : mode == 1 ? "socket writev" : "sendfile", (long)wrote, total, sum == 0);
+           mode == 0   ? "pipe write"
+           : mode == 1 ? "socket writev"
+           : mode == 3 ? "socket send"
+                       : "sendfile",
+           (long)wrote, total, sum == 0);
 }
 
 /* send with MSG_DONTWAIT from a thread, to a socket nobody reads: EAGAIN
@@ -455,6 +461,7 @@ int main(void)
 
     big_write(0);
     big_write(1);
+    big_write(3);
     static char big_path[] = "/tmp/mipsjit-big-XXXXXX";
     big_file = mkstemp(big_path);
     static char content[BIG];

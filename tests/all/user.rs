@@ -272,7 +272,7 @@ fn threads_share_memory_block_and_take_turns_as_under_qemu() {
     // Mutex contention, atomics, condvars, TLS, a reader blocked on a pipe
     // another thread fills, semaphores, a spinning thread that needs its
     // turn to end, pthread_cancel, pthread_kill, fork from a thread, poll,
-    // select, sigwait and sigsuspend in a thread, a write, writev and
+    // select, sigwait and sigsuspend in a thread, a write, writev, send and
     // sendfile of more than a pipe or socket holds while another thread
     // reads (and one a signal handler interrupts after part, which
     // returns the part's count), a send with MSG_DONTWAIT that must not
@@ -288,6 +288,7 @@ fn threads_share_memory_block_and_take_turns_as_under_qemu() {
                ppoll with a mask in a thread: 101, handler 17\n\
                big pipe write in a thread: wrote 1048576, read 1048576, all as written 1\n\
                big socket writev in a thread: wrote 1048576, read 1048576, all as written 1\n\
+               big socket send in a thread: wrote 1048576, read 1048576, all as written 1\n\
                big sendfile in a thread: wrote 1048576, read 1048576, all as written 1\n\
                write interrupted after part: returned part, then the rest: 1048576, read 1048576\n\
                MSG_DONTWAIT in a thread: errno 11\n\

@@ -293,6 +293,12 @@ impl Process {
                 } else {
                     None
                 };
+                let send = threads::Write::Send { data: &data, flags: a[3] as i32, to: to.as_deref() };
+                if a[3] as i32 & libc::MSG_DONTWAIT == 0
+                    && let Some(r) = self.write_in_turns(fd, send)
+                {
+                    return r;
+                }
                 let (p, len) = to.as_ref().map_or((std::ptr::null(), 0), |t| (t.as_ptr().cast(), t.len() as u32));
                 // SAFETY: `data` and `p` (or null) are readable for their lengths.
                 check(unsafe { libc::sendto(fd, data.as_ptr().cast(), data.len(), a[3] as i32, p, len) } as i64)

@@ -539,8 +539,8 @@ impl Process {
         }
     }
 
-    /// A blocking write of `data` to `fd` (or, with `file`, `sendfile` of
-    /// up to that many bytes from `file` at `offset`), with other threads
+    /// A blocking write of `data` to `fd` (a `write`, `send` or `sendfile`,
+    /// see [`Write`]), with other threads
     /// that may be the ones to drain it: a pipe, FIFO or socket is written
     /// without waiting, as far as it takes, and the rest after a wait for
     /// room, continuing where it stopped ([`Threads::progress`]), so the
@@ -559,6 +559,8 @@ impl Process {
         let done = self.threads.progress(pc);
         let total = data.len();
         let r = match kind {
+            // `send` says MSG_DONTWAIT itself.
+            Stream::Socket if matches!(data, Write::Send { .. }) => data.write(fd, done),
             Stream::Socket => with_nonblocking(fd, |fd| data.write(fd, done)),
             Stream::Pipe => match nonblocking_twin(fd) {
                 Some(twin) => data.write(twin.as_raw_fd(), done),
@@ -751,6 +753,9 @@ pub(super) fn absolute_deadline(clock: libc::clockid_t, ts: libc::timespec) -> R
 pub(super) enum Write<'a> {
     /// These bytes (`write`, `writev`).
     Bytes(&'a [u8]),
+    /// `send`/`sendto` of these bytes with these flags (host numbers, the
+    /// same as MIPS's), to this address if any.
+    Send { data: &'a [u8], flags: i32, to: Option<&'a [u8]> },
     /// `sendfile`: up to `count` bytes of `file`, from `offset` if given
     /// (a host offset, moved on as bytes go).
     File { file: i32, offset: Option<&'a std::cell::Cell<i64>>, count: u32 },
@@ -759,7 +764,7 @@ pub(super) enum Write<'a> {
 impl Write<'_> {
     fn len(&self) -> u32 {
         match self {
-            Write::Bytes(b) => b.len() as u32,
+            Write::Bytes(b) | Write::Send { data: b, .. } => b.len() as u32,
             Write::File { count, .. } => *count,
         }
     }
@@ -773,6 +778,12 @@ impl Write<'_> {
                 let rest = &b[(done as usize).min(b.len())..];
                 libc::write(fd, rest.as_ptr().cast(), rest.len())
             },
+            Write::Send { data, flags, to } => {
+                let rest = &data[(done as usize).min(data.len())..];
+                let (p, len) = to.map_or((std::ptr::null(), 0), |t| (t.as_ptr().cast(), t.len() as u32));
+                // SAFETY: `rest` and `p` (or null) are readable for their lengths.
+                unsafe { libc::sendto(fd, rest.as_ptr().cast(), rest.len(), flags | libc::MSG_DONTWAIT, p, len) }
+            }
             Write::File { file, offset, count } => {
                 let left = (count - done) as usize;
                 match offset {
