@@ -7,13 +7,9 @@
 //! first on little-endian), so a call's later arguments move to the
 //! stack: `fadvise64`'s advice is its seventh word.
 
+use super::fs::pair;
 use super::syscalls::check;
 use super::*;
-
-/// A 64-bit value from an o32 register pair (little-endian: low word first).
-fn pair(lo: u32, hi: u32) -> i64 {
-    ((hi as u64) << 32 | lo as u64) as i64
-}
 
 /// Most bytes one call moves through a buffer of the emulator's.
 const MAX_IO: usize = 1 << 24;
@@ -36,7 +32,7 @@ impl Process {
             // SAFETY: a host call with integer arguments only.
             4223 => check(unsafe { libc::readahead(fd, pair(a[2], a[3]), a5[0] as usize) } as i64),
             4254 => self.fadvise64(fd, pair(a[2], a[3]), pair(a5[0], a5[1])),
-            4207 => self.sendfile32(a),
+            4207 | 4237 => self.sendfile(a, nr == 4237),
             4304 => self.splice(a, a5),
             // SAFETY: a host call with integer arguments only.
             4306 => check(unsafe { libc::tee(fd, a[1] as i32, a[2] as usize, a[3]) } as i64),
@@ -86,29 +82,29 @@ impl Process {
         }
     }
 
-    /// `sendfile(out, in, offset, count)` with a 32-bit `off_t` at `offset`.
-    fn sendfile32(&mut self, a: [u32; 4]) -> SysResult {
-        let count = (a[3] as usize).min(MAX_IO);
-        let offset = match a[2] {
-            0 => None,
-            at => Some(std::cell::Cell::new(self.read_u32(at)? as i32 as i64)),
+    /// `sendfile(out, in, offset, count)`, with a 32-bit `off_t` at
+    /// `offset`, or (`wide`: `sendfile64`) a 64-bit one; the offset moves
+    /// on by what was sent (also by the parts of one sent in turns).
+    fn sendfile(&mut self, a: [u32; 4], wide: bool) -> SysResult {
+        let offset = match (a[2], wide) {
+            (0, _) => None,
+            (at, true) => self.read_loff(at)?,
+            (at, false) => Some(self.read_u32(at)? as i32 as i64),
         };
-        let data = threads::Write::File { file: a[1] as i32, offset: offset.as_ref(), count: count as u32 };
-        if let Some(r) = self.write_in_turns(a[0] as i32, data) {
-            if let Some(off) = offset {
-                self.write_u32(a[2], off.get() as u32)?;
+        let cell = offset.map(std::cell::Cell::new);
+        let count = a[3].min(MAX_IO as u32);
+        let r = self.write_out(a[0] as i32, threads::Write::File { file: a[1] as i32, offset: cell.as_ref(), count });
+        // Written back on success, as Linux does, and while a call sent in
+        // parts waits (the offset it goes on from).
+        let moved = cell.map(std::cell::Cell::into_inner);
+        if let Some(off) = moved.filter(|_| r.is_ok() || moved != offset) {
+            if wide {
+                self.write_mem(a[2], &off.to_le_bytes())?;
+            } else {
+                self.write_u32(a[2], off as u32)?;
             }
-            return r;
         }
-        if a[2] == 0 {
-            // SAFETY: a host call with integer arguments and no offset.
-            return check(unsafe { libc::sendfile(a[0] as i32, a[1] as i32, std::ptr::null_mut(), count) } as i64);
-        }
-        let mut off = self.read_u32(a[2])? as i32 as i64;
-        // SAFETY: `off` is a valid offset the host updates.
-        let n = check(unsafe { libc::sendfile(a[0] as i32, a[1] as i32, &mut off, count) } as i64)?;
-        self.write_u32(a[2], off as u32)?;
-        Ok(n)
+        r
     }
 
     /// A `loff_t` at `at` (none if `at` is 0).

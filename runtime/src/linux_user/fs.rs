@@ -9,13 +9,21 @@ use std::ffi::CStr;
 use std::time::{Duration, Instant};
 
 /// A 64-bit value from an o32 register pair (little-endian: low word first).
-fn pair(lo: u32, hi: u32) -> i64 {
+pub(super) fn pair(lo: u32, hi: u32) -> i64 {
     ((hi as u64) << 32 | lo as u64) as i64
 }
 
 /// A guest (o32 `new_encode_dev`) device number → host.
 fn host_dev(d: u32) -> libc::dev_t {
     libc::makedev((d >> 8) & 0xfff, (d & 0xff) | ((d >> 12) & 0xf_ff00))
+}
+
+/// The process's descriptor limit (RLIMIT_NOFILE's soft one).
+pub(super) fn descriptor_limit() -> u64 {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: `limit` is a valid rlimit to fill.
+    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    limit.rlim_cur
 }
 
 /// MIPS `poll` events → host: only POLLWRNORM and POLLWRBAND differ.
@@ -270,10 +278,7 @@ impl Process {
     /// The guest's `struct pollfd[n]` at `fds`, as host pollfds (EINVAL
     /// for more than the descriptor limit, as Linux says).
     pub(super) fn read_pollfds(&self, fds: u32, n: u32) -> Result<Vec<libc::pollfd>, i32> {
-        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-        // SAFETY: `limit` is a valid rlimit to fill.
-        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
-        if n as u64 > limit.rlim_cur.min(1 << 20) {
+        if n as u64 > descriptor_limit().min(1 << 20) {
             return Err(EINVAL);
         }
         let raw = self.read_mem(fds, 8 * n as usize)?;

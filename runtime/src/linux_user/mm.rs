@@ -184,7 +184,11 @@ impl Process {
             let data = self.read_file(fd, off, len)?;
             self.unmap(at, at + size)?;
             self.fill_mem(at, &data)?;
-            if shared {
+            // A file open only for reading is never written through its
+            // mapping (refused above), so nothing goes back to it and no
+            // descriptor is kept (which the guest would see in
+            // /proc/self/fd): glibc maps its gconv cache so.
+            if shared && !read_only {
                 self.share_file(at, at + size, fd, off, data)?;
             }
         } else {

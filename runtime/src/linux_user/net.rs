@@ -119,13 +119,6 @@ pub(super) fn is_interface_request(req: u32) -> bool {
     req == SIOCGIFCONF || IFREQ_REQUESTS.contains(&req)
 }
 
-/// Whether `fd` is in non-blocking mode (or not a descriptor).
-fn nonblocking(fd: i32) -> bool {
-    // SAFETY: a host call with integer arguments only.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    flags < 0 || flags & libc::O_NONBLOCK != 0
-}
-
 /// Whether a SOL_SOCKET option carries a `timeval`.
 fn is_timeval(level: i32, opt: i32) -> bool {
     level == libc::SOL_SOCKET && (opt == libc::SO_SNDTIMEO || opt == libc::SO_RCVTIMEO)
@@ -177,15 +170,11 @@ impl Process {
     fn connect_in_turns(&mut self, fd: i32, addr: u32, len: u32) -> SysResult {
         let addr = self.read_mem(addr, len.min(MAX_ADDR) as usize)?;
         let (p, len) = (addr.as_ptr().cast::<libc::sockaddr>(), addr.len() as libc::socklen_t);
-        // SAFETY: host calls on integers; `p` points at `len` readable bytes.
-        let (r, e) = unsafe {
-            let flags = libc::fcntl(fd, libc::F_GETFL);
-            libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
-            let r = libc::connect(fd, p, len);
-            let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EINVAL);
-            libc::fcntl(fd, libc::F_SETFL, flags);
-            (r, e)
-        };
+        let (r, e) = threads::with_nonblocking(fd, |fd| {
+            // SAFETY: `p` points at `len` readable bytes.
+            let r = unsafe { libc::connect(fd, p, len) };
+            (r, std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EINVAL))
+        });
         match (r, e) {
             (0.., _) => Ok(0),
             (_, libc::EINPROGRESS | libc::EALREADY) => {
@@ -251,7 +240,7 @@ impl Process {
         match call {
             // SAFETY: host calls with integer arguments only.
             1 => check(unsafe { libc::socket(a[0] as i32, host_type(a[1])?, a[2] as i32) } as i64),
-            3 if self.threads.shared() && !nonblocking(fd) => self.connect_in_turns(fd, a[1], a[2]),
+            3 if self.threads.shared() && !threads::is_nonblocking(fd) => self.connect_in_turns(fd, a[1], a[2]),
             2 | 3 => {
                 let addr = self.read_mem(a[1], a[2].min(MAX_ADDR) as usize)?;
                 let (p, len) = (addr.as_ptr().cast::<libc::sockaddr>(), addr.len() as libc::socklen_t);
@@ -293,15 +282,7 @@ impl Process {
                 } else {
                     None
                 };
-                let send = threads::Write::Send { data: &data, flags: a[3] as i32, to: to.as_deref() };
-                if a[3] as i32 & libc::MSG_DONTWAIT == 0
-                    && let Some(r) = self.write_in_turns(fd, send)
-                {
-                    return r;
-                }
-                let (p, len) = to.as_ref().map_or((std::ptr::null(), 0), |t| (t.as_ptr().cast(), t.len() as u32));
-                // SAFETY: `data` and `p` (or null) are readable for their lengths.
-                check(unsafe { libc::sendto(fd, data.as_ptr().cast(), data.len(), a[3] as i32, p, len) } as i64)
+                self.write_out(fd, threads::Write::Send { data: &data, flags: a[3] as i32, to: to.as_deref() })
             }
             10 | 12 => {
                 let len = (a[2] as usize).min(MAX_MSG);

@@ -80,22 +80,10 @@ impl Process {
     /// Records `[start, end)`, just filled with `data` from `fd` at `off`,
     /// as a shared file mapping.
     pub(super) fn share_file(&mut self, start: u32, end: u32, fd: i32, off: u64, mut data: Vec<u8>) -> Result<(), i32> {
-        // A file open only for reading can never be written through the
-        // mapping (Linux refuses PROT_WRITE on it): nothing to write back,
-        // so no descriptor to keep (which the guest would see in
-        // /proc/self/fd).
-        // SAFETY: a host call with integer arguments only.
-        if unsafe { libc::fcntl(fd, libc::F_GETFL) } & libc::O_ACCMODE == libc::O_RDONLY {
-            return Ok(());
-        }
         // The copy is mipsjit's: it takes a number from the top half of
         // the descriptor limit, so the guest's next `open` gets the number
-        // it would on Linux (glibc maps its gconv cache shared and closes
-        // the descriptor; a low copy would shift every later one).
-        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-        // SAFETY: `limit` is a valid rlimit to fill.
-        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
-        let floor = (limit.rlim_cur / 2).clamp(3, 1 << 16) as i32;
+        // it would on Linux (a low copy would shift every later one).
+        let floor = (super::fs::descriptor_limit() / 2).clamp(3, 1 << 16) as i32;
         // SAFETY: a host call with integer arguments; the new descriptor
         // is owned by the OwnedFd alone (close-on-exec: mipsjit's execve
         // must not leak it into the next image).

@@ -399,7 +399,6 @@ impl Process {
                 self.write_mem(a[0], &buf[..n as usize])?;
                 Ok(n)
             }
-            4237 => self.sendfile64(a),
             4080 => self.getgroups(a[0], a[1]),
             // set_robust_list, rseq: glibc copes without them.
             // set_robust_list, rseq, clone3 (glibc then uses clone), as qemu-mipsel.
@@ -477,11 +476,7 @@ impl Process {
 
     fn write(&mut self, fd: u32, buf: u32, len: u32) -> SysResult {
         let data = self.read_mem(buf, len.min(1 << 24) as usize)?;
-        if let Some(r) = self.write_in_turns(fd as i32, threads::Write::Bytes(&data)) {
-            return r;
-        }
-        // SAFETY: `data` is a readable buffer of its length.
-        check(unsafe { libc::write(fd as i32, data.as_ptr().cast(), data.len()) } as i64)
+        self.write_out(fd as i32, threads::Write::Bytes(&data))
     }
 
     pub(super) fn iovecs(&self, iov: u32, n: u32) -> Result<Vec<(u32, u32)>, i32> {
@@ -498,11 +493,7 @@ impl Process {
 
     fn writev(&mut self, fd: u32, iov: u32, n: u32) -> SysResult {
         let data = self.gather(iov, n)?;
-        if let Some(r) = self.write_in_turns(fd as i32, threads::Write::Bytes(&data)) {
-            return r;
-        }
-        // SAFETY: `data` is a readable buffer of its length.
-        check(unsafe { libc::write(fd as i32, data.as_ptr().cast(), data.len()) } as i64)
+        self.write_out(fd as i32, threads::Write::Bytes(&data))
     }
 
     fn readv(&mut self, fd: u32, iov: u32, n: u32) -> SysResult {
@@ -672,28 +663,6 @@ impl Process {
     }
 
     /// `sendfile64(out, in, *offset, count)`.
-    fn sendfile64(&mut self, a: [u32; 4]) -> SysResult {
-        let count = a[3].min(1 << 24) as usize;
-        let offset = self.read_loff(a[2])?.map(std::cell::Cell::new);
-        let data = threads::Write::File { file: a[1] as i32, offset: offset.as_ref(), count: count as u32 };
-        if let Some(r) = self.write_in_turns(a[0] as i32, data) {
-            if let Some(off) = offset {
-                self.write_mem(a[2], &off.get().to_le_bytes())?;
-            }
-            return r;
-        }
-        if a[2] == 0 {
-            // SAFETY: a host call with integer arguments and no offset.
-            return check(unsafe { libc::sendfile(a[0] as i32, a[1] as i32, std::ptr::null_mut(), count) } as i64);
-        }
-        let b = self.read_mem(a[2], 8)?;
-        let mut off = i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
-        // SAFETY: `off` is a valid offset the host updates.
-        let n = check(unsafe { libc::sendfile(a[0] as i32, a[1] as i32, &mut off, count) } as i64)?;
-        self.write_mem(a[2], &off.to_le_bytes())?;
-        Ok(n)
-    }
-
     /// `sysinfo`, in the o32 layout, in KiB units.
     fn sysinfo(&mut self, buf: u32) -> SysResult {
         // SAFETY: an all-zero sysinfo is valid; the host fills it.

@@ -528,15 +528,12 @@ impl Process {
         if self.signalfd_mask(a[0]).is_some() {
             return None;
         }
-        // SAFETY: host calls with integer arguments and one pollfd.
-        unsafe {
-            let flags = libc::fcntl(fd, libc::F_GETFL);
-            if flags < 0 || flags & libc::O_NONBLOCK != 0 {
-                return None;
-            }
-            let mut p = libc::pollfd { fd, events, revents: 0 };
-            (libc::poll(&mut p, 1, 0) == 0).then_some(Wait::Io { fd, events })
+        if is_nonblocking(fd) {
+            return None;
         }
+        let mut p = libc::pollfd { fd, events, revents: 0 };
+        // SAFETY: one valid pollfd, no waiting.
+        (unsafe { libc::poll(&mut p, 1, 0) } == 0).then_some(Wait::Io { fd, events })
     }
 
     /// A blocking write of `data` to `fd` (a `write`, `send` or `sendfile`,
@@ -550,7 +547,7 @@ impl Process {
     /// the blocking call itself. A signal handler that runs once part is
     /// written ends the call with the part's count first
     /// ([`Threads::take_partial`]), as on Linux.
-    pub(super) fn write_in_turns(&mut self, fd: i32, data: Write<'_>) -> Option<SysResult> {
+    fn write_in_turns(&mut self, fd: i32, data: Write<'_>) -> Option<SysResult> {
         if !self.threads.shared() {
             return None;
         }
@@ -558,11 +555,15 @@ impl Process {
         let pc = self.machine.cpu.s.pc;
         let done = self.threads.progress(pc);
         let total = data.len();
-        let r = match kind {
-            // `send` says MSG_DONTWAIT itself.
-            Stream::Socket if matches!(data, Write::Send { .. }) => data.write(fd, done),
-            Stream::Socket => with_nonblocking(fd, |fd| data.write(fd, done)),
-            Stream::Pipe => match nonblocking_twin(fd) {
+        let r = match (kind, data) {
+            // A `send` part says MSG_DONTWAIT itself; one the guest made so
+            // is its own affair (EAGAIN, not a wait).
+            (_, Write::Send { flags, .. }) if flags & libc::MSG_DONTWAIT != 0 => return None,
+            (Stream::Socket, Write::Send { data, flags, to }) => {
+                Write::Send { data, flags: flags | libc::MSG_DONTWAIT, to }.write(fd, done)
+            }
+            (Stream::Socket, _) => with_nonblocking(fd, |fd| data.write(fd, done)),
+            (Stream::Pipe, _) => match nonblocking_twin(fd) {
                 Some(twin) => data.write(twin.as_raw_fd(), done),
                 None => return None,
             },
@@ -582,6 +583,13 @@ impl Process {
         self.threads.progress = Some((pc, done));
         self.threads.block(Wait::Io { fd, events: libc::POLLOUT });
         Some(Err(RETRY))
+    }
+
+    /// A write of `data` to `fd` as the guest's call makes it: in parts
+    /// while other threads run ([`write_in_turns`](Self::write_in_turns)),
+    /// else at once, as the descriptor's mode says.
+    pub(super) fn write_out(&mut self, fd: i32, data: Write<'_>) -> SysResult {
+        self.write_in_turns(fd, data).unwrap_or_else(|| data.write(fd, 0).map_err(mips_errno))
     }
 
     /// `wait4(pid, .., options)` would block: no child it waits for has
@@ -749,7 +757,8 @@ pub(super) fn absolute_deadline(clock: libc::clockid_t, ts: libc::timespec) -> R
     Ok(Instant::now().checked_add(left).unwrap_or_else(|| Instant::now() + Duration::from_secs(1 << 40)))
 }
 
-/// What [`Process::write_in_turns`] writes.
+/// What [`Process::write_out`] writes.
+#[derive(Clone, Copy)]
 pub(super) enum Write<'a> {
     /// These bytes (`write`, `writev`).
     Bytes(&'a [u8]),
@@ -769,8 +778,8 @@ impl Write<'_> {
         }
     }
 
-    /// Writes what is left after `done` bytes to `fd` (non-blocking):
-    /// bytes written, or the host errno.
+    /// Writes what is left after `done` bytes to `fd` (waiting only if `fd`
+    /// blocks): bytes written, or the host errno.
     fn write(&self, fd: i32, done: u32) -> Result<u32, i32> {
         let n = match self {
             // SAFETY: the slice's bytes after `done` are readable.
@@ -782,7 +791,7 @@ impl Write<'_> {
                 let rest = &data[(done as usize).min(data.len())..];
                 let (p, len) = to.map_or((std::ptr::null(), 0), |t| (t.as_ptr().cast(), t.len() as u32));
                 // SAFETY: `rest` and `p` (or null) are readable for their lengths.
-                unsafe { libc::sendto(fd, rest.as_ptr().cast(), rest.len(), flags | libc::MSG_DONTWAIT, p, len) }
+                unsafe { libc::sendto(fd, rest.as_ptr().cast(), rest.len(), *flags, p, len) }
             }
             Write::File { file, offset, count } => {
                 let left = (count - done) as usize;
@@ -809,14 +818,20 @@ enum Stream {
     Pipe,
 }
 
+/// Whether `fd` is in non-blocking mode (or not a descriptor).
+pub(super) fn is_nonblocking(fd: i32) -> bool {
+    // SAFETY: a host call with integer arguments only.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    flags < 0 || flags & libc::O_NONBLOCK != 0
+}
+
 /// A blocking pipe, FIFO or socket at `fd`.
 fn stream_kind(fd: i32) -> Option<Stream> {
-    // SAFETY: host calls on an integer descriptor and a stat to fill.
+    if is_nonblocking(fd) {
+        return None;
+    }
+    // SAFETY: a host call on an integer descriptor and a stat to fill.
     unsafe {
-        let flags = libc::fcntl(fd, libc::F_GETFL);
-        if flags < 0 || flags & libc::O_NONBLOCK != 0 {
-            return None;
-        }
         let mut st: libc::stat = std::mem::zeroed();
         if libc::fstat(fd, &mut st) != 0 {
             return None;
@@ -830,7 +845,7 @@ fn stream_kind(fd: i32) -> Option<Stream> {
 }
 
 /// Runs `f(fd)` with the socket at `fd` non-blocking for the moment.
-fn with_nonblocking<T>(fd: i32, f: impl FnOnce(i32) -> T) -> T {
+pub(super) fn with_nonblocking<T>(fd: i32, f: impl FnOnce(i32) -> T) -> T {
     // SAFETY: host calls on an integer descriptor.
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
     // SAFETY: as above.
