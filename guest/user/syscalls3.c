@@ -72,6 +72,8 @@ static int child_mode(const char *mode)
 {
     if (strcmp(mode, "fexecve-child") == 0)
         return 7;
+    if (strcmp(mode, "memfd-child") == 0)
+        return 9;
     struct stat st;
     if (strcmp(mode, "stdin-closed") == 0)
         return fstat(0, &st) < 0 && errno == EBADF ? 8 : 1;
@@ -85,7 +87,11 @@ static int run_again(const char *self, int fd, const char *mode)
     char *args[] = {(char *)self, (char *)mode, NULL};
     pid_t pid = fork();
     if (pid == 0) {
-        if (fd >= 0)
+        /* A memfd has no path to run it by; the flag is about a path's
+         * last component, and an empty path has none. */
+        if (fd >= 0 && strcmp(mode, "memfd-child") == 0)
+            syscall(SYS_execveat, fd, "", args, environ, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+        else if (fd >= 0)
             fexecve(fd, args, environ);
         else {
             close(0);
@@ -357,6 +363,14 @@ int main(int argc, char **argv)
         int self = open(argv[0], O_RDONLY | O_CLOEXEC);
         printf("fexecve: child status %d\n", run_again(argv[0], self, "fexecve-child"));
         close(self);
+        int copy = memfd_create("self", MFD_CLOEXEC), in = open(argv[0], O_RDONLY);
+        char chunk[65536];
+        ssize_t n;
+        while ((n = read(in, chunk, sizeof chunk)) > 0)
+            write(copy, chunk, n);
+        close(in);
+        printf("execveat of a memfd: child status %d\n", run_again(argv[0], copy, "memfd-child"));
+        close(copy);
         printf("execve with fd 0 closed: child status %d\n", run_again(argv[0], -1, "stdin-closed"));
     }
 

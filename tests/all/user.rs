@@ -616,7 +616,10 @@ fn scheduling_limits_file_calls_and_sigqueue_as_under_qemu() {
     let got = mipsjit("auto", &prog, &["strict"]);
     assert_contains_all(
         &got.stdout,
-        &["PR_GET_FP_MODE at start: 0 errno 0\n", "fexecve: child status 7\nexecve with fd 0 closed: child status 8\n"],
+        &[
+            "PR_GET_FP_MODE at start: 0 errno 0\n",
+            "fexecve: child status 7\nexecveat of a memfd: child status 9\nexecve with fd 0 closed: child status 8\n",
+        ],
     );
 }
 

@@ -277,25 +277,34 @@ impl Process {
         }
         let rel = self.read_cstr(path)?;
         let fd_path = |fd: i32| std::fs::read_link(format!("/proc/self/fd/{fd}")).map_err(|_| mips_errno(libc::EBADF));
+        let mut copy = None;
         let full: PathBuf = match rel.as_bytes() {
             [] if flags & AT_EMPTY_PATH == 0 => return Err(ENOENT),
             [] => match fd_path(dirfd)? {
                 p if p.is_file() => p,
                 _ => {
                     // SAFETY: a host call with integer arguments only.
-                    let copy = syscalls::check(unsafe { libc::fcntl(dirfd, libc::F_DUPFD, 3) } as i64)?;
-                    PathBuf::from(format!("/proc/self/fd/{copy}"))
+                    let c = syscalls::check(unsafe { libc::fcntl(dirfd, libc::F_DUPFD, 3) } as i64)?;
+                    copy = Some(c as i32);
+                    PathBuf::from(format!("/proc/self/fd/{c}"))
                 }
             },
             [b'/', ..] => PathBuf::from(OsStr::from_bytes(rel.as_bytes())),
             _ if dirfd == libc::AT_FDCWD => PathBuf::from(OsStr::from_bytes(rel.as_bytes())),
             _ => fd_path(dirfd)?.join(OsStr::from_bytes(rel.as_bytes())),
         };
-        if flags & AT_SYMLINK_NOFOLLOW != 0 && full.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+        // The flag is about the path's last component; an empty path has none.
+        let last_is_link = || full.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink());
+        if flags & AT_SYMLINK_NOFOLLOW != 0 && !rel.as_bytes().is_empty() && last_is_link() {
             return Err(mips_errno(libc::ELOOP));
         }
         let full = CString::new(full.into_os_string().into_vec()).map_err(|_| ENOENT)?;
-        self.exec_path(full, argv, envp)
+        let failed = self.exec_path(full, argv, envp);
+        if let Some(c) = copy {
+            // SAFETY: closes the copy made above, which the failed exec left.
+            unsafe { libc::close(c) };
+        }
+        failed
     }
 
     /// `execve` of the host path `path`.
