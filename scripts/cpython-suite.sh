@@ -27,12 +27,8 @@ mipsjit="$PWD/target/release/mipsjit"
 [ -x "$mipsjit" ] || { echo "$0: $mipsjit not found: cargo build --release" >&2; exit 2; }
 
 if [ ! -x "$root/usr/bin/python3.11" ]; then
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    if ! dpkg --print-foreign-architectures | grep -qx mipsel; then
-        $sudo dpkg --add-architecture mipsel
-    fi
-    $sudo apt-get update -qq
+    . scripts/mipsel-apt.sh
+    mipsel_apt
     work="$(mktemp -d)"
     chmod 755 "$work" # apt downloads as its own user
     trap 'rm -rf "$work"' EXIT

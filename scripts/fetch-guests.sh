@@ -13,13 +13,8 @@ set -euo pipefail
 dest="${1:-build/guests}"
 mkdir -p "$dest"
 dest="$(cd "$dest" && pwd)"
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-
-if ! dpkg --print-foreign-architectures | grep -qx mipsel; then
-    $sudo dpkg --add-architecture mipsel
-fi
-$sudo apt-get update -qq
+. "$(dirname "$0")/mipsel-apt.sh"
+mipsel_apt
 
 # The metapackage names the current kernel package; download that one.
 kernel_pkg="$(apt-cache depends linux-image-4kc-malta:mipsel | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
