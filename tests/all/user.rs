@@ -624,6 +624,52 @@ fn scheduling_limits_file_calls_and_sigqueue_as_under_qemu() {
 }
 
 #[test]
+fn mmsg_posix_timers_and_message_queues_as_under_qemu() {
+    // Calls that said ENOSYS before: sendmmsg and recvmmsg (glibc's DNS
+    // resolver needs sendmmsg), POSIX timers (a signal with its value, a
+    // periodic timer's overrun, SIGEV_NONE, absolute times, errors),
+    // message queues (o32's struct mq_attr, priorities, timeouts, a thread
+    // waiting in mq_receive while another sends), mlockall.
+    let prog = guest_program("syscalls4", "static", &["-static", "-pthread"]);
+    let out = same_as_qemu(&["never", "auto", "always"], &prog, &[]);
+    assert_contains_all(
+        &out,
+        &[
+            "sendmmsg 3: 3 errno 0\n  msg_len 5 7 1\n",
+            "recvmmsg WAITFORONE: 3 errno 0\n  'first' 5 'seco' 4 truncated 1 '3' 1\n",
+            "recvmmsg with a timeout: 2 errno 0\n  time left below 5 s 1\n",
+            "recvmmsg UDP: 2 errno 0\n  'first' 'second!' from family 2 2 namelen 16\n",
+            "  armed 1, at most 20 ms left 1\n  signal 16 value 1234\n",
+            "  delivered 1, overrun counted 1\n",
+            "  old interval 0.002000000\ntimer_delete: 0 errno 0\ntimer_delete again: -1 errno 22\n",
+            "  about 100 s left 1\n",
+            "  maxmsg 4 msgsize 32 curmsgs 0\n",
+            "mq_send too long: -1 errno 97\nmq_receive: 4 errno 0\n  'high' priority 7\n",
+            "mq_timedreceive empty: -1 errno 145\n",
+            "  thread received 7 'across' priority 5\n  thread timed receive -1 errno 145\n",
+            "mlockall bad flags: -1 errno 22\n",
+        ],
+    );
+    // What qemu-mipsel 7.2 gets wrong: MIPS's SI_TIMER and SI_MESGQ, the
+    // guest's O_NONBLOCK in mq_flags, glibc's SIGEV_THREAD timers (signal
+    // 32 to one thread), mq_notify (a signal, and glibc's SIGEV_THREAD
+    // through a netlink socket).
+    let got = mipsjit("auto", &prog, &["strict"]);
+    assert_contains_all(
+        &got.stdout,
+        &[
+            "  signal 16 value 1234\n  code -3 (SI_TIMER -3)\n",
+            "  thread function ran with 99\n",
+            "  flags nonblock 1\n",
+            "  old flags nonblock 1\n",
+            "mq_notify: 0 errno 0, again -1 errno 16\n",
+            "  signal 17 code -4 (SI_MESGQ -4) value 4321\n",
+            "mq_notify SIGEV_THREAD: 0 errno 0, function ran with 55\n",
+        ],
+    );
+}
+
+#[test]
 fn signalfd_reads_the_guests_own_pending_signals_as_under_qemu() {
     // Guest signals are emulated, so a signalfd is an eventfd kept
     // readable while one of its signals is pending: reads, EAGAIN, a

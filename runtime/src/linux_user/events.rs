@@ -98,7 +98,7 @@ impl Process {
     }
 
     /// An o32 `struct itimerspec` (64-bit times when `wide`).
-    fn read_itimerspec(&self, at: u32, wide: bool) -> Result<libc::itimerspec, i32> {
+    pub(super) fn read_itimerspec(&self, at: u32, wide: bool) -> Result<libc::itimerspec, i32> {
         let half = if wide { 16 } else { 8 };
         Ok(libc::itimerspec {
             it_interval: self.read_timespec(at, wide)?,
@@ -106,7 +106,7 @@ impl Process {
         })
     }
 
-    fn write_itimerspec(&mut self, at: u32, t: libc::itimerspec, wide: bool) -> Result<(), i32> {
+    pub(super) fn write_itimerspec(&mut self, at: u32, t: libc::itimerspec, wide: bool) -> Result<(), i32> {
         let half = if wide { 16 } else { 8 };
         self.write_timespec(at, t.it_interval, wide)?;
         self.write_timespec(at.wrapping_add(half), t.it_value, wide)

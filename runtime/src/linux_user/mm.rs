@@ -274,6 +274,28 @@ impl Process {
         syscalls::check(unsafe { if lock { libc::mlock(p, n) } else { libc::munlock(p, n) } } as i64)
     }
 
+    /// `mlockall(flags)`: Linux's checks of the flags and of the right to
+    /// lock (EPERM with a zero RLIMIT_MEMLOCK, unless root), then nothing:
+    /// locking all of mipsjit's mappings would pin its reservations and
+    /// code, as qemu-mipsel's pass-through does. `munlockall` is then 0.
+    pub(super) fn mlockall(&mut self, flags: u32) -> SysResult {
+        const MCL_CURRENT: u32 = 1;
+        const MCL_FUTURE: u32 = 2;
+        const MCL_ONFAULT: u32 = 4;
+        if flags == 0 || flags & !(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0 || flags == MCL_ONFAULT {
+            return Err(EINVAL);
+        }
+        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: a valid rlimit to fill; geteuid has no arguments.
+        let may = unsafe {
+            libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut lim) == 0 && lim.rlim_cur != 0 || libc::geteuid() == 0
+        };
+        if !may {
+            return Err(libc::EPERM);
+        }
+        Ok(0)
+    }
+
     /// `mincore(addr, len, vec)`: one byte per page, whether the host has
     /// it in memory.
     pub(super) fn mincore(&mut self, addr: u32, len: u32, vec: u32) -> SysResult {

@@ -25,6 +25,7 @@ mod fileio;
 mod fs;
 mod ipc;
 mod mm;
+mod mqueue;
 mod net;
 mod process;
 mod sched;
@@ -34,6 +35,7 @@ mod signal;
 mod signalfd;
 mod syscalls;
 mod threads;
+mod timers;
 mod tty;
 mod vma;
 

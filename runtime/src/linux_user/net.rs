@@ -129,6 +129,8 @@ impl Process {
     pub(super) fn net_syscall(&mut self, nr: u32, a: [u32; 4], a5: [u32; 2]) -> Option<SysResult> {
         Some(match nr {
             4102 => self.socketcall(a[0], a[1]),
+            // recvmmsg_time64
+            4417 => self.recvmmsg(a[0] as i32, a[1], a[2], a[3], a5[0], true),
             _ => self.socket_call(Self::direct_call(nr)?, [a[0], a[1], a[2], a[3], a5[0], a5[1]]),
         })
     }
@@ -154,6 +156,8 @@ impl Process {
             4179 => 16, // sendmsg
             4177 => 17, // recvmsg
             4334 => 18, // accept4
+            4335 => 19, // recvmmsg
+            4343 => 20, // sendmmsg
             _ => return None,
         })
     }
@@ -224,7 +228,7 @@ impl Process {
 
     /// `socketcall(call, args)`: the arguments are words at `args`.
     fn socketcall(&mut self, call: u32, args: u32) -> SysResult {
-        const ARGS: [usize; 19] = [0, 3, 3, 3, 2, 3, 3, 3, 4, 4, 4, 6, 6, 2, 5, 5, 3, 3, 4];
+        const ARGS: [usize; 21] = [0, 3, 3, 3, 2, 3, 3, 3, 4, 4, 4, 6, 6, 2, 5, 5, 3, 3, 4, 5, 4];
         let n = *ARGS.get(call as usize).filter(|&&n| n > 0).ok_or(EINVAL)?;
         let mut v = [0u32; 6];
         for (i, w) in v.iter_mut().enumerate().take(n) {
@@ -305,6 +309,8 @@ impl Process {
             15 => self.getsockopt(fd, a[1], a[2], a[3], a[4]),
             16 => self.sendmsg(fd, a[1], a[2]),
             17 => self.recvmsg(fd, a[1], a[2]),
+            19 => self.recvmmsg(fd, a[1], a[2], a[3], a[4], false),
+            20 => self.sendmmsg(fd, a[1], a[2], a[3]),
             _ => Err(EINVAL),
         }
     }
@@ -473,7 +479,66 @@ impl Process {
         self.write_u32(msg + 24, out_flags)?;
         Ok(n)
     }
+
+    /// `sendmmsg(fd, vec, vlen, flags)`: `sendmsg` for each o32 `struct
+    /// mmsghdr` (a msghdr and the `msg_len` it sets) in turn, up to 1024
+    /// of them. As on Linux, an error after the first message ends the
+    /// call with the count sent; on the first, it is the call's error.
+    fn sendmmsg(&mut self, fd: i32, vec: u32, vlen: u32, flags: u32) -> SysResult {
+        let mut sent = 0;
+        while sent < vlen.min(UIO_MAXIOV) {
+            let at = vec.wrapping_add(MMSGHDR * sent);
+            match self.sendmsg(fd, at, flags).and_then(|n| self.write_u32(at.wrapping_add(28), n)) {
+                Ok(()) => sent += 1,
+                Err(e) if sent == 0 => return Err(e),
+                Err(_) => break,
+            }
+        }
+        Ok(sent)
+    }
+
+    /// `recvmmsg(fd, vec, vlen, flags, timeout)` (`wide`: the 64-bit
+    /// `timespec` of `recvmmsg_time64`): `recvmsg` into each o32 `struct
+    /// mmsghdr` in turn. MSG_WAITFORONE waits for the first message only.
+    /// As on Linux, the timeout is looked at only after each message (a
+    /// call that has some and waits for more waits on), and the time left
+    /// is written back; an error after the first message ends the call
+    /// with the count received. With other threads, only the first message
+    /// is waited for: a later wait in the host would stop them.
+    fn recvmmsg(&mut self, fd: i32, vec: u32, vlen: u32, flags: u32, timeout: u32, wide: bool) -> SysResult {
+        const MSG_WAITFORONE: u32 = 0x10000;
+        const MSG_DONTWAIT: u32 = 0x40;
+        let end = if timeout != 0 { Some(signal::deadline(self.read_timespec(timeout, wide)?)?) } else { None };
+        let (mut got, mut flags, mut left) = (0, flags, None);
+        while got < vlen.min(UIO_MAXIOV) {
+            let at = vec.wrapping_add(MMSGHDR * got);
+            match self.recvmsg(fd, at, flags).and_then(|n| self.write_u32(at.wrapping_add(28), n)) {
+                Ok(()) => got += 1,
+                Err(e) if got == 0 => return Err(e),
+                Err(_) => break,
+            }
+            if flags & MSG_WAITFORONE != 0 || self.threads.shared() {
+                flags |= MSG_DONTWAIT;
+            }
+            if let Some(end) = end {
+                let l = signal::time_left(end);
+                left = Some(l);
+                if l.tv_sec == 0 && l.tv_nsec == 0 {
+                    break;
+                }
+            }
+        }
+        if let Some(l) = left {
+            self.write_timespec(timeout, l, wide)?;
+        }
+        Ok(got)
+    }
 }
+
+/// The most messages one `sendmmsg` or `recvmmsg` handles.
+const UIO_MAXIOV: u32 = 1024;
+/// `sizeof(struct mmsghdr)` for o32: a msghdr and `msg_len`.
+const MMSGHDR: u32 = 32;
 
 /// An o32 `struct msghdr`, its iovecs read (base, length each).
 struct MsgHdr {

@@ -188,6 +188,11 @@ pub(super) struct Signals {
     pub(super) signalfds: Vec<(i32, u128, u32)>,
     /// The number the next new signalfd gets in `signalfds`.
     pub(super) next_signalfd: u32,
+    /// POSIX timers, whose expiries the poll turns into signals.
+    pub(super) timers: timers::Timers,
+    /// Timer signals for one thread (SIGEV_THREAD_ID), for the process to
+    /// route ([`Process::route_thread_signals`]): thread, signal, info.
+    pub(super) directed: Vec<(u32, u32, SigInfo)>,
 }
 
 /// The part of [`Signals`] each thread has of its own: what a thread
@@ -281,6 +286,9 @@ pub(super) fn set_host_mask(set: u128) -> libc::sigset_t {
         let mut s: libc::sigset_t = std::mem::zeroed();
         let mut old: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut s);
+        if set == !0 {
+            libc::sigaddset(&mut s, timers::TIMER_WAKE);
+        }
         for g in 1..=NSIG {
             if set & bit(g) != 0
                 && let Some(h) = host_sig(g)
@@ -320,12 +328,21 @@ impl Signals {
             held: 0,
             signalfds: Vec::new(),
             next_signalfd: 0,
+            timers: timers::Timers::default(),
+            directed: Vec::new(),
         };
         // SAFETY: queries and resets of this process's signal state with
         // valid, initialised structures.
         unsafe {
             // Rust ignores SIGPIPE before main; the guest expects the default.
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            // Timers wake the guest's thread with this one (no SA_RESTART:
+            // a wait in the host ends, and the call sees if a signal is due).
+            let mut wake: libc::sigaction = std::mem::zeroed();
+            wake.sa_sigaction = on_host_signal as *const () as usize;
+            wake.sa_flags = libc::SA_SIGINFO;
+            libc::sigfillset(&mut wake.sa_mask);
+            libc::sigaction(timers::TIMER_WAKE, &wake, std::ptr::null_mut());
             let mut old: libc::sigset_t = std::mem::zeroed();
             let mut none: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut none);
@@ -421,6 +438,8 @@ impl Signals {
     pub(super) fn after_fork(&mut self) {
         (self.pending, self.own) = (0, 0);
         HOST_PENDING.store(0, Ordering::Relaxed);
+        self.timers.clear();
+        self.directed.clear();
     }
 
     /// The host mask a new image should inherit; see [`set_host_mask`].
@@ -457,6 +476,32 @@ impl Signals {
             };
             let words = [slot[1].load(Ordering::Relaxed) as u32, slot[2].load(Ordering::Relaxed) as u32, third, 0];
             self.queue(g, SigInfo { code: guest_si_code(code), words });
+        }
+        if bits & 1 << (timers::TIMER_WAKE - 1) != 0 {
+            self.expire_timers();
+        }
+    }
+
+    /// Signals for the timers that have expired. One whose last signal is
+    /// still pending adds to that signal's overrun instead, as on Linux.
+    fn expire_timers(&mut self) {
+        for e in self.timers.expire() {
+            let fresh = SigInfo { code: timers::SI_TIMER, words: [e.id, (e.periods - 1) as u32, e.value, 0] };
+            let Some(tid) = e.tid else {
+                let info = &mut self.info[e.sig as usize];
+                let overrun =
+                    if self.pending & bit(e.sig) != 0 && info.code == timers::SI_TIMER && info.words[0] == e.id {
+                        info.words[1] = (info.words[1] as i128 + e.periods).min(i32::MAX as i128) as u32;
+                        info.words[1]
+                    } else {
+                        self.queue(e.sig, fresh);
+                        fresh.words[1]
+                    };
+                self.timers.set_overrun(e.id, overrun as i32);
+                continue;
+            };
+            self.timers.set_overrun(e.id, fresh.words[1] as i32);
+            self.directed.push((tid, e.sig, fresh));
         }
     }
 
@@ -851,7 +896,7 @@ impl Process {
         if self.threads.shared() {
             // Look once; if nothing came, let the other threads run and
             // look again shortly (until `end`, kept across the re-runs).
-            self.sig.poll_host();
+            self.route_thread_signals();
             let ready = self.sig.all_pending() & want;
             let now = Instant::now();
             if ready == 0 {
@@ -870,7 +915,7 @@ impl Process {
         let host_old = set_host_mask(!0);
         let none = no_host_signals();
         let got = loop {
-            self.sig.poll_host();
+            self.route_thread_signals();
             let ready = self.sig.all_pending() & want;
             if ready != 0 {
                 break Ok(ready.trailing_zeros() + 1);
@@ -1063,9 +1108,19 @@ impl Process {
             self.threads.block(threads::Wait::Sleep(d));
             return Ok(0);
         }
-        let mut left = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-        // SAFETY: valid timespecs.
-        let r = unsafe { libc::clock_nanosleep(clock, flags, &t, &mut left) };
+        let (mut t, mut left) = (t, libc::timespec { tv_sec: 0, tv_nsec: 0 });
+        let r = loop {
+            // SAFETY: valid timespecs.
+            let r = unsafe { libc::clock_nanosleep(clock, flags, &t, &mut left) };
+            // Woken for no signal the guest takes now (a timer's, blocked,
+            // say): sleep on for what is left, as Linux's restart does.
+            if r != libc::EINTR || self.sig.next().is_some() {
+                break r;
+            }
+            if flags & libc::TIMER_ABSTIME == 0 {
+                t = left;
+            }
+        };
         if r == 0 {
             return Ok(0);
         }
@@ -1219,6 +1274,7 @@ impl Process {
     /// Delivers pending, unblocked signals: runs default actions, or builds
     /// a frame for the handler. Returns the exit status if the guest died.
     pub(super) fn deliver(&mut self) -> Option<u8> {
+        self.route_thread_signals();
         while let Some(sig) = self.sig.next() {
             self.sig.clear(sig);
             let info = self.sig.info[sig as usize];

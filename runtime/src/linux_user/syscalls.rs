@@ -179,6 +179,8 @@ impl Process {
             .or_else(|| self.ipc_syscall(nr, a, a5))
             .or_else(|| self.sched_syscall(nr, a))
             .or_else(|| self.fileio_syscall(nr, a, a5))
+            .or_else(|| self.timer_syscall(nr, a))
+            .or_else(|| self.mq_syscall(nr, a, a5))
         {
             return r;
         }
@@ -367,6 +369,8 @@ impl Process {
             4167 => self.mremap(a[0], a[1], a[2], a[3], a5[0]),
             4218 => Ok(0), // madvise: advice only
             4154 | 4155 => self.mlock(a[0], a[1], nr == 4154),
+            4156 => self.mlockall(a[0]),
+            4157 => Ok(0),
             4217 => self.mincore(a[0], a[1], a[2]),
             4434 => {
                 // A thread of this process is the host process; PIDFD_NONBLOCK

@@ -498,7 +498,7 @@ impl Process {
         // MSG_DONTWAIT: a socket call that must not wait at all.
         const MSG_DONTWAIT: u32 = 0x40;
         let flags = match nr {
-            4175 | 4176 | 4178 | 4180 => a[3],
+            4175 | 4176 | 4178 | 4180 | 4335 | 4343 | 4417 => a[3],
             4177 | 4179 => a[2],
             _ => 0,
         };
@@ -506,10 +506,11 @@ impl Process {
             return None;
         }
         let events = match nr {
-            // read, readv, recv, recvfrom, recvmsg, accept, accept4
-            4003 | 4145 | 4175 | 4176 | 4177 | 4168 | 4334 => libc::POLLIN,
-            // write, writev, send, sendto, sendmsg
-            4004 | 4146 | 4178 | 4180 | 4179 => libc::POLLOUT,
+            // read, readv, recv, recvfrom, recvmsg, accept, accept4,
+            // recvmmsg (and its time64 twin)
+            4003 | 4145 | 4175 | 4176 | 4177 | 4168 | 4334 | 4335 | 4417 => libc::POLLIN,
+            // write, writev, send, sendto, sendmsg, sendmmsg
+            4004 | 4146 | 4178 | 4180 | 4179 | 4343 => libc::POLLOUT,
             // wait4 and waitpid without WNOHANG: look again shortly.
             4114 | 4007 if a[2] & libc::WNOHANG as u32 == 0 => return self.no_child_ready(a[0] as i32, a[2]),
             // flock that may wait: another thread may hold the file
@@ -677,6 +678,7 @@ impl Process {
     /// the thread does not block (which interrupts a futex wait or a sleep
     /// with EINTR, and runs a read or write again after its handler).
     fn first_ready(&mut self) -> Option<usize> {
+        self.route_thread_signals();
         let now = Instant::now();
         for i in 0..self.threads.others.len() {
             let interrupted = self.sig.pending_for(&self.threads.others[i].sig);
