@@ -333,6 +333,97 @@ static void queues(void)
     queue_threads();
 }
 
+/* Real-time signals queue: each one sent while blocked is delivered, in
+ * order, with its own value; a standard one is pending once. */
+static volatile int rt_values[8], rt_count;
+static void on_rt(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)uc;
+    if (rt_count < 8)
+        rt_values[rt_count] = si->si_value.sival_int;
+    rt_count++;
+}
+
+static void *second_timer_thread(void *arg)
+{
+    (void)arg;
+    return NULL;
+}
+
+static volatile int timer_a, timer_b;
+static void on_timer_a(union sigval v)
+{
+    timer_a = v.sival_int;
+}
+static void on_timer_b(union sigval v)
+{
+    timer_b = v.sival_int;
+}
+
+static void rt_queue(void)
+{
+    int sig = SIGRTMIN + 2;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_rt;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(sig, &sa, NULL);
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    sigaddset(&set, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &set, &old);
+    for (int i = 1; i <= 3; i++)
+        sigqueue(getpid(), sig, (union sigval){.sival_int = i * 10});
+    /* A standard signal is pending once. */
+    handle(SIGUSR1);
+    got_count = 0;
+    sigqueue(getpid(), SIGUSR1, (union sigval){.sival_int = 1});
+    sigqueue(getpid(), SIGUSR1, (union sigval){.sival_int = 2});
+    /* sigtimedwait takes the oldest. */
+    siginfo_t si;
+    struct timespec zero = {0, 0};
+    int got = sigtimedwait(&set, &si, &zero);
+    int first = si.si_value.sival_int;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    printf("rt queue: sigtimedwait %s value %d, then %d handled: %d %d %d; SIGUSR1 %d more\n",
+           got == SIGUSR1 ? "SIGUSR1" : got == sig ? "rt" : "?", first, rt_count, rt_values[0], rt_values[1],
+           rt_values[2], got_count);
+
+    /* Two SIGEV_THREAD timers expiring together: glibc sends both to its
+     * helper thread with one signal, so both must queue. */
+    struct sigevent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_THREAD;
+    ev.sigev_notify_function = on_timer_a;
+    ev.sigev_value.sival_int = 1;
+    timer_t ta, tb;
+    timer_create(CLOCK_MONOTONIC, &ev, &ta);
+    ev.sigev_notify_function = on_timer_b;
+    ev.sigev_value.sival_int = 2;
+    timer_create(CLOCK_MONOTONIC, &ev, &tb);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    now.tv_nsec += 10000000;
+    if (now.tv_nsec >= 1000000000) {
+        now.tv_sec++;
+        now.tv_nsec -= 1000000000;
+    }
+    struct itimerspec at = {{0, 0}, now};
+    timer_settime(ta, TIMER_ABSTIME, &at, NULL);
+    timer_settime(tb, TIMER_ABSTIME, &at, NULL);
+    for (int i = 0; i < 500 && !(timer_a && timer_b); i++)
+        usleep(1000);
+    if (strict)
+        printf("two SIGEV_THREAD timers at once: %d %d\n", timer_a, timer_b);
+    timer_delete(ta);
+    timer_delete(tb);
+    pthread_t th;
+    pthread_create(&th, NULL, second_timer_thread, NULL);
+    pthread_join(th, NULL);
+}
+
 int main(int argc, char **argv)
 {
     strict = argc > 1 && strcmp(argv[1], "strict") == 0;
@@ -340,6 +431,7 @@ int main(int argc, char **argv)
     mmsg();
     timers();
     queues();
+    rt_queue();
     T("mlockall", mlockall(MCL_CURRENT));
     T("munlockall", munlockall());
     T("mlockall bad flags", mlockall(0x100));

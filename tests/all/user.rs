@@ -629,7 +629,8 @@ fn mmsg_posix_timers_and_message_queues_as_under_qemu() {
     // resolver needs sendmmsg), POSIX timers (a signal with its value, a
     // periodic timer's overrun, SIGEV_NONE, absolute times, errors),
     // message queues (o32's struct mq_attr, priorities, timeouts, a thread
-    // waiting in mq_receive while another sends), mlockall.
+    // waiting in mq_receive while another sends), mlockall; real-time
+    // signals queue.
     let prog = guest_program("syscalls4", "static", &["-static", "-pthread"]);
     let out = same_as_qemu(&["never", "auto", "always"], &prog, &[]);
     assert_contains_all(
@@ -648,6 +649,8 @@ fn mmsg_posix_timers_and_message_queues_as_under_qemu() {
             "mq_timedreceive empty: -1 errno 145\n",
             "  thread received 7 'across' priority 5\n  thread timed receive -1 errno 145\n",
             "mlockall bad flags: -1 errno 22\n",
+            // Real-time signals queue, each with its value (mipsjit kept one).
+            "rt queue: sigtimedwait SIGUSR1 value 1, then 3 handled: 10 20 30; SIGUSR1 0 more\n",
         ],
     );
     // What qemu-mipsel 7.2 gets wrong: MIPS's SI_TIMER and SI_MESGQ, the
@@ -665,6 +668,7 @@ fn mmsg_posix_timers_and_message_queues_as_under_qemu() {
             "mq_notify: 0 errno 0, again -1 errno 16\n",
             "  signal 17 code -4 (SI_MESGQ -4) value 4321\n",
             "mq_notify SIGEV_THREAD: 0 errno 0, function ran with 55\n",
+            "two SIGEV_THREAD timers at once: 1 2\n",
         ],
     );
 }

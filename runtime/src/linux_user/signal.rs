@@ -159,10 +159,58 @@ struct Action {
 
 /// A queued signal's `siginfo`: the code and the four words after the
 /// preamble (`si_addr`, or `si_pid`, `si_uid`, `si_status`/value, ...).
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
 pub(super) struct SigInfo {
     pub(super) code: i32,
     pub(super) words: [u32; 4],
+}
+
+/// The first real-time signal on MIPS (the kernel's SIGRTMIN).
+const SIGRTMIN: u32 = 32;
+/// How many signals one queue holds (Linux's RLIMIT_SIGPENDING is per
+/// user, usually thousands): past it, a real-time signal is lost, and
+/// `sigqueue` says EAGAIN.
+const QUEUE_LIMIT: usize = 4096;
+
+/// Pending signals with their `siginfo`, oldest first: a standard signal
+/// is pending once (another of it while it is only adds nothing), a
+/// real-time one as often as it was sent, as on Linux.
+#[derive(Clone, Default, Debug)]
+pub(super) struct Queue(Vec<(u32, SigInfo)>);
+
+impl Queue {
+    /// Adds `sig`; false if it was lost (a full queue).
+    fn push(&mut self, sig: u32, info: SigInfo) -> bool {
+        if sig < SIGRTMIN && self.0.iter().any(|&(s, _)| s == sig) {
+            return true;
+        }
+        if self.0.len() >= QUEUE_LIMIT {
+            return false;
+        }
+        self.0.push((sig, info));
+        true
+    }
+
+    /// Takes the oldest `sig`; also says whether another is left.
+    fn take(&mut self, sig: u32) -> (Option<SigInfo>, bool) {
+        let Some(i) = self.0.iter().position(|&(s, _)| s == sig) else { return (None, false) };
+        let (_, info) = self.0.remove(i);
+        (Some(info), self.0[i..].iter().any(|&(s, _)| s == sig))
+    }
+
+    /// Drops every `sig`.
+    fn discard(&mut self, sig: u32) {
+        self.0.retain(|&(s, _)| s != sig);
+    }
+
+    /// The pending signal of timer `id` (a timer has at most one queued,
+    /// as its preallocated sigqueue on Linux): `periods` more overruns;
+    /// its overrun now, or None if it has none queued.
+    fn add_overrun(&mut self, sig: u32, id: u32, periods: i128) -> Option<u32> {
+        let (_, info) = self.0.iter_mut().find(|(s, i)| *s == sig && i.code == timers::SI_TIMER && i.words[0] == id)?;
+        info.words[1] = (info.words[1] as i128 + periods).min(i32::MAX as i128) as u32;
+        Some(info.words[1])
+    }
 }
 
 /// The guest's signal state.
@@ -173,7 +221,10 @@ pub(super) struct Signals {
     pending: u128,
     /// Pending for the running thread only (`tkill`, `tgkill`).
     own: u128,
-    info: Vec<SigInfo>,
+    /// The process's pending signals with their `siginfo`.
+    queue: Queue,
+    /// The running thread's own (`tkill`, `tgkill`, a thread's timer).
+    own_queue: Queue,
     /// `sigaltstack`: base, size (0: disabled), and SS_AUTODISARM if it
     /// was asked for (a handler's frame then disarms the stack).
     altstack: (u32, u32, u32),
@@ -197,10 +248,11 @@ pub(super) struct Signals {
 
 /// The part of [`Signals`] each thread has of its own: what a thread
 /// switch swaps (pending signals and dispositions are the process's).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct ThreadSignals {
     blocked: u128,
     own: u128,
+    own_queue: Queue,
     altstack: (u32, u32, u32),
     saved_mask: Option<u128>,
 }
@@ -322,7 +374,8 @@ impl Signals {
             blocked: 0,
             pending: 0,
             own: 0,
-            info: vec![SigInfo::default(); NSIG as usize + 1],
+            queue: Queue::default(),
+            own_queue: Queue::default(),
             altstack: (0, 0, 0),
             saved_mask: None,
             held: 0,
@@ -392,20 +445,34 @@ impl Signals {
     }
 
     /// The running thread's mask and alternate stack.
-    pub(super) fn thread_state(&self) -> ThreadSignals {
-        ThreadSignals { blocked: self.blocked, own: self.own, altstack: self.altstack, saved_mask: self.saved_mask }
+    /// Takes them out: a thread switch installs another's next.
+    pub(super) fn thread_state(&mut self) -> ThreadSignals {
+        ThreadSignals {
+            blocked: self.blocked,
+            own: self.own,
+            own_queue: std::mem::take(&mut self.own_queue),
+            altstack: self.altstack,
+            saved_mask: self.saved_mask,
+        }
     }
 
     /// Makes `t` the running thread's mask and alternate stack.
     pub(super) fn set_thread_state(&mut self, t: ThreadSignals) {
         (self.blocked, self.own, self.altstack, self.saved_mask) = (t.blocked, t.own, t.altstack, t.saved_mask);
+        self.own_queue = t.own_queue;
         self.sync_host();
     }
 
     /// A new thread's: the creator's mask, and no alternate stack (as
     /// Linux's `clone` with CLONE_VM).
     pub(super) fn new_thread(&self) -> ThreadSignals {
-        ThreadSignals { blocked: self.blocked, own: 0, altstack: (0, 0, 0), saved_mask: None }
+        ThreadSignals {
+            blocked: self.blocked,
+            own: 0,
+            own_queue: Queue::default(),
+            altstack: (0, 0, 0),
+            saved_mask: None,
+        }
     }
 
     /// Whether a signal the thread `t` does not block is pending.
@@ -419,24 +486,53 @@ impl Signals {
         self.pending | self.own
     }
 
-    /// `sig` is taken: no longer pending.
-    pub(super) fn clear(&mut self, sig: u32) {
+    /// Takes the running thread's next `sig` (its own first, then the
+    /// process's, as Linux's dequeue): its `siginfo`.
+    pub(super) fn take(&mut self, sig: u32) -> SigInfo {
+        let (bits, queue) = if self.own & bit(sig) != 0 {
+            (&mut self.own, &mut self.own_queue)
+        } else {
+            (&mut self.pending, &mut self.queue)
+        };
+        let (info, more) = queue.take(sig);
+        if !more {
+            *bits &= !bit(sig);
+        }
+        info.unwrap_or_default()
+    }
+
+    /// Every pending `sig` of the running thread and the process goes (its
+    /// action became "ignore").
+    pub(super) fn discard(&mut self, sig: u32) {
         self.pending &= !bit(sig);
         self.own &= !bit(sig);
+        self.queue.discard(sig);
+        self.own_queue.discard(sig);
     }
 
     /// Queues `sig` with `info` for the thread whose signal state is `t`
-    /// (the running thread's when `None`).
-    pub(super) fn queue_for_thread(&mut self, t: Option<&mut ThreadSignals>, sig: u32, info: SigInfo) {
-        if (1..=NSIG).contains(&sig) {
-            *t.map(|t| &mut t.own).unwrap_or(&mut self.own) |= bit(sig);
-            self.info[sig as usize] = info;
+    /// (the running thread's when `None`); false if it was lost.
+    pub(super) fn queue_for_thread(&mut self, t: Option<&mut ThreadSignals>, sig: u32, info: SigInfo) -> bool {
+        if !(1..=NSIG).contains(&sig) {
+            return false;
         }
+        let (bits, queue) = match t {
+            Some(t) => (&mut t.own, &mut t.own_queue),
+            None => (&mut self.own, &mut self.own_queue),
+        };
+        // A timer's signal still queued takes the new expiry as an overrun.
+        if info.code == timers::SI_TIMER && queue.add_overrun(sig, info.words[0], info.words[1] as i128 + 1).is_some() {
+            return true;
+        }
+        let queued = queue.push(sig, info);
+        *bits |= bit(sig) * queued as u128;
+        queued
     }
 
     /// After `fork`: the child has no pending signals.
     pub(super) fn after_fork(&mut self) {
         (self.pending, self.own) = (0, 0);
+        (self.queue, self.own_queue) = (Queue::default(), Queue::default());
         HOST_PENDING.store(0, Ordering::Relaxed);
         self.timers.clear();
         self.directed.clear();
@@ -447,12 +543,14 @@ impl Signals {
         self.blocked
     }
 
-    /// Queues `sig` with `info`.
-    pub(super) fn queue(&mut self, sig: u32, info: SigInfo) {
-        if (1..=NSIG).contains(&sig) {
-            self.pending |= bit(sig);
-            self.info[sig as usize] = info;
+    /// Queues `sig` with `info` for the process; false if it was lost.
+    pub(super) fn queue(&mut self, sig: u32, info: SigInfo) -> bool {
+        if !(1..=NSIG).contains(&sig) {
+            return false;
         }
+        let queued = self.queue.push(sig, info);
+        self.pending |= bit(sig) * queued as u128;
+        queued
     }
 
     /// Moves host signals recorded since the last poll into the pending set.
@@ -488,26 +586,16 @@ impl Signals {
         for e in self.timers.expire() {
             let fresh = SigInfo { code: timers::SI_TIMER, words: [e.id, (e.periods - 1) as u32, e.value, 0] };
             let Some(tid) = e.tid else {
-                let info = &mut self.info[e.sig as usize];
-                let overrun =
-                    if self.pending & bit(e.sig) != 0 && info.code == timers::SI_TIMER && info.words[0] == e.id {
-                        info.words[1] = (info.words[1] as i128 + e.periods).min(i32::MAX as i128) as u32;
-                        info.words[1]
-                    } else {
-                        self.queue(e.sig, fresh);
-                        fresh.words[1]
-                    };
+                let overrun = self.queue.add_overrun(e.sig, e.id, e.periods).unwrap_or_else(|| {
+                    self.queue(e.sig, fresh);
+                    fresh.words[1]
+                });
                 self.timers.set_overrun(e.id, overrun as i32);
                 continue;
             };
             self.timers.set_overrun(e.id, fresh.words[1] as i32);
             self.directed.push((tid, e.sig, fresh));
         }
-    }
-
-    /// The `siginfo` queued with `sig`.
-    pub(super) fn info_of(&self, sig: u32) -> SigInfo {
-        self.info[sig as usize]
     }
 
     /// The next signal to deliver, if any (lowest number first).
@@ -638,7 +726,7 @@ impl Process {
             let ignored =
                 new.handler == SIG_IGN || (new.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore);
             if ignored {
-                self.sig.clear(sig);
+                self.sig.discard(sig);
             }
             set_host_action(sig, new.handler);
             // The host action is the new one now: sync_host sees afresh
@@ -724,15 +812,16 @@ impl Process {
         };
         if ours {
             // Signal 0 only asks whether the target exists.
-            match tid {
-                _ if sig == 0 => {}
+            let queued = match tid {
+                _ if sig == 0 => true,
                 Some(t) => {
                     let target = self.threads.signals_of(t);
-                    self.sig.queue_for_thread(target, sig, info);
+                    self.sig.queue_for_thread(target, sig, info)
                 }
                 None => self.sig.queue(sig, info),
-            }
-            return Ok(0);
+            };
+            // A full queue: the real-time signal is not sent.
+            return if queued { Ok(0) } else { Err(EAGAIN) };
         }
         let h = if sig == 0 { 0 } else { host_sig(sig).ok_or(EINVAL)? };
         let host = self.host_siginfo(h, at)?;
@@ -940,9 +1029,8 @@ impl Process {
     /// `sig`, which a `sigtimedwait` waited for, stops being pending; its
     /// `siginfo` goes to `info` if not null.
     fn take_waited(&mut self, sig: u32, info: u32) -> SysResult {
-        self.sig.clear(sig);
+        let si = self.sig.take(sig);
         if info != 0 {
-            let si = self.sig.info[sig as usize];
             let mut b = vec![0u8; SIGINFO_BYTES];
             // MIPS puts si_code before si_errno.
             b[..4].copy_from_slice(&sig.to_le_bytes());
@@ -1276,8 +1364,7 @@ impl Process {
     pub(super) fn deliver(&mut self) -> Option<u8> {
         self.route_thread_signals();
         while let Some(sig) = self.sig.next() {
-            self.sig.clear(sig);
-            let info = self.sig.info[sig as usize];
+            let info = self.sig.take(sig);
             let act = self.sig.actions[sig as usize];
             match act.handler {
                 SIG_IGN => {}
@@ -1495,4 +1582,41 @@ pub(super) fn trampoline_code() -> Vec<u8> {
         .iter()
         .flat_map(|w: &u32| w.to_le_bytes())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(v: u32) -> SigInfo {
+        SigInfo { code: -1, words: [0, 0, v, 0] }
+    }
+
+    #[test]
+    fn standard_signals_pend_once_and_real_time_ones_queue_in_order() {
+        let mut q = Queue::default();
+        assert!(q.push(16, info(1)) && q.push(16, info(2)));
+        for v in [10, 20, 30] {
+            assert!(q.push(SIGRTMIN + 2, info(v)));
+        }
+        assert_eq!(q.take(16), (Some(info(1)), false));
+        assert_eq!(q.take(16), (None, false));
+        assert_eq!(q.take(SIGRTMIN + 2), (Some(info(10)), true));
+        assert_eq!(q.take(SIGRTMIN + 2), (Some(info(20)), true));
+        assert_eq!(q.take(SIGRTMIN + 2), (Some(info(30)), false));
+    }
+
+    #[test]
+    fn a_queued_timer_signal_counts_overruns_and_a_full_queue_loses_signals() {
+        let mut q = Queue::default();
+        let t = SigInfo { code: timers::SI_TIMER, words: [3, 0, 7, 0] };
+        assert!(q.push(SIGRTMIN, t));
+        assert_eq!(q.add_overrun(SIGRTMIN, 3, 2), Some(2));
+        assert_eq!(q.add_overrun(SIGRTMIN, 4, 1), None);
+        assert_eq!(q.take(SIGRTMIN).0.map(|i| i.words[1]), Some(2));
+        for _ in 0..QUEUE_LIMIT {
+            assert!(q.push(SIGRTMIN + 1, info(0)));
+        }
+        assert!(!q.push(SIGRTMIN + 1, info(0)));
+    }
 }

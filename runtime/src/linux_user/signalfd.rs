@@ -11,7 +11,7 @@
 //! A copy of one (`dup`, `dup2`, `dup3`, F_DUPFD) is the same signalfd,
 //! sharing its mask. One that crosses `execve` is a bare eventfd there.
 
-use super::signal::{SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGSEGV, SIGSET_BYTES, SIGTRAP, SigInfo, bit, unblockable};
+use super::signal::{SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGSEGV, SIGSET_BYTES, SIGTRAP, SigInfo, unblockable};
 use super::*;
 use syscalls::check;
 
@@ -149,13 +149,16 @@ impl Process {
             }
             self.wait_pending(mask, None)?;
         }
-        let mut ready = self.sig.all_pending() & mask;
+        // As many as fit, lowest signal first (a real-time one as often as
+        // it is queued).
         let mut out = Vec::new();
-        while ready != 0 && out.len() + SSI_BYTES <= len as usize {
+        while out.len() + SSI_BYTES <= len as usize {
+            let ready = self.sig.all_pending() & mask;
+            if ready == 0 {
+                break;
+            }
             let sig = ready.trailing_zeros() + 1;
-            out.extend(signalfd_info(sig, self.sig.info_of(sig)));
-            self.sig.clear(sig);
-            ready &= !bit(sig);
+            out.extend(signalfd_info(sig, self.sig.take(sig)));
         }
         self.write_mem(buf, &out)?;
         Ok(out.len() as u32)

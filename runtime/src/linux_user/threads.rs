@@ -319,7 +319,10 @@ impl Process {
         let mut t = self.save_thread(Wait::Ready);
         t.tid = tid;
         t.clear_tid = if flags & CLONE_CHILD_CLEARTID != 0 { ctid } else { 0 };
-        t.sig = self.sig.new_thread();
+        // The creator runs on: its signal state (its queue, which saving
+        // took out) goes back.
+        let mine = std::mem::replace(&mut t.sig, self.sig.new_thread());
+        self.sig.set_thread_state(mine);
         (t.wait_end, t.progress) = (None, None);
         // The child returns 0, after the syscall instruction.
         (t.gpr[2], t.gpr[7], t.pc) = (0, 0, t.pc.wrapping_add(4));

@@ -245,10 +245,12 @@ impl Process {
     pub(super) fn route_thread_signals(&mut self) {
         self.sig.poll_host();
         for (tid, sig, info) in std::mem::take(&mut self.sig.directed) {
-            if tid == self.threads.tid() {
-                self.sig.queue_for_thread(None, sig, info);
-            } else if let Some(t) = self.threads.signals_of(tid) {
+            // The waiting threads first: during a switch the one that ran
+            // last is among them, while its id is still the running one's.
+            if let Some(t) = self.threads.signals_of(tid) {
                 self.sig.queue_for_thread(Some(t), sig, info);
+            } else if tid == self.threads.tid() {
+                self.sig.queue_for_thread(None, sig, info);
             }
         }
     }
