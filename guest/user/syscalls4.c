@@ -4,7 +4,8 @@
  * sendmmsg), POSIX timers (timer_create with a signal, with none, and
  * glibc's SIGEV_THREAD; settime, gettime, getoverrun, delete, both
  * timespec widths), POSIX message queues (o32's struct mq_attr, priorities,
- * timeouts, a notification signal), mlockall and munlockall.
+ * timeouts, a notification signal), mlockall and munlockall; real-time
+ * signals queued; vmsplice.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -424,6 +426,26 @@ static void rt_queue(void)
     pthread_join(th, NULL);
 }
 
+/* vmsplice: the guest's buffers into a pipe, and back out of it. */
+static void vmsplice_pipe(void)
+{
+    int p[2];
+    pipe(p);
+    char a[] = "spliced ", b[] = "bytes";
+    struct iovec in[2] = {{a, 8}, {b, 5}};
+    T("vmsplice into the pipe", vmsplice(p[1], in, 2, 0));
+    char x[6] = {0}, y[16] = {0};
+    struct iovec out[2] = {{x, 5}, {y, sizeof y - 1}};
+    T("vmsplice out of the pipe", vmsplice(p[0], out, 2, 0));
+    printf("  '%s' '%s'\n", x, y);
+    T("vmsplice empty, nonblocking", vmsplice(p[0], out, 2, SPLICE_F_NONBLOCK));
+    FILE *f = tmpfile();
+    T("vmsplice to a file", vmsplice(fileno(f), in, 2, 0));
+    fclose(f);
+    close(p[0]);
+    close(p[1]);
+}
+
 int main(int argc, char **argv)
 {
     strict = argc > 1 && strcmp(argv[1], "strict") == 0;
@@ -432,6 +454,7 @@ int main(int argc, char **argv)
     timers();
     queues();
     rt_queue();
+    vmsplice_pipe();
     T("mlockall", mlockall(MCL_CURRENT));
     T("munlockall", munlockall());
     T("mlockall bad flags", mlockall(0x100));

@@ -630,7 +630,7 @@ fn mmsg_posix_timers_and_message_queues_as_under_qemu() {
     // periodic timer's overrun, SIGEV_NONE, absolute times, errors),
     // message queues (o32's struct mq_attr, priorities, timeouts, a thread
     // waiting in mq_receive while another sends), mlockall; real-time
-    // signals queue.
+    // signals queue; vmsplice.
     let prog = guest_program("syscalls4", "static", &["-static", "-pthread"]);
     let out = same_as_qemu(&["never", "auto", "always"], &prog, &[]);
     assert_contains_all(
@@ -651,6 +651,8 @@ fn mmsg_posix_timers_and_message_queues_as_under_qemu() {
             "mlockall bad flags: -1 errno 22\n",
             // Real-time signals queue, each with its value (mipsjit kept one).
             "rt queue: sigtimedwait SIGUSR1 value 1, then 3 handled: 10 20 30; SIGUSR1 0 more\n",
+            "vmsplice out of the pipe: 13 errno 0\n  'splic' 'ed bytes'\nvmsplice empty, nonblocking: -1 errno 11\n",
+            "vmsplice to a file: -1 errno 9\n",
         ],
     );
     // What qemu-mipsel 7.2 gets wrong: MIPS's SI_TIMER and SI_MESGQ, the

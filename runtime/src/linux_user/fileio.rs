@@ -51,8 +51,49 @@ impl Process {
                 check(unsafe { libc::syscall(libc::SYS_close_range, a[0], a[1], a[2]) })
             }
             4224..=4235 => self.xattr(nr, a, a5[0]),
+            4307 => self.vmsplice(fd, a[1], a[2], a[3]),
             _ => return None,
         })
+    }
+
+    /// `vmsplice(fd, iov, n, flags)`: to a pipe's write end, the guest's
+    /// buffers are written (as `writev`); from its read end, read into them
+    /// (as `readv`). Linux may instead lend the pages to the pipe; the
+    /// bytes are the same. SPLICE_F_NONBLOCK does not wait.
+    fn vmsplice(&mut self, fd: i32, iov: u32, n: u32, flags: u32) -> SysResult {
+        const SPLICE_F_NONBLOCK: u32 = 2;
+        if n > 1024 {
+            return Err(EINVAL);
+        }
+        // SAFETY: an all-zero stat is valid; fstat and fcntl take integers.
+        let (is_pipe, mode) = unsafe {
+            let mut st: libc::stat = std::mem::zeroed();
+            let pipe = libc::fstat(fd, &mut st) == 0 && st.st_mode & libc::S_IFMT == libc::S_IFIFO;
+            (pipe, libc::fcntl(fd, libc::F_GETFL) & libc::O_ACCMODE)
+        };
+        if !is_pipe || mode == libc::O_RDWR {
+            return Err(EBADF);
+        }
+        let nonblocking = flags & SPLICE_F_NONBLOCK != 0;
+        if mode == libc::O_WRONLY {
+            let data = self.gather(iov, n)?;
+            if !nonblocking {
+                return self.write_out(fd, threads::Write::Bytes(&data));
+            }
+            // SAFETY: `data` is readable for its length.
+            let r = threads::with_nonblocking(fd, |fd| unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) });
+            return check(r as i64);
+        }
+        let vecs = self.iovecs(iov, n)?;
+        let total: usize = vecs.iter().map(|v| v.1 as usize).sum::<usize>().min(1 << 24);
+        let mut tmp = vec![0u8; total];
+        let mut read = |fd: i32| {
+            // SAFETY: `tmp` is writable for its length.
+            unsafe { libc::read(fd, tmp.as_mut_ptr().cast(), total) }
+        };
+        let got = check(if nonblocking { threads::with_nonblocking(fd, read) } else { read(fd) } as i64)? as usize;
+        self.scatter(&vecs, &tmp[..got])?;
+        Ok(got as u32)
     }
 
     /// `utime(path, times)`: `struct utimbuf` is two 32-bit times; none
