@@ -426,6 +426,43 @@ static void rt_queue(void)
     pthread_join(th, NULL);
 }
 
+/* A signal pending for a waiting thread goes when its action becomes
+ * "ignore", as on Linux (all threads' pending ones are flushed). */
+static volatile int ignore_stage, usr2_handled;
+static void on_usr2(int sig)
+{
+    (void)sig;
+    usr2_handled++;
+}
+static void *blocked_thread(void *arg)
+{
+    (void)arg;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    ignore_stage = 1;
+    while (ignore_stage != 2)
+        usleep(1000);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    return NULL;
+}
+static void ignore_flushes(void)
+{
+    signal(SIGUSR2, on_usr2);
+    pthread_t th;
+    pthread_create(&th, NULL, blocked_thread, NULL);
+    while (ignore_stage != 1)
+        usleep(1000);
+    pthread_kill(th, SIGUSR2);
+    usleep(5000);
+    signal(SIGUSR2, SIG_IGN);
+    signal(SIGUSR2, on_usr2);
+    ignore_stage = 2;
+    pthread_join(th, NULL);
+    printf("pending for a thread, then ignored: handled %d times\n", usr2_handled);
+}
+
 /* vmsplice: the guest's buffers into a pipe, and back out of it. */
 static void vmsplice_pipe(void)
 {
@@ -455,6 +492,7 @@ int main(int argc, char **argv)
     queues();
     rt_queue();
     vmsplice_pipe();
+    ignore_flushes();
     T("mlockall", mlockall(MCL_CURRENT));
     T("munlockall", munlockall());
     T("mlockall bad flags", mlockall(0x100));

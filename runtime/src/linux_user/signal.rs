@@ -257,6 +257,14 @@ pub(super) struct ThreadSignals {
     saved_mask: Option<u128>,
 }
 
+impl ThreadSignals {
+    /// Every pending `sig` of this (waiting) thread goes.
+    pub(super) fn discard(&mut self, sig: u32) {
+        self.own &= !bit(sig);
+        self.own_queue.discard(sig);
+    }
+}
+
 /// Host signals recorded by [`on_host_signal`], one bit per host number.
 static HOST_PENDING: AtomicU64 = AtomicU64::new(0);
 /// Per host signal: `si_code`, `si_pid`, `si_uid`, and `si_status` (of
@@ -502,7 +510,7 @@ impl Signals {
     }
 
     /// Every pending `sig` of the running thread and the process goes (its
-    /// action became "ignore").
+    /// action became "ignore"; see [`ThreadSignals::discard`] for the others).
     pub(super) fn discard(&mut self, sig: u32) {
         self.pending &= !bit(sig);
         self.own &= !bit(sig);
@@ -726,7 +734,11 @@ impl Process {
             let ignored =
                 new.handler == SIG_IGN || (new.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore);
             if ignored {
+                // Pending ones go, in every thread (Linux's flush of them).
                 self.sig.discard(sig);
+                for t in self.threads.waiting_signals() {
+                    t.discard(sig);
+                }
             }
             set_host_action(sig, new.handler);
             // The host action is the new one now: sync_host sees afresh

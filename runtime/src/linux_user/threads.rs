@@ -156,6 +156,11 @@ impl Threads {
         self.others.iter_mut().find(|t| t.tid == tid).map(|t| &mut t.sig)
     }
 
+    /// The signal states of the threads that are not running.
+    pub(super) fn waiting_signals(&mut self) -> impl Iterator<Item = &mut ThreadSignals> {
+        self.others.iter_mut().map(|t| &mut t.sig)
+    }
+
     /// The running thread waits for `w` once its system call returns.
     pub(super) fn block(&mut self, w: Wait) {
         self.block = Some(w);
