@@ -330,6 +330,7 @@ static void queues(void)
     T("mq_unlink", mq_unlink(name));
     T("mq_unlink again", mq_unlink(name));
     T("mq_open missing", mq_open(name, O_RDONLY));
+    T("mq_unlink bad name", syscall(SYS_mq_unlink, (char *)8));
     attr.mq_msgsize = 0;
     T("mq_open bad attr", mq_open(name, O_RDWR | O_CREAT, 0600, &attr));
     queue_threads();

@@ -647,6 +647,7 @@ fn mmsg_posix_timers_and_message_queues_as_under_qemu() {
             "  maxmsg 4 msgsize 32 curmsgs 0\n",
             "mq_send too long: -1 errno 97\nmq_receive: 4 errno 0\n  'high' priority 7\n",
             "mq_timedreceive empty: -1 errno 145\n",
+            "mq_unlink bad name: -1 errno 14\n",
             "  thread received 7 'across' priority 5\n  thread timed receive -1 errno 145\n",
             "mlockall bad flags: -1 errno 22\n",
             // Real-time signals queue, each with its value (mipsjit kept one).

@@ -27,11 +27,10 @@ impl Process {
     pub(super) fn mq_syscall(&mut self, nr: u32, a: [u32; 4], a5: [u32; 2]) -> Option<SysResult> {
         Some(match nr {
             4271 => self.mq_open(a[0], a[1], a[2], a[3]),
-            4272 => {
-                let name = self.read_cstr(a[0]).ok()?;
+            4272 => self.read_cstr(a[0]).and_then(|name| {
                 // SAFETY: `name` is a NUL-terminated string.
                 syscalls::check(unsafe { libc::syscall(libc::SYS_mq_unlink, name.as_ptr()) })
-            }
+            }),
             4273 | 4418 => self.mq_transfer(true, a, a5[0], nr == 4418),
             4274 | 4419 => self.mq_transfer(false, a, a5[0], nr == 4419),
             4275 => self.mq_notify(a[0] as i32, a[1]),
