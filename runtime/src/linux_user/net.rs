@@ -377,6 +377,12 @@ impl Process {
             let t = i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
             buf = guest_type(t).to_le_bytes().to_vec();
         }
+        // A pending error (a failed non-blocking connect's) is an errno:
+        // MIPS numbers many its own way (ECONNREFUSED is 146, not 111).
+        if level == libc::SOL_SOCKET && opt == libc::SO_ERROR && buf.len() == 4 {
+            let e = i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
+            buf = mips_errno(e).to_le_bytes().to_vec();
+        }
         let n = buf.len().min(room as usize);
         self.write_mem(val, &buf[..n])?;
         self.write_u32(lenp, n as u32)?;
