@@ -62,7 +62,7 @@ fn busybox_blocks() -> Vec<GuestBlock> {
 }
 
 fn translate(c: &mut Criterion) {
-    let user = UserSlots { user_local: 0, llbit: 0 }; // unused: no flat user memory here
+    let user = UserSlots { user_local: 0, llbit: 0, llval: 0 }; // unused: no flat user memory here
     let helpers = Helpers { load, store, exec, raise, cp0: &[], fpu: None, user };
     let mut jit = Jit::new(helpers, jit::GuestConfig::default()).expect("host supports the JIT");
     let blocks = busybox_blocks();

@@ -290,6 +290,9 @@ pub struct UserSlots {
     pub user_local: i32,
     /// The LL bit (a `bool`): set by `ll`, cleared by `sc`, exceptions and `eret`.
     pub llbit: i32,
+    /// The word the last `ll` read (a `u32`): `sc` swaps only if memory
+    /// still holds it, since other processes may share the word.
+    pub llval: i32,
 }
 
 /// The biased exponents, `[low, top)`, of the results the FPU's fast path

@@ -1154,19 +1154,38 @@ impl<'b> Lower<'_, 'b> {
     }
 
     /// `sc`'s store of `v` at `addr`, made only if `llbit` (an I32 that is
-    /// 0 or 1) is set; the address is checked either way, as `sc` does.
-    /// Flat user memory only.
-    pub(crate) fn store_conditional(&mut self, addr: Value, v: Value, llbit: Value, pcbd: u32, idx: usize) {
+    /// 0 or 1) is set and the word still holds `expected` (what `ll` read:
+    /// other processes may share it, so this is a host compare-and-swap,
+    /// as `Cpu::store_conditional`); the address is checked either way, as
+    /// `sc` does. Register `rt` gets 1 if it stored, else 0. Flat user
+    /// memory only (a miss leaves for the interpreter).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn store_conditional(
+        &mut self,
+        addr: Value,
+        v: Value,
+        llbit: Value,
+        expected: Value,
+        rt: usize,
+        pcbd: u32,
+        idx: usize,
+    ) {
         let (miss, join, _) = self.probe(addr, 4, tlb::WRITE_TAG, idx, &|l, host| {
-            let (store, done) = (l.b.create_block(), l.b.create_block());
-            l.b.ins().brif(llbit, store, &[], done, &[]);
-            l.b.seal_block(store);
-            l.b.switch_to_block(store);
-            let x = if l.big_endian { l.b.ins().bswap(v) } else { v };
-            l.b.ins().store(flags(), x, host, 0);
-            l.b.ins().jump(done, &[]);
+            let (swap, done) = (l.b.create_block(), l.b.create_block());
+            l.b.append_block_param(done, I32);
+            let zero = l.iconst(0);
+            l.b.ins().brif(llbit, swap, &[], done, &[zero.into()]);
+            l.b.seal_block(swap);
+            l.b.switch_to_block(swap);
+            let (e, x) = if l.big_endian { (l.b.ins().bswap(expected), l.b.ins().bswap(v)) } else { (expected, v) };
+            let old = l.b.ins().atomic_cas(flags(), host, e, x);
+            let same = l.b.ins().icmp(IntCC::Equal, old, e);
+            let stored = l.b.ins().uextend(I32, same);
+            l.b.ins().jump(done, &[stored.into()]);
             l.b.seal_block(done);
             l.b.switch_to_block(done);
+            let r = l.b.block_params(done)[0];
+            l.set(rt, r);
             None
         });
         self.b.switch_to_block(miss);

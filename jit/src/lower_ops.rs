@@ -152,6 +152,8 @@ fn user_op(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
     match i.op {
         Op::Ll => {
             load(l, i, pcbd, idx);
+            let v = l.rt(i);
+            l.store_state(v, slots.llval);
             set_llbit(l, 1);
         }
         Op::Sc => {
@@ -159,10 +161,10 @@ fn user_op(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
             let v = l.rt(i);
             let state = l.state;
             let bit = l.ins().uload8(I32, MemFlagsData::trusted(), state, slots.llbit);
-            l.store_conditional(addr, v, bit, pcbd, idx);
+            let expected = l.load_state(slots.llval);
+            l.store_conditional(addr, v, bit, expected, i.rt(), pcbd, idx);
             // As the interpreter: one ll pairs with one sc.
             set_llbit(l, 0);
-            l.set_reg(i.rt(), bit);
         }
         // UserLocal, which the emulated kernel lets user code read.
         Op::Rdhwr if i.rd() == 29 => {

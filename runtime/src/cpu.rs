@@ -138,6 +138,9 @@ pub struct Cpu {
     pub cp0: Cp0,
     /// The LL bit: set by `ll`, cleared by `eret`; `sc` stores only when set.
     pub llbit: bool,
+    /// The word the last `ll` read: `sc` stores only if memory still holds
+    /// it (see [`Cpu::store_conditional`]).
+    pub llval: u32,
     /// Guest byte order.
     pub big_endian: bool,
     /// Instructions retired before the current slice (see [`Cpu::icount`]).
@@ -249,6 +252,7 @@ impl Cpu {
             s: JitState::default(),
             cp0: Cp0::reset(model, big_endian),
             llbit: false,
+            llval: 0,
             big_endian,
             retired: 0,
             clock: Clock::new(TimeMode::Deterministic),
@@ -896,6 +900,58 @@ impl Cpu {
 
     /// The store slow path; also where self-modifying code is noticed.
     pub fn store_slow(&mut self, addr: u32, size: u32, v: u32) -> Result<(), Exception> {
+        self.store_slow_with(addr, size, v, |cpu, host| {
+            // SAFETY: as in `load_slow`; the page is writable RAM.
+            unsafe { cpu.write_host(host, size, v) };
+            true
+        })
+        .map(|_| ())
+    }
+
+    /// `sc`'s store of `v` at `addr` (the LL bit set): whether it was made.
+    /// In user-mode emulation other processes may share the word (a
+    /// MAP_SHARED mapping across `fork`) and run at the same time, so the
+    /// store is a host compare-and-swap with `expected`, the value `ll`
+    /// read: it fails if the word changed since (as QEMU does; a change
+    /// and back passes). Otherwise there is one CPU: a plain store.
+    pub fn store_conditional(&mut self, addr: u32, expected: u32, v: u32) -> Result<bool, Exception> {
+        if !self.linux_user {
+            return self.store(addr, 4, v).map(|_| true);
+        }
+        if let Some(host) = self.soft_tlbs[self.mode()].probe_write(addr, 4) {
+            // SAFETY: a write hit: an aligned word of writable RAM.
+            return Ok(unsafe { self.swap_host(host, expected, v) });
+        }
+        self.store_slow_with(addr, 4, v, |cpu, host| {
+            // SAFETY: as in `load_slow`; the page is writable RAM and the
+            // word aligned.
+            unsafe { cpu.swap_host(host, expected, v) }
+        })
+    }
+
+    /// Replaces the guest word at `host` with `v` if it holds `expected`,
+    /// atomically; whether it did.
+    ///
+    /// # Safety
+    /// `host` is an aligned, writable word of guest RAM.
+    unsafe fn swap_host(&self, host: usize, expected: u32, v: u32) -> bool {
+        let (expected, v) = if self.big_endian { (expected.to_be(), v.to_be()) } else { (expected.to_le(), v.to_le()) };
+        // SAFETY: guaranteed by the caller; guest RAM is only ever accessed
+        // through raw pointers, and this access is atomic.
+        let word = unsafe { std::sync::atomic::AtomicU32::from_ptr(host as *mut u32) };
+        word.compare_exchange(expected, v, std::sync::atomic::Ordering::SeqCst, std::sync::atomic::Ordering::SeqCst)
+            .is_ok()
+    }
+
+    /// [`store_slow`](Self::store_slow), the RAM write done by `write`
+    /// (given the host address; it says whether it wrote): whether it did.
+    fn store_slow_with(
+        &mut self,
+        addr: u32,
+        size: u32,
+        v: u32,
+        write: impl FnOnce(&Self, usize) -> bool,
+    ) -> Result<bool, Exception> {
         if addr & (size - 1) != 0 {
             return Err(Exception::at(ExcCode::AdES, addr));
         }
@@ -904,7 +960,7 @@ impl Cpu {
         match self.phys.lookup(pa) {
             Target::Ram { host_page, writable } => {
                 if !writable {
-                    return Ok(()); // ROM: writes are ignored
+                    return Ok(true); // ROM: writes are ignored
                 }
                 let page = (pa >> 12) as u32;
                 let written = code_chunks(addr, addr + size - 1);
@@ -931,8 +987,7 @@ impl Cpu {
                     None => self.fill_soft_tlb(addr, host_page, true, mapped),
                 }
                 let host = host_page as usize + (pa & 0xfff) as usize;
-                // SAFETY: as in `load_slow`; the page is writable RAM.
-                unsafe { self.write_host(host, size, v) };
+                return Ok(write(self, host));
             }
             Target::Mmio { device, offset } => {
                 let mut ctx = self.bus_ctx();
@@ -941,7 +996,7 @@ impl Cpu {
             }
             Target::Unassigned => return Err(Exception::new(ExcCode::Dbe)),
         }
-        Ok(())
+        Ok(true)
     }
 
     /// The bus context for a device access now.

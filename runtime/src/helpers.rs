@@ -119,6 +119,10 @@ pub fn table() -> Helpers {
         status: at!(Cpu, cp0.status) as i32,
         fcsr: at!(Cpu, fpu.fcsr) as i32,
     };
-    let user = UserSlots { user_local: at!(Cpu, user_local) as i32, llbit: at!(Cpu, llbit) as i32 };
+    let user = UserSlots {
+        user_local: at!(Cpu, user_local) as i32,
+        llbit: at!(Cpu, llbit) as i32,
+        llval: at!(Cpu, llval) as i32,
+    };
     Helpers { load, store, exec: exec_one, raise, cp0: crate::cpu::CP0_INLINE, fpu: Some(fpu), user }
 }

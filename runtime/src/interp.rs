@@ -261,6 +261,7 @@ pub fn exec_other(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
                     set(cpu, i.rt(), extend(v, size, signed));
                     if i.op == Op::Ll {
                         cpu.llbit = true;
+                        cpu.llval = v;
                         cpu.cp0.lladdr = cpu.translate(addr, softmmu::Access::Load).unwrap_or(0) as u32;
                     }
                 }
@@ -274,15 +275,17 @@ pub fn exec_other(cpu: &mut Cpu, i: Insn, pc: u32, bd: bool) -> Flow {
             }
         }
         Op::Sc => {
+            let mut done = false;
             if cpu.llbit {
-                if let Err(e) = cpu.store(rs.wrapping_add(imm), 4, rt) {
-                    return raise(cpu, e, pc, bd);
+                match cpu.store_conditional(rs.wrapping_add(imm), cpu.llval, rt) {
+                    Ok(d) => done = d,
+                    Err(e) => return raise(cpu, e, pc, bd),
                 }
             } else if let Err(e) = cpu.translate(rs.wrapping_add(imm), softmmu::Access::Store) {
                 // A failing sc still checks its address.
                 return raise(cpu, e, pc, bd);
             }
-            set(cpu, i.rt(), cpu.llbit as u32);
+            set(cpu, i.rt(), done as u32);
             // As QEMU: one ll pairs with one sc (a second sc fails).
             cpu.llbit = false;
         }

@@ -264,6 +264,34 @@ impl PhysMap {
         if p == libc::MAP_FAILED { Err(PhysMapError::OutOfMemory(len)) } else { Ok(()) }
     }
 
+    /// Makes the RAM pages at `gpa..gpa + len` the host file `fd` from
+    /// byte `off`, mapped shared (readable and writable: `fd` must be open
+    /// for both), so other processes that map it, and the children the
+    /// host forks, see the same bytes. An access to a page past the file's
+    /// end raises SIGBUS in the host, which the caller must be ready for.
+    /// [`set_ram_sharing`] (`shared: false`) later gives the range private
+    /// memory back. Page-aligned, inside one RAM region.
+    ///
+    /// [`set_ram_sharing`]: Self::set_ram_sharing
+    pub fn map_file_shared(&mut self, gpa: u64, len: usize, fd: i32, off: u64) -> Result<(), PhysMapError> {
+        let at = self.whole_ram_pages(gpa, len)?;
+        let off = libc::off_t::try_from(off).map_err(|_| PhysMapError::Host(libc::EINVAL))?;
+        // SAFETY: replaces whole pages inside the mapping this Ram owns with
+        // the file's, at the same address (MAP_FIXED), so every pointer
+        // into it stays valid; guest memory is only ever accessed through
+        // raw pointers.
+        let p = unsafe {
+            libc::mmap(at.cast(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED | libc::MAP_FIXED, fd, off)
+        };
+        if p == libc::MAP_FAILED {
+            // MAP_FIXED may have removed the pages: private zeroed ones again.
+            let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EINVAL);
+            self.set_ram_sharing(gpa, len, false)?;
+            return Err(PhysMapError::Host(e));
+        }
+        Ok(())
+    }
+
     /// Makes the RAM pages at `gpa..gpa + len` the host System V shared
     /// memory segment `shmid` (`shmat` with SHM_REMAP; read-only if not
     /// `writable`), shared with every process that attaches it. The

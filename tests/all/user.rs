@@ -779,6 +779,27 @@ fn shared_mappings_reach_forked_children_and_files() {
 }
 
 #[test]
+fn shared_file_mappings_semaphores_and_locks_between_processes() {
+    // A MAP_SHARED file mapping is the file itself: a child's write is
+    // seen by its parent at once; a named POSIX semaphore (sem_open) and a
+    // process-shared mutex in shm_open memory work across fork (its ll/sc
+    // is a compare-and-swap, and its futex waits reach other processes);
+    // a page past the file's end raises SIGBUS.
+    let prog = guest_program("shmfile", "static", &["-static", "-pthread"]);
+    let file = dir().join("shmfile.dat");
+    let out = same_as_qemu(&["never", "auto", "always"], &prog, &[path_str(&file)]);
+    assert_contains_all(
+        &out,
+        &[
+            "parent sees the child's write: mapping c, read c\nchild saw the parent's bytes: 1\n",
+            "sem_open across fork: 0 0, value 0\n",
+            "shm_open counter of three children: 6000\n",
+            "touching a page past the end: signal 10\n",
+        ],
+    );
+}
+
+#[test]
 fn ld_so_as_the_program_maps_the_program_itself() {
     // ld.so is an ET_DYN without an interpreter; it loads `args-dynamic`
     // with mmap, MAP_FIXED segments and all.

@@ -180,16 +180,29 @@ impl Process {
             if shared && prot & 2 != 0 && read_only {
                 return Err(syscalls::mips_errno(libc::EACCES));
             }
-            // Read the file first: a bad descriptor must leave memory as it was.
-            let data = self.read_file(fd, off, len)?;
-            self.unmap(at, at + size)?;
-            self.fill_mem(at, &data)?;
-            // A file open only for reading is never written through its
-            // mapping (refused above), so nothing goes back to it and no
-            // descriptor is kept (which the guest would see in
-            // /proc/self/fd): glibc maps its gconv cache so.
-            if shared && !read_only {
-                self.share_file(at, at + size, fd, off, data)?;
+            // A file open for writing is mapped for real (see `shared.rs`),
+            // where the host maps it so: a regular file, checked first so
+            // that a bad descriptor leaves memory as it was.
+            // SAFETY: an all-zero stat is valid; fstat fills it.
+            let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            // SAFETY: `st` is a valid stat to fill.
+            let regular = unsafe { libc::fstat(fd, &mut st) } == 0 && st.st_mode & libc::S_IFMT == libc::S_IFREG;
+            let mapped = shared && !read_only && regular && {
+                self.unmap(at, at + size)?;
+                self.share_file_mapped(at, at + size, fd, off).is_ok()
+            };
+            if !mapped {
+                // Read the file first: a bad descriptor must leave memory as it was.
+                let data = self.read_file(fd, off, len)?;
+                self.unmap(at, at + size)?;
+                self.fill_mem(at, &data)?;
+                // A file open only for reading is never written through its
+                // mapping (refused above), so nothing goes back to it and no
+                // descriptor is kept (which the guest would see in
+                // /proc/self/fd): glibc maps its gconv cache so.
+                if shared && !read_only {
+                    self.share_file(at, at + size, fd, off, data)?;
+                }
             }
         } else {
             self.unmap(at, at + size)?;

@@ -3,14 +3,21 @@
 //! - anonymous: its pages become a host MAP_SHARED anonymous mapping at
 //!   the same place, which the host's `fork` shares with the children the
 //!   guest forks (memory shared with a child is what these are for);
-//! - a file: its pages hold a copy, as for a private mapping, and what the
-//!   guest changed in them is written to the file on `msync`, on
-//!   `munmap`, and when the process exits, execs or dies of a signal.
-//!   Mapping the file itself into guest memory would let a guest that
-//!   truncates it kill the emulator with a host SIGBUS. So other
-//!   processes see the writes then rather than at once, and the copy does
-//!   not follow their changes. Bytes the guest left alone are never
-//!   written, so `write(2)`s to the file meanwhile survive.
+//! - a file open for writing: the file itself, mapped shared at the same
+//!   place, so other processes (and the guest's children) see writes at
+//!   once, as on Linux: what POSIX semaphores (`sem_open`) and
+//!   `shm_open` memory across processes rely on. A page past the file's
+//!   end (a mapping longer than the file, or a file truncated under it)
+//!   raises SIGBUS in the host wherever mipsjit touches it: the handler
+//!   ([`on_lost_page`]) puts a private zero page there, so the access
+//!   completes, and the guest gets its SIGBUS (BUS_ADRERR) at the next
+//!   look at signals, slightly later than on Linux;
+//! - a file the host will not map so (or one open only for reading, which
+//!   the guest cannot write through): its pages hold a copy, as for a
+//!   private mapping, and what the guest changed in them is written to
+//!   the file on `msync`, on `munmap`, and when the process exits, execs
+//!   or dies of a signal. Bytes the guest left alone are never written,
+//!   so `write(2)`s to the file meanwhile survive.
 //!
 //! - a System V segment (`shmat`, in `ipc.rs`): the host's segment,
 //!   attached at the same place, tracked like shared anonymous memory.
@@ -21,6 +28,7 @@ use super::vma::Mappings;
 use super::*;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// A shared file mapping: guest pages `[start, end)` copied from `fd` at
 /// `off`, and what they held then.
@@ -75,6 +83,32 @@ impl Process {
     /// The System V segment attached at `addr`: its range.
     pub(super) fn sysv_at(&self, addr: u32) -> Option<(u32, u32)> {
         self.shared.sysv.iter().copied().find(|s| s.0 == addr)
+    }
+
+    /// Maps the file `fd` from `off` shared over the (unmapped) pages
+    /// `[start, end)`: unmapping them later gives the range private memory
+    /// back. Fails, leaving the pages private and zero, where the host will
+    /// not map the file so.
+    pub(super) fn share_file_mapped(&mut self, start: u32, end: u32, fd: i32, off: u64) -> Result<(), i32> {
+        let (base, _, _) = self.phys().ram_region(0).ok_or(ENOMEM)?;
+        catch_lost_pages(base as usize);
+        self.phys().map_file_shared(start as u64, (end - start) as usize, fd, off).map_err(|e| match e {
+            softmmu::PhysMapError::Host(e) => mips_errno(e),
+            _ => EINVAL,
+        })?;
+        self.host_shared(start, end);
+        Ok(())
+    }
+
+    /// The host address of the word at `addr` if it lies in memory shared
+    /// with other processes (any host-shared mapping): a futex there may
+    /// have waiters and wakers in them.
+    pub(super) fn shared_host_word(&mut self, addr: u32) -> Option<usize> {
+        if self.shared.anonymous.overlapping(addr, addr.checked_add(4)?).is_empty() {
+            return None;
+        }
+        let (base, _, _) = self.phys().ram_region(0)?;
+        Some(base as usize + addr as usize)
     }
 
     /// Records `[start, end)`, just filled with `data` from `fd` at `off`,
@@ -195,5 +229,70 @@ impl Process {
                 self.shared.files[i].original[base..base + now.len()].copy_from_slice(&now);
             }
         }
+    }
+}
+
+/// Guest memory's host address, once a file is mapped into it for real
+/// (0 before): where [`on_lost_page`] owns host SIGBUS faults.
+static GUEST_BASE: AtomicUsize = AtomicUsize::new(0);
+/// A guest page that lost its file (see [`on_lost_page`]): its address
+/// plus one, 0 for none.
+static LOST_PAGE: AtomicU64 = AtomicU64::new(0);
+
+/// Installs [`on_lost_page`] for guest memory at `base` (once).
+fn catch_lost_pages(base: usize) {
+    if GUEST_BASE.swap(base, Ordering::AcqRel) == base {
+        return;
+    }
+    // SAFETY: an all-zero sigaction is valid; the handler below only
+    // makes system calls and atomic stores.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_lost_page as *const () as usize;
+        sa.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+        libc::sigfillset(&mut sa.sa_mask);
+        libc::sigaction(libc::SIGBUS, &sa, std::ptr::null_mut());
+    }
+}
+
+/// The host SIGBUS handler: an access to a page of guest memory past its
+/// file's end (by translated code, the interpreter or a system call's
+/// copy) gets a private zero page there and completes; the guest learns
+/// of it from [`take_lost_page`]. Any other SIGBUS is the host's own:
+/// the default action, which ends the process.
+extern "C" fn on_lost_page(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
+    let base = GUEST_BASE.load(Ordering::Acquire);
+    // SAFETY: the kernel passes a valid siginfo (SA_SIGINFO).
+    let (addr, code) = unsafe { ((*info).si_addr() as usize, (*info).si_code) };
+    if code > 0 && base != 0 && addr.wrapping_sub(base) < MEM_SIZE as usize {
+        let page = addr & !(PAGE as usize - 1);
+        // SAFETY: replaces one page of guest memory (inside the mapping
+        // the PhysMap owns) with a private zeroed one; mmap is
+        // async-signal-safe.
+        let p = unsafe {
+            libc::mmap(
+                page as *mut libc::c_void,
+                PAGE as usize,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
+                -1,
+                0,
+            )
+        };
+        if p != libc::MAP_FAILED {
+            LOST_PAGE.store((addr - base) as u64 + 1, Ordering::Release);
+            return;
+        }
+    }
+    // SAFETY: back to the default action; the access faults again and the
+    // process ends as it would have without this handler.
+    unsafe { libc::signal(libc::SIGBUS, libc::SIG_DFL) };
+}
+
+/// The guest address whose page lost its file since the last call, if any.
+pub(super) fn take_lost_page() -> Option<u32> {
+    match LOST_PAGE.swap(0, Ordering::AcqRel) {
+        0 => None,
+        a => Some((a - 1) as u32),
     }
 }

@@ -586,6 +586,11 @@ impl Signals {
         if bits & 1 << (timers::TIMER_WAKE - 1) != 0 {
             self.expire_timers();
         }
+        // A page of a shared file mapping past the file's end was touched:
+        // SIGBUS, BUS_ADRERR, as Linux sends.
+        if let Some(addr) = shared::take_lost_page() {
+            self.queue(SIGBUS, SigInfo { code: 2, words: [addr, 0, 0, 0] });
+        }
     }
 
     /// Signals for the timers that have expired. One whose last signal is

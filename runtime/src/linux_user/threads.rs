@@ -33,6 +33,9 @@ const POLL_AGAIN: Duration = Duration::from_millis(2);
 /// How long the host sleeps at most while every thread waits, before it
 /// looks at host signals and deadlines again.
 const IDLE_SLICE: Duration = Duration::from_millis(20);
+/// How often an idle process looks at futexes shared with other processes
+/// when it cannot wait in the host for just one of them.
+const ACROSS_SLICE: Duration = Duration::from_millis(1);
 
 // futex operations (the low seven bits of `op`).
 const FUTEX_WAIT: u32 = 0;
@@ -46,6 +49,8 @@ const FUTEX_TRYLOCK_PI: u32 = 8;
 const FUTEX_LOCK_PI2: u32 = 13;
 /// A PI futex word: the owner's thread id in the low bits, and these.
 const FUTEX_WAITERS: u32 = 0x8000_0000;
+/// A futex of this process alone: no other process waits on or wakes it.
+const FUTEX_PRIVATE_FLAG: u32 = 128;
 const FUTEX_OWNER_DIED: u32 = 0x4000_0000;
 const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
 const FUTEX_WAIT_BITSET: u32 = 9;
@@ -66,8 +71,12 @@ pub(super) enum Wait {
     /// Nothing: it runs when its turn comes.
     Ready,
     /// `FUTEX_WAIT` on `addr` for wakes matching `bitset`, until `deadline`
-    /// (then ETIMEDOUT).
-    Futex { addr: u32, bitset: u32, deadline: Option<Instant> },
+    /// (then ETIMEDOUT). `across`: a futex other processes share (a
+    /// non-private one in shared memory), with the value waited on and the
+    /// word's host address: a change of the word ends the wait too (a
+    /// futex wait may end early; the caller looks again), and an idle
+    /// process waits for it with a host futex wait (see [`Process::idle`]).
+    Futex { addr: u32, bitset: u32, deadline: Option<Instant>, across: Option<(u32, usize)> },
     /// A sleep until then.
     Sleep(Instant),
     /// A read or write on `fd`, run again once `poll` sees `events`.
@@ -399,7 +408,8 @@ impl Process {
                 if self.read_u32(uaddr)? != val {
                     return Err(mips_errno(libc::EAGAIN));
                 }
-                self.threads.block(Wait::Futex { addr: uaddr, bitset, deadline });
+                let across = if op & FUTEX_PRIVATE_FLAG == 0 { self.shared_host_word(uaddr) } else { None };
+                self.threads.block(Wait::Futex { addr: uaddr, bitset, deadline, across: across.map(|h| (val, h)) });
                 Ok(0)
             }
             FUTEX_WAKE | FUTEX_WAKE_BITSET => {
@@ -407,7 +417,10 @@ impl Process {
                 if bitset == 0 {
                     return Err(EINVAL);
                 }
-                Ok(self.threads.wake(uaddr, val, bitset))
+                let woken = self.threads.wake(uaddr, val, bitset);
+                // Waiters in other processes sleep in the host's futex.
+                let host = if op & FUTEX_PRIVATE_FLAG == 0 { self.shared_host_word(uaddr) } else { None };
+                Ok(woken + host.map_or(0, |h| host_futex_wake(h, val - woken.min(val), bitset)))
             }
             FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
                 if cmd == FUTEX_CMP_REQUEUE && self.read_u32(uaddr)? != val3 {
@@ -694,9 +707,14 @@ impl Process {
             let fail = |t: &mut Thread, errno: i32| (t.gpr[2], t.gpr[7]) = (mips_errno(errno) as u32, 1);
             match t.wait {
                 Wait::Ready => {}
-                Wait::Futex { deadline, .. } => {
+                Wait::Futex { deadline, across, .. } => {
+                    // SAFETY: the word is in guest memory, mapped (the wait
+                    // read it); an aligned 32-bit load.
+                    let changed = across.is_some_and(|(v, h)| unsafe { std::ptr::read_volatile(h as *const u32) } != v);
                     if interrupted {
                         fail(t, libc::EINTR);
+                    } else if changed {
+                        (t.gpr[2], t.gpr[7]) = (0, 0);
                     } else if deadline.is_some_and(|d| d <= now) {
                         fail(t, libc::ETIMEDOUT);
                     } else {
@@ -735,7 +753,11 @@ impl Process {
         let now = Instant::now();
         let mut until = now + IDLE_SLICE;
         let mut fds = Vec::new();
+        let mut across = Vec::new();
         for t in &self.threads.others {
+            if let Wait::Futex { across: Some(w), .. } = t.wait {
+                across.push(w);
+            }
             match t.wait {
                 Wait::Futex { deadline: Some(d), .. }
                 | Wait::PiLock { deadline: Some(d), .. }
@@ -745,10 +767,37 @@ impl Process {
                 _ => {}
             }
         }
+        // One futex another process will wake, and nothing else to watch:
+        // the host's futex wait, which that wake ends. With more to watch,
+        // a short sleep, so their changes are seen soon.
+        if let ([(val, host)], true) = (across.as_slice(), fds.is_empty()) {
+            let left = until.saturating_duration_since(now);
+            let ts = libc::timespec { tv_sec: left.as_secs() as i64, tv_nsec: left.subsec_nanos() as i64 };
+            // SAFETY: `host` is the futex word in guest memory (mapped,
+            // aligned); `ts` a valid relative timeout. A shared (not
+            // private) wait, as the other process's wake is.
+            unsafe { libc::syscall(libc::SYS_futex, *host, libc::FUTEX_WAIT, *val, &ts) };
+            return;
+        }
+        if !across.is_empty() {
+            until = until.min(now + ACROSS_SLICE);
+        }
         let ms = until.saturating_duration_since(now).as_micros().div_ceil(1000) as i32;
         // SAFETY: `fds` is a valid array of pollfds (possibly empty).
         unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
     }
+}
+
+/// Wakes up to `n` waiters (matching `bitset`) on the host futex at host
+/// address `host`, in whatever process they are; how many woke.
+fn host_futex_wake(host: usize, n: u32, bitset: u32) -> u32 {
+    if n == 0 {
+        return 0;
+    }
+    // SAFETY: `host` is a futex word in guest memory; the other arguments
+    // are integers (FUTEX_WAKE_BITSET ignores the timeout and second word).
+    let r = unsafe { libc::syscall(libc::SYS_futex, host, libc::FUTEX_WAKE_BITSET, n as i32, 0usize, 0usize, bitset) };
+    r.max(0) as u32
 }
 
 /// When an absolute time `ts` on host clock `clock` comes, as an Instant.
