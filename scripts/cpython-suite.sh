@@ -19,7 +19,8 @@ tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=(test_os test_posix test_signal test_subprocess test_threading test_socket
     test_select test_selectors test_fcntl test_mmap test_time test_resource test_pty test_tempfile test_shutil
     test_file test_fileio test_sched test_math test_float test_struct test_zlib test_epoll test_poll
-    test_faulthandler test_eintr test_threadsignals test_wait4 test_stat test_glob test_json test_re)
+    test_faulthandler test_eintr test_threadsignals test_wait4 test_stat test_glob test_json test_re
+    test_concurrent_futures test_asyncio)
 
 root="$PWD/build/cpython-sysroot"
 logs="$PWD/build/cpython-logs"

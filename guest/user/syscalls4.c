@@ -54,6 +54,17 @@ static void handle(int sig)
     sigaction(sig, &sa, NULL);
 }
 
+/* The time `ms` milliseconds from now on `clock`. */
+static struct timespec in_ms(clockid_t clock, long ms)
+{
+    struct timespec t;
+    clock_gettime(clock, &t);
+    t.tv_nsec += ms * 1000000;
+    t.tv_sec += t.tv_nsec / 1000000000;
+    t.tv_nsec %= 1000000000;
+    return t;
+}
+
 /* sendmmsg and recvmmsg over a Unix datagram pair and UDP on the loopback. */
 static void mmsg(void)
 {
@@ -225,13 +236,7 @@ static void *receiver(void *arg)
     unsigned prio = 0;
     ssize_t n = mq_receive(shared_q, msg, sizeof msg, &prio);
     printf("  thread received %zd '%s' priority %u\n", n, n > 0 ? msg : "", prio);
-    struct timespec when;
-    clock_gettime(CLOCK_REALTIME, &when);
-    when.tv_nsec += 20000000;
-    if (when.tv_nsec >= 1000000000) {
-        when.tv_sec++;
-        when.tv_nsec -= 1000000000;
-    }
+    struct timespec when = in_ms(CLOCK_REALTIME, 20);
     errno = 0;
     n = mq_timedreceive(shared_q, msg, sizeof msg, &prio, &when);
     printf("  thread timed receive %zd errno %d\n", n, n < 0 ? errno : 0);
@@ -285,13 +290,7 @@ static void queues(void)
     memset(buf, 0, sizeof buf);
     T("mq_receive", mq_receive(q, buf, sizeof buf, &prio));
     printf("  '%s' priority %u\n", buf, prio);
-    struct timespec when;
-    clock_gettime(CLOCK_REALTIME, &when);
-    when.tv_nsec += 30000000;
-    if (when.tv_nsec >= 1000000000) {
-        when.tv_sec++;
-        when.tv_nsec -= 1000000000;
-    }
+    struct timespec when = in_ms(CLOCK_REALTIME, 30);
     T("mq_timedreceive empty", mq_timedreceive(q, buf, sizeof buf, &prio, &when));
     /* A notification signal when a message arrives in the empty queue. */
     handle(SIGUSR2);
@@ -406,13 +405,7 @@ static void rt_queue(void)
     ev.sigev_notify_function = on_timer_b;
     ev.sigev_value.sival_int = 2;
     timer_create(CLOCK_MONOTONIC, &ev, &tb);
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    now.tv_nsec += 10000000;
-    if (now.tv_nsec >= 1000000000) {
-        now.tv_sec++;
-        now.tv_nsec -= 1000000000;
-    }
+    struct timespec now = in_ms(CLOCK_MONOTONIC, 10);
     struct itimerspec at = {{0, 0}, now};
     timer_settime(ta, TIMER_ABSTIME, &at, NULL);
     timer_settime(tb, TIMER_ABSTIME, &at, NULL);

@@ -703,14 +703,17 @@ impl Process {
         let now = Instant::now();
         for i in 0..self.threads.others.len() {
             let interrupted = self.sig.pending_for(&self.threads.others[i].sig);
+            // A futex shared with other processes: has its word changed?
+            // (Read as the guest would: it may have been unmapped since.)
+            let changed = match self.threads.others[i].wait {
+                Wait::Futex { addr, across: Some((v, _)), .. } => self.read_u32(addr).ok().is_none_or(|w| w != v),
+                _ => false,
+            };
             let t = &mut self.threads.others[i];
             let fail = |t: &mut Thread, errno: i32| (t.gpr[2], t.gpr[7]) = (mips_errno(errno) as u32, 1);
             match t.wait {
                 Wait::Ready => {}
-                Wait::Futex { deadline, across, .. } => {
-                    // SAFETY: the word is in guest memory, mapped (the wait
-                    // read it); an aligned 32-bit load.
-                    let changed = across.is_some_and(|(v, h)| unsafe { std::ptr::read_volatile(h as *const u32) } != v);
+                Wait::Futex { deadline, .. } => {
                     if interrupted {
                         fail(t, libc::EINTR);
                     } else if changed {
