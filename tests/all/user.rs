@@ -634,7 +634,7 @@ fn mmsg_posix_timers_and_message_queues_as_under_qemu() {
     // periodic timer's overrun, SIGEV_NONE, absolute times, errors),
     // message queues (o32's struct mq_attr, priorities, timeouts, a thread
     // waiting in mq_receive while another sends), mlockall; real-time
-    // signals queue; vmsplice.
+    // signals queue; vmsplice; syslog (klogctl).
     let prog = guest_program("syscalls4", "static", &["-static", "-pthread"]);
     let out = same_as_qemu(&["never", "auto", "always"], &prog, &[]);
     assert_contains_all(
@@ -654,6 +654,7 @@ fn mmsg_posix_timers_and_message_queues_as_under_qemu() {
             "mq_unlink bad name: -1 errno 14\n",
             "  thread received 7 'across' priority 5\n  thread timed receive -1 errno 145\n",
             "mlockall bad flags: -1 errno 22\n",
+            "klogctl bad type: -1 errno 22\n",
             // Real-time signals queue, each with its value (mipsjit kept one).
             "rt queue: sigtimedwait SIGUSR1 value 1, then 3 handled: 10 20 30; SIGUSR1 0 more\n",
             "vmsplice out of the pipe: 13 errno 0\n  'splic' 'ed bytes'\nvmsplice empty, nonblocking: -1 errno 11\n",

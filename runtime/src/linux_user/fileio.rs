@@ -52,8 +52,24 @@ impl Process {
             }
             4224..=4235 => self.xattr(nr, a, a5[0]),
             4307 => self.vmsplice(fd, a[1], a[2], a[3]),
+            4103 => self.syslog(a[0] as i32, a[1], a[2] as i32),
             _ => return None,
         })
+    }
+
+    /// `syslog(type, buf, len)` (glibc's `klogctl`): the host kernel's
+    /// log, as qemu-mipsel gives it; the reads copy into the guest's buffer.
+    fn syslog(&mut self, kind: i32, buf: u32, len: i32) -> SysResult {
+        // SYSLOG_ACTION_READ, _READ_ALL, _READ_CLEAR.
+        if !(2..=4).contains(&kind) || len <= 0 {
+            // SAFETY: a host call with integer arguments (no buffer).
+            return check(unsafe { libc::syscall(libc::SYS_syslog, kind, 0usize, len) });
+        }
+        let mut tmp = vec![0u8; (len as usize).min(1 << 24)];
+        // SAFETY: `tmp` is writable for its length.
+        let n = check(unsafe { libc::syscall(libc::SYS_syslog, kind, tmp.as_mut_ptr(), tmp.len()) })?;
+        self.write_mem(buf, &tmp[..n as usize])?;
+        Ok(n)
     }
 
     /// `vmsplice(fd, iov, n, flags)`: to a pipe's write end, the guest's
