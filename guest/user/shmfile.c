@@ -49,8 +49,10 @@ int main(int argc, char **argv)
     printf("child saw the parent's bytes: %d\n", WIFEXITED(st) && WEXITSTATUS(st) == 0);
 
     /* A named semaphore: the child posts, the parent waits. */
-    sem_unlink("/mipsjit-test-sem");
-    sem_t *s = sem_open("/mipsjit-test-sem", O_CREAT | O_EXCL, 0600, 0);
+    char name[64]; /* this process's own: runs side by side do not meet */
+    snprintf(name, sizeof name, "/mipsjit-test-sem-%d", (int)getpid());
+    sem_unlink(name);
+    sem_t *s = sem_open(name, O_CREAT | O_EXCL, 0600, 0);
     pid = fork();
     if (pid == 0) {
         usleep(20000);
@@ -66,11 +68,12 @@ int main(int argc, char **argv)
     sem_getvalue(s, &v);
     printf("sem_open across fork: %d %d, value %d\n", a, b, v);
     sem_close(s);
-    sem_unlink("/mipsjit-test-sem");
+    sem_unlink(name);
 
     /* A process-shared mutex and counter in shm_open memory. */
-    shm_unlink("/mipsjit-test-shm");
-    int sfd = shm_open("/mipsjit-test-shm", O_RDWR | O_CREAT | O_EXCL, 0600);
+    snprintf(name, sizeof name, "/mipsjit-test-shm-%d", (int)getpid());
+    shm_unlink(name);
+    int sfd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
     if (ftruncate(sfd, PG) != 0)
         return 1;
     struct shared {
@@ -94,7 +97,7 @@ int main(int argc, char **argv)
     for (int k = 0; k < 3; k++)
         waitpid(kids[k], NULL, 0);
     printf("shm_open counter of three children: %d\n", sh->count);
-    shm_unlink("/mipsjit-test-shm");
+    shm_unlink(name);
 
     /* Past the end of the file: SIGBUS, BUS_ADRERR. */
     pid = fork();

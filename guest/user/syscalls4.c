@@ -246,7 +246,8 @@ static void *receiver(void *arg)
 
 static void queue_threads(void)
 {
-    const char *name = "/mipsjit-test-queue2";
+    char name[64]; /* this process's own: runs side by side do not meet */
+    snprintf(name, sizeof name, "/mipsjit-test-queue2-%d", (int)getpid());
     mq_unlink(name);
     struct mq_attr attr = {.mq_maxmsg = 2, .mq_msgsize = 16};
     shared_q = mq_open(name, O_RDWR | O_CREAT, 0600, &attr);
@@ -262,7 +263,8 @@ static void queue_threads(void)
 
 static void queues(void)
 {
-    const char *name = "/mipsjit-test-queue";
+    char name[64];
+    snprintf(name, sizeof name, "/mipsjit-test-queue-%d", (int)getpid());
     mq_unlink(name);
     struct mq_attr attr = {.mq_maxmsg = 4, .mq_msgsize = 32};
     mqd_t q = mq_open(name, O_RDWR | O_CREAT | O_EXCL | O_NONBLOCK, 0600, &attr);

@@ -506,7 +506,13 @@ impl Signals {
         if !more {
             *bits &= !bit(sig);
         }
-        info.unwrap_or_default()
+        let info = info.unwrap_or_default();
+        // `timer_getoverrun` gives the overrun of the timer's last signal
+        // taken, as Linux's it_overrun_last.
+        if info.code == timers::SI_TIMER {
+            self.timers.set_overrun(info.words[0], info.words[1] as i32);
+        }
+        info
     }
 
     /// Every pending `sig` of the running thread and the process goes (its
@@ -598,16 +604,14 @@ impl Signals {
     fn expire_timers(&mut self) {
         for e in self.timers.expire() {
             let fresh = SigInfo { code: timers::SI_TIMER, words: [e.id, (e.periods - 1) as u32, e.value, 0] };
-            let Some(tid) = e.tid else {
-                let overrun = self.queue.add_overrun(e.sig, e.id, e.periods).unwrap_or_else(|| {
-                    self.queue(e.sig, fresh);
-                    fresh.words[1]
-                });
-                self.timers.set_overrun(e.id, overrun as i32);
-                continue;
-            };
-            self.timers.set_overrun(e.id, fresh.words[1] as i32);
-            self.directed.push((tid, e.sig, fresh));
+            match e.tid {
+                None => {
+                    if self.queue.add_overrun(e.sig, e.id, e.periods).is_none() {
+                        self.queue(e.sig, fresh);
+                    }
+                }
+                Some(tid) => self.directed.push((tid, e.sig, fresh)),
+            }
         }
     }
 

@@ -41,7 +41,7 @@ struct Timer {
     next: Option<i128>,
     /// The period in nanoseconds; 0 for a one-shot timer.
     interval: i128,
-    /// The overrun the last signal carried (`timer_getoverrun`).
+    /// The overrun the last signal taken carried (`timer_getoverrun`).
     overrun: i32,
 }
 
@@ -104,7 +104,7 @@ impl Timers {
         out
     }
 
-    /// Records the overrun the signal of timer `id` now carries.
+    /// Records the overrun of timer `id`'s signal just taken.
     pub(super) fn set_overrun(&mut self, id: u32, overrun: i32) {
         if let Some(Some(t)) = self.list.get_mut(id as usize) {
             t.overrun = overrun;
