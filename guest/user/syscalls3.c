@@ -32,12 +32,7 @@
 #include <unistd.h>
 #include <utime.h>
 
-#define T(name, call)                                                                                             \
-    do {                                                                                                          \
-        errno = 0;                                                                                                \
-        long r_ = (long)(call);                                                                                   \
-        printf("%s: %ld errno %d\n", name, r_, r_ < 0 ? errno : 0);                                               \
-    } while (0)
+#include "check.h"
 
 static volatile int got_sig, got_code, got_value;
 static void on_signal(int sig, siginfo_t *si, void *uc)

@@ -26,12 +26,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#define T(name, call)                                                                                             \
-    do {                                                                                                          \
-        errno = 0;                                                                                                \
-        long r_ = (long)(call);                                                                                   \
-        printf("%s: %ld errno %d\n", name, r_, r_ < 0 ? errno : 0);                                               \
-    } while (0)
+#include "check.h"
 
 /* Also check what qemu-mipsel 7.2 gets wrong (argument "strict"). */
 static int strict;

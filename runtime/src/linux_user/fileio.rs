@@ -91,25 +91,16 @@ impl Process {
             return Err(EBADF);
         }
         let nonblocking = flags & SPLICE_F_NONBLOCK != 0;
-        if mode == libc::O_WRONLY {
-            let data = self.gather(iov, n)?;
-            if !nonblocking {
-                return self.write_out(fd, threads::Write::Bytes(&data));
-            }
-            // SAFETY: `data` is readable for its length.
-            let r = threads::with_nonblocking(fd, |fd| unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) });
-            return check(r as i64);
+        if mode == libc::O_RDONLY {
+            return self.readv(fd as u32, iov, n, nonblocking);
         }
-        let vecs = self.iovecs(iov, n)?;
-        let total: usize = vecs.iter().map(|v| v.1 as usize).sum::<usize>().min(1 << 24);
-        let mut tmp = vec![0u8; total];
-        let mut read = |fd: i32| {
-            // SAFETY: `tmp` is writable for its length.
-            unsafe { libc::read(fd, tmp.as_mut_ptr().cast(), total) }
-        };
-        let got = check(if nonblocking { threads::with_nonblocking(fd, read) } else { read(fd) } as i64)? as usize;
-        self.scatter(&vecs, &tmp[..got])?;
-        Ok(got as u32)
+        if !nonblocking {
+            return self.writev(fd as u32, iov, n);
+        }
+        let data = self.gather(iov, n)?;
+        // SAFETY: `data` is readable for its length.
+        let r = threads::with_nonblocking(fd, |fd| unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) });
+        check(r as i64)
     }
 
     /// `utime(path, times)`: `struct utimbuf` is two 32-bit times; none

@@ -7,15 +7,12 @@
 //! or a receive from an empty one looks once and runs again after their
 //! turns, until the guest's deadline, rather than stopping them in the host.
 
+use super::timers::{SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD};
 use super::*;
 use std::time::Instant;
 
 /// The largest message Linux allows (HARD_MSGSIZEMAX).
 const MAX_MSG: usize = 16 << 20;
-/// `sigev_notify` values.
-const SIGEV_SIGNAL: u32 = 0;
-const SIGEV_NONE: u32 = 1;
-const SIGEV_THREAD: u32 = 2;
 /// The bytes of the cookie a SIGEV_THREAD notification sends to its
 /// netlink socket (how glibc implements it).
 const NOTIFY_COOKIE_LEN: usize = 32;
@@ -158,10 +155,9 @@ impl Process {
         let p = if event == 0 {
             std::ptr::null()
         } else {
-            let w: Vec<u32> = (0..3).map(|i| self.read_u32(event.wrapping_add(4 * i))).collect::<Result<_, _>>()?;
-            let (value, signo, how) = (w[0], w[1], w[2]);
-            ev.sigev_notify = how as i32;
-            match how {
+            let timers::SigEvent { value, signo, notify, .. } = self.read_sigevent(event)?;
+            ev.sigev_notify = notify as i32;
+            match notify {
                 SIGEV_NONE => {}
                 SIGEV_SIGNAL => {
                     ev.sigev_signo = if signo == 0 { 0 } else { signal::host_sig(signo).ok_or(EINVAL)? };

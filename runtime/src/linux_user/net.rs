@@ -512,8 +512,9 @@ impl Process {
     /// with the count received. With other threads, only the first message
     /// is waited for: a later wait in the host would stop them.
     fn recvmmsg(&mut self, fd: i32, vec: u32, vlen: u32, flags: u32, timeout: u32, wide: bool) -> SysResult {
-        const MSG_WAITFORONE: u32 = 0x10000;
-        const MSG_DONTWAIT: u32 = 0x40;
+        // (MSG_ flags are the same on MIPS.)
+        const MSG_WAITFORONE: u32 = libc::MSG_WAITFORONE as u32;
+        const MSG_DONTWAIT: u32 = libc::MSG_DONTWAIT as u32;
         let end = if timeout != 0 { Some(signal::deadline(self.read_timespec(timeout, wide)?)?) } else { None };
         let (mut got, mut flags, mut left) = (0, flags, None);
         while got < vlen.min(UIO_MAXIOV) {

@@ -382,7 +382,7 @@ impl Process {
             4200 => self.pread64(a[0], a[1], a[2], (a5[1] as u64) << 32 | a5[0] as u64),
             4122 => self.uname(a[0]),
             4146 => self.writev(a[0], a[1], a[2]),
-            4145 => self.readv(a[0], a[1], a[2]),
+            4145 => self.readv(a[0], a[1], a[2], false),
             4106 | 4213 => self.fstatat(libc::AT_FDCWD, a[0], a[1], 0, nr == 4106),
             4107 | 4214 => self.fstatat(libc::AT_FDCWD, a[0], a[1], libc::AT_SYMLINK_NOFOLLOW, nr == 4107),
             4108 | 4215 => self.fstat(a[0], a[1]),
@@ -495,17 +495,23 @@ impl Process {
             .collect()
     }
 
-    fn writev(&mut self, fd: u32, iov: u32, n: u32) -> SysResult {
+    pub(super) fn writev(&mut self, fd: u32, iov: u32, n: u32) -> SysResult {
         let data = self.gather(iov, n)?;
         self.write_out(fd as i32, threads::Write::Bytes(&data))
     }
 
-    fn readv(&mut self, fd: u32, iov: u32, n: u32) -> SysResult {
+    /// `readv(fd, iov, n)`; `nonblocking`: without waiting, whatever the
+    /// descriptor's mode (`vmsplice` with SPLICE_F_NONBLOCK).
+    pub(super) fn readv(&mut self, fd: u32, iov: u32, n: u32, nonblocking: bool) -> SysResult {
         let vecs = self.iovecs(iov, n)?;
         let total: usize = vecs.iter().map(|v| v.1 as usize).sum::<usize>().min(1 << 24);
         let mut tmp = vec![0u8; total];
-        // SAFETY: `tmp` is a writable buffer of `total` bytes.
-        let got = check(unsafe { libc::read(fd as i32, tmp.as_mut_ptr().cast(), total) } as i64)? as usize;
+        let mut read = |fd: i32| {
+            // SAFETY: `tmp` is a writable buffer of `total` bytes.
+            unsafe { libc::read(fd, tmp.as_mut_ptr().cast(), total) }
+        };
+        let r = if nonblocking { threads::with_nonblocking(fd as i32, read) } else { read(fd as i32) };
+        let got = check(r as i64)? as usize;
         self.scatter(&vecs, &tmp[..got])?;
         Ok(got as u32)
     }

@@ -18,10 +18,20 @@ use super::*;
 /// The host signal the twins send: SIGSTKFLT, which no guest signal maps to.
 pub(super) const TIMER_WAKE: i32 = libc::SIGSTKFLT;
 /// `sigev_notify` values (the same on MIPS).
-const SIGEV_SIGNAL: u32 = 0;
-const SIGEV_NONE: u32 = 1;
-const SIGEV_THREAD: u32 = 2;
+pub(super) const SIGEV_SIGNAL: u32 = 0;
+pub(super) const SIGEV_NONE: u32 = 1;
+pub(super) const SIGEV_THREAD: u32 = 2;
 const SIGEV_THREAD_ID: u32 = 4;
+
+/// The fields of an o32 `struct sigevent` that timers and message queues
+/// read: `sigev_value`, `sigev_signo`, `sigev_notify`, then the union's
+/// first word (the thread id of SIGEV_THREAD_ID).
+pub(super) struct SigEvent {
+    pub(super) value: u32,
+    pub(super) signo: u32,
+    pub(super) notify: u32,
+    pub(super) tid: u32,
+}
 /// The guest's SIGALRM: what a timer made without a `sigevent` sends.
 const SIGALRM: u32 = 14;
 /// MIPS's SI_TIMER.
@@ -146,16 +156,11 @@ impl Process {
     /// `timer_create(clock, sigevent, id)`: the o32 `struct sigevent` is
     /// `sigev_value`, `sigev_signo`, `sigev_notify`, then the thread id.
     fn timer_create(&mut self, clock: i32, event: u32, id_out: u32) -> SysResult {
-        let (value, sig, how, tid) = if event == 0 {
-            (
-                self.sig.timers.list.iter().position(Option::is_none).unwrap_or(self.sig.timers.list.len()) as u32,
-                SIGALRM,
-                SIGEV_SIGNAL,
-                0,
-            )
+        let SigEvent { value, signo: sig, notify: how, tid } = if event == 0 {
+            let next = self.sig.timers.list.iter().position(Option::is_none).unwrap_or(self.sig.timers.list.len());
+            SigEvent { value: next as u32, signo: SIGALRM, notify: SIGEV_SIGNAL, tid: 0 }
         } else {
-            let w: Vec<u32> = (0..4).map(|i| self.read_u32(event.wrapping_add(4 * i))).collect::<Result<_, _>>()?;
-            (w[0], w[1], w[2], w[3])
+            self.read_sigevent(event)?
         };
         // Linux's good_sigevent.
         let notify = match how {
@@ -237,6 +242,12 @@ impl Process {
         syscalls::check(unsafe { libc::syscall(libc::SYS_timer_gettime, t.host as libc::c_long, &mut v) })?;
         self.write_itimerspec(out, v, wide)?;
         Ok(0)
+    }
+
+    /// The guest's `struct sigevent` at `at`.
+    pub(super) fn read_sigevent(&self, at: u32) -> Result<SigEvent, i32> {
+        let w = |i: u32| self.read_u32(at.wrapping_add(4 * i));
+        Ok(SigEvent { value: w(0)?, signo: w(1)?, notify: w(2)?, tid: w(3)? })
     }
 
     /// Queues timer signals meant for one thread (SIGEV_THREAD_ID) with
