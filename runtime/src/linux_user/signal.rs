@@ -180,7 +180,18 @@ pub(super) struct Queue(Vec<(u32, SigInfo)>);
 
 impl Queue {
     /// Adds `sig`; false if it was lost (a full queue).
+    /// A timer's signal (SI_TIMER) while that timer's last one is still
+    /// queued adds its expiries to that one's overrun instead: a timer has
+    /// at most one queued, as its preallocated sigqueue on Linux.
     fn push(&mut self, sig: u32, info: SigInfo) -> bool {
+        if info.code == timers::SI_TIMER
+            && let Some((_, queued)) =
+                self.0.iter_mut().find(|(s, i)| *s == sig && i.code == timers::SI_TIMER && i.words[0] == info.words[0])
+        {
+            let overrun = queued.words[1] as u64 + info.words[1] as u64 + 1;
+            queued.words[1] = overrun.min(i32::MAX as u64) as u32;
+            return true;
+        }
         if sig < SIGRTMIN && self.0.iter().any(|&(s, _)| s == sig) {
             return true;
         }
@@ -201,15 +212,6 @@ impl Queue {
     /// Drops every `sig`.
     fn discard(&mut self, sig: u32) {
         self.0.retain(|&(s, _)| s != sig);
-    }
-
-    /// The pending signal of timer `id` (a timer has at most one queued,
-    /// as its preallocated sigqueue on Linux): `periods` more overruns;
-    /// its overrun now, or None if it has none queued.
-    fn add_overrun(&mut self, sig: u32, id: u32, periods: i128) -> Option<u32> {
-        let (_, info) = self.0.iter_mut().find(|(s, i)| *s == sig && i.code == timers::SI_TIMER && i.words[0] == id)?;
-        info.words[1] = (info.words[1] as i128 + periods).min(i32::MAX as i128) as u32;
-        Some(info.words[1])
     }
 }
 
@@ -534,10 +536,6 @@ impl Signals {
             Some(t) => (&mut t.own, &mut t.own_queue),
             None => (&mut self.own, &mut self.own_queue),
         };
-        // A timer's signal still queued takes the new expiry as an overrun.
-        if info.code == timers::SI_TIMER && queue.add_overrun(sig, info.words[0], info.words[1] as i128 + 1).is_some() {
-            return true;
-        }
         let queued = queue.push(sig, info);
         *bits |= bit(sig) * queued as u128;
         queued
@@ -599,18 +597,17 @@ impl Signals {
         }
     }
 
-    /// Signals for the timers that have expired. One whose last signal is
-    /// still pending adds to that signal's overrun instead, as on Linux.
+    /// Signals for the timers that have expired (one whose last signal is
+    /// still queued adds to its overrun: see [`Queue::push`]).
     fn expire_timers(&mut self) {
         for e in self.timers.expire() {
-            let fresh = SigInfo { code: timers::SI_TIMER, words: [e.id, (e.periods - 1) as u32, e.value, 0] };
+            let overrun = (e.periods - 1).min(i32::MAX as i128) as u32;
+            let info = SigInfo { code: timers::SI_TIMER, words: [e.id, overrun, e.value, 0] };
             match e.tid {
                 None => {
-                    if self.queue.add_overrun(e.sig, e.id, e.periods).is_none() {
-                        self.queue(e.sig, fresh);
-                    }
+                    self.queue(e.sig, info);
                 }
-                Some(tid) => self.directed.push((tid, e.sig, fresh)),
+                Some(tid) => self.directed.push((tid, e.sig, info)),
             }
         }
     }
@@ -1632,9 +1629,13 @@ mod tests {
         let mut q = Queue::default();
         let t = SigInfo { code: timers::SI_TIMER, words: [3, 0, 7, 0] };
         assert!(q.push(SIGRTMIN, t));
-        assert_eq!(q.add_overrun(SIGRTMIN, 3, 2), Some(2));
-        assert_eq!(q.add_overrun(SIGRTMIN, 4, 1), None);
-        assert_eq!(q.take(SIGRTMIN).0.map(|i| i.words[1]), Some(2));
+        // Two more expiries of timer 3 (one with an overrun of 1 itself):
+        // overrun 3, one signal; timer 4's is its own.
+        assert!(q.push(SIGRTMIN, SigInfo { words: [3, 0, 7, 0], ..t }));
+        assert!(q.push(SIGRTMIN, SigInfo { words: [3, 1, 7, 0], ..t }));
+        assert!(q.push(SIGRTMIN, SigInfo { words: [4, 0, 8, 0], ..t }));
+        assert_eq!(q.take(SIGRTMIN), (Some(SigInfo { words: [3, 3, 7, 0], ..t }), true));
+        assert_eq!(q.take(SIGRTMIN), (Some(SigInfo { words: [4, 0, 8, 0], ..t }), false));
         for _ in 0..QUEUE_LIMIT {
             assert!(q.push(SIGRTMIN + 1, info(0)));
         }
