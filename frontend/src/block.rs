@@ -14,6 +14,10 @@ pub const INLINE_INSNS: usize = 6;
 /// of in another cache line far away.
 pub type Insns = smallvec::SmallVec<[Insn; INLINE_INSNS]>;
 
+/// [`GuestBlock::fpu_mode`] for code that assumes no FPU mode: its FPU
+/// instructions run in the interpreter.
+pub const FPU_MODE_ANY: u32 = u32::MAX;
+
 /// A guest basic block: instructions from `start`, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GuestBlock {
@@ -33,6 +37,12 @@ pub struct GuestBlock {
     /// region takes those on its page in, and the jump tests for them
     /// before the jump cache. Empty unless the runtime fills it in.
     pub indirect_targets: Vec<u32>,
+    /// For the translator: the Status bits CU1 and FR (the others clear)
+    /// that inline FPU code may assume, checked on the function's entry
+    /// (in another mode the block goes back to the runtime, see
+    /// `jit::ExitReason::FpuMode`); or [`FPU_MODE_ANY`], the default, for
+    /// no inline FPU code.
+    pub fpu_mode: u32,
 }
 
 impl GuestBlock {
@@ -110,5 +120,5 @@ pub fn scan_block<E>(start: u32, mut fetch: impl FnMut(u32) -> Result<u32, E>) -
             break;
         }
     }
-    Ok(GuestBlock { start, insns, mapped_access: u64::MAX, indirect_targets: Vec::new() })
+    Ok(GuestBlock { start, insns, mapped_access: u64::MAX, indirect_targets: Vec::new(), fpu_mode: FPU_MODE_ANY })
 }

@@ -17,7 +17,7 @@ mod decode;
 mod disasm;
 mod insn;
 
-pub use block::{GuestBlock, INLINE_INSNS, Insns, MAX_BLOCK_INSNS, scan_block};
+pub use block::{FPU_MODE_ANY, GuestBlock, INLINE_INSNS, Insns, MAX_BLOCK_INSNS, scan_block};
 pub use decode::{decode, decode_hint, decode_with_hint};
 pub use disasm::{Disasm, disasm};
 pub use insn::{Insn, Op};

@@ -192,6 +192,13 @@ pub enum ExitReason {
     /// says where.
     /// Not precise: the guest state is that of an earlier exit.
     HostFault = 7,
+    /// A function with inline FPU code was entered in another FPU mode
+    /// (Status.CU1 or FR) than it was compiled for
+    /// (`GuestBlock::fpu_mode`): nothing ran, `pc` is its start. The
+    /// runtime runs the block in the interpreter, and translates it again
+    /// if FR changed (CU1 clear is the passing state of a lazy FPU switch:
+    /// the block's first FPU instruction will fault).
+    FpuMode = 8,
 }
 
 impl TryFrom<u32> for ExitReason {
@@ -205,6 +212,7 @@ impl TryFrom<u32> for ExitReason {
             5 => Self::Stop,
             6 => Self::Interpret,
             7 => Self::HostFault,
+            8 => Self::FpuMode,
             _ => return Err(v),
         })
     }

@@ -16,6 +16,7 @@
 //! block does not push the block's values to the stack.
 
 use crate::abi::{BRANCH_TAKEN, ExitReason, JUMP_CACHE_BITS, LOAD_SIGNED, LOAD_WORD_OF, NO_INLINE_TLB, offsets, pc_bd};
+use crate::lower_fpu::VarLayout;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     AbiParam, Block, BlockArg, InstBuilder, MemFlagsData, SigRef, Signature, Type, Value, types,
@@ -168,6 +169,24 @@ pub(crate) struct Lower<'a, 'b> {
     /// Instructions from the one being lowered to the block's end: what a
     /// helper call stores in `JitState::pending`.
     pending: i32,
+    /// The FPU state inline FPU instructions work on, as variables (see
+    /// [`crate::lower_fpu::FP_VARS`]): FPR halves and FCSR.
+    fp_vars: [Variable; crate::lower_fpu::FP_VARS],
+    /// The FPU variables the function's inline FPU instructions may use
+    /// (a superset): loaded on entry and after every `exec` call, which
+    /// works on the state in memory.
+    fp_used: u64,
+    /// Those they may write: stored at every exit and before every `exec`
+    /// call.
+    fp_written: u64,
+    /// The FPU variables actually used and written, checked against the
+    /// two above when the function is done.
+    fp_seen: (u64, u64),
+    /// Status.FR for the inline FPU code (checked on entry when
+    /// `fp_used` is not empty).
+    fp_fr: bool,
+    /// Whether FPU instructions may be inlined (see `lower_fpu`).
+    fp_inline: bool,
 }
 
 const HI: usize = 32;
@@ -244,6 +263,18 @@ pub(crate) fn lower_region(
         0
     };
 
+    // The FPU state the inline FPU instructions of every unit may touch.
+    let fp_fr = crate::lower_fpu::mode_fr(g.fpu_mode);
+    let fp_inline = helpers.fpu.is_some() && g.fpu_mode != frontend::FPU_MODE_ANY;
+    let (fp_used, fp_written) = match fp_inline {
+        true => units.iter().flat_map(|&o| region[o].insns.iter()).fold((0, 0), |(u, w), &i| {
+            let (iu, iw) = crate::lower_fpu::cached(i, fp_fr);
+            (u | iu, w | iw)
+        }),
+        false => (0, 0),
+    };
+    let fp_vars = std::array::from_fn(|k| b.declare_var(crate::lower_fpu::var_type(k)));
+
     let mut l = Lower {
         b,
         state,
@@ -276,6 +307,12 @@ pub(crate) fn lower_region(
         region_writes,
         looped: region.len() > 1,
         pending: n,
+        fp_vars,
+        fp_used,
+        fp_written,
+        fp_seen: (0, 0),
+        fp_fr,
+        fp_inline,
     };
     for (u, &o) in units.iter().enumerate() {
         let (start, n, body) = l.region[u];
@@ -298,6 +335,12 @@ pub(crate) fn lower_region(
     let missed = l.dirty & !l.region_writes;
     if l.region_writes != 0 && missed != 0 {
         return Err(format!("written_registers misses registers {missed:#x}"));
+    }
+    // Likewise `lower_fpu::cached` for the FPU variables: one it missed
+    // would be read before any definition (as zero) or never stored.
+    let (used, written) = l.fp_seen;
+    if used & !l.fp_used != 0 || written & !l.fp_written != 0 {
+        return Err(format!("lower_fpu::cached misses FPU variables {used:#x}/{written:#x}"));
     }
     Ok(())
 }
@@ -494,6 +537,54 @@ impl<'b> Lower<'_, 'b> {
         }
     }
 
+    /// Stores the FPU variables the function may write.
+    fn fp_flush(&mut self) {
+        let Some(slots) = self.helpers.fpu else { return };
+        for k in (0..crate::lower_fpu::FP_VARS).filter(|k| self.fp_written & 1 << k != 0) {
+            let v = self.b.use_var(self.fp_vars[k]);
+            match crate::lower_fpu::var_layout(slots, self.fp_fr, k) {
+                VarLayout::Word(at) => _ = self.b.ins().store(flags(), v, self.state, at),
+                VarLayout::Pair(lo_at, hi_at) => {
+                    let lo = self.b.ins().ireduce(I32, v);
+                    let hi = self.b.ins().ushr_imm_s(v, 32);
+                    let hi = self.b.ins().ireduce(I32, hi);
+                    self.b.ins().store(flags(), lo, self.state, lo_at);
+                    self.b.ins().store(flags(), hi, self.state, hi_at);
+                }
+            }
+        }
+    }
+
+    /// Loads the FPU variables the function may use.
+    fn fp_reload(&mut self) {
+        let Some(slots) = self.helpers.fpu else { return };
+        for k in (0..crate::lower_fpu::FP_VARS).filter(|k| self.fp_used & 1 << k != 0) {
+            let v = match crate::lower_fpu::var_layout(slots, self.fp_fr, k) {
+                VarLayout::Word(at) => self.b.ins().load(I32, flags(), self.state, at),
+                VarLayout::Pair(lo_at, hi_at) => {
+                    let lo = self.b.ins().uload32(flags(), self.state, lo_at);
+                    let hi = self.b.ins().uload32(flags(), self.state, hi_at);
+                    let hi = self.b.ins().ishl_imm_s(hi, 32);
+                    self.b.ins().bor(hi, lo)
+                }
+            };
+            self.b.def_var(self.fp_vars[k], v);
+        }
+    }
+
+    /// FPU variable `k` (see [`crate::lower_fpu::FP_VARS`]).
+    pub(crate) fn fp_get(&mut self, k: usize) -> Value {
+        self.fp_seen.0 |= 1 << k;
+        self.b.use_var(self.fp_vars[k])
+    }
+
+    /// Sets FPU variable `k`.
+    pub(crate) fn fp_put(&mut self, k: usize, v: Value) {
+        self.fp_seen.0 |= 1 << k;
+        self.fp_seen.1 |= 1 << k;
+        self.b.def_var(self.fp_vars[k], v);
+    }
+
     /// The exit block in `list` that stores back the registers written so
     /// far, made with `params` on first use.
     fn exit_for(&mut self, chains: bool, params: &[Type]) -> Block {
@@ -539,6 +630,7 @@ impl<'b> Lower<'_, 'b> {
             self.b.switch_to_block(exit);
             let (status, refund) = (self.b.block_params(exit)[0], self.b.block_params(exit)[1]);
             self.flush(mask | always);
+            self.fp_flush();
             self.add_to_budget(refund);
             self.store_budget();
             self.b.ins().return_(&[status]);
@@ -548,17 +640,37 @@ impl<'b> Lower<'_, 'b> {
             self.b.switch_to_block(chain);
             let code = self.b.block_params(chain)[0];
             self.flush(mask | always);
+            self.fp_flush();
             self.store_budget();
             let state = self.state;
             self.b.ins().return_call_indirect(self.sigs.block, code, &[state]);
         }
         self.b.switch_to_block(self.charge);
+        if self.fp_used != 0
+            && let Some(slots) = self.helpers.fpu
+        {
+            // Inline FPU code is for one mode: in any other, back to the
+            // runtime (see `lower_fpu`).
+            let status = self.load_state(slots.status);
+            let mode = self.b.ins().band_imm_s(status, crate::lower_fpu::ENTRY_MODE_MASK as i64);
+            let want = crate::lower_fpu::entry_mode(self.fp_fr);
+            let other = self.b.ins().icmp_imm_s(IntCC::NotEqual, mode, want as i64);
+            let (out, go) = self.split(other);
+            self.b.set_cold_block(out);
+            self.b.switch_to_block(out);
+            let pc = self.iconst(self.region[0].0);
+            self.b.ins().store(flags(), pc, self.state, offsets::PC);
+            let r = self.iconst(ExitReason::FpuMode as u32);
+            self.b.ins().return_(&[r]);
+            self.b.switch_to_block(go);
+        }
         self.b.def_var(self.budget, self.charged);
         let load = self.read | always;
         for r in (1..34).filter(|r| load & (1 << r) != 0) {
             let v = self.b.ins().load(I32, flags(), self.state, reg_offset(r));
             self.b.def_var(self.vars[r], v);
         }
+        self.fp_reload();
         let entry_body = self.region[0].2;
         self.b.ins().jump(entry_body, &[]);
     }
@@ -810,17 +922,23 @@ impl<'b> Lower<'_, 'b> {
     /// its shim: FPU-heavy loops call it all the time, and the shim saves
     /// every host register, the 16 vector ones included, which translated
     /// code never uses; a plain call spills only the block's live values.
+    /// The FPU variables are stored before and reloaded after, on every
+    /// path (an FPU exception leaves its Cause in FCSR).
     fn exec(&mut self, insn: Insn, pcbd: u32) -> Value {
         let hint = frontend::decode_hint(insn.word);
         let args = [self.state, self.iconst(insn.word), self.iconst(pcbd), self.iconst(hint)];
-        if !fpu_registers_only(insn.op) {
-            return self.call_helper(self.helpers.exec, &args, I32);
-        }
-        self.around_call(|l| {
-            let f = l.b.ins().iconst(I64, l.helpers.exec_direct as i64);
-            let call = l.b.ins().call_indirect(l.sigs.exec, f, &args);
-            l.b.inst_results(call)[0]
-        })
+        self.fp_flush();
+        let status = if !fpu_registers_only(insn.op) {
+            self.call_helper(self.helpers.exec, &args, I32)
+        } else {
+            self.around_call(|l| {
+                let f = l.b.ins().iconst(I64, l.helpers.exec_direct as i64);
+                let call = l.b.ins().call_indirect(l.sigs.exec, f, &args);
+                l.b.inst_results(call)[0]
+            })
+        };
+        self.fp_reload();
+        status
     }
 
     // ---- the block -------------------------------------------------------
@@ -1033,9 +1151,14 @@ impl<'b> Lower<'_, 'b> {
     pub(crate) fn user_slots(&self) -> Option<crate::abi::UserSlots> {
         self.flat.map(|_| self.helpers.user)
     }
-    /// Where the FPU state lives, if FPU instructions may be inlined.
-    pub(crate) fn fpu_slots(&self) -> Option<crate::abi::FpuSlots> {
-        self.helpers.fpu
+    /// Whether FPU instructions may be inlined: the runtime gave the FPU
+    /// state's layout and a mode to compile for.
+    pub(crate) fn fpu_inline(&self) -> bool {
+        self.fp_inline
+    }
+    /// Status.FR as inline FPU code may assume it (see `lower_fpu`).
+    pub(crate) fn fpu_fr(&self) -> bool {
+        self.fp_fr
     }
     /// Lowers `fast` where `cond` holds and runs `i` in the `exec` helper
     /// (a cold path) where it does not; both go on after `i`.

@@ -12,11 +12,25 @@
 //!
 //! Each one checks at run time what the interpreter (`runtime::fpu`)
 //! checks, and hands the instruction to the `exec` helper (a cold path)
-//! when the check fails, so faults come from one place: Status.CU1 clear
-//! (Coprocessor Unusable), a misaligned doubleword (Address Error), and
-//! `mov.d` of an odd register with Status.FR = 0 (Reserved Instruction).
-//! Status.FR decides where a double lives: the whole register (FR=1), or
-//! the low halves of an even/odd pair (FR=0).
+//! when the check fails, so faults come from one place: a misaligned
+//! doubleword (Address Error), and a rounding mode, enabled exception or
+//! operand the fast arithmetic does not take. Status decides two more
+//! things: whether the FPU is usable (CU1), and where a double lives
+//! (FR: the whole register with FR=1, the low halves of an even/odd pair
+//! with FR=0). Status changes only between translated blocks (a `mtc0`
+//! to it ends its block), so a function with inline FPU code is compiled
+//! for the mode the runtime saw when it asked (`GuestBlock::fpu_mode`,
+//! CU1 set) and checks that mode on entry: in any other, it goes back to
+//! the runtime with [`ExitReason::FpuMode`] (see [`ENTRY_MODE_MASK`]).
+//!
+//! [`ExitReason::FpuMode`]: crate::abi::ExitReason::FpuMode
+//!
+//! These instructions work on variables, not on the state in memory: the
+//! FPRs (see [`FP_VARS`]) and FCSR a function's inline FPU instructions
+//! use are loaded on its entry and stored at its exits (see [`cached`]),
+//! like the GPRs, and around `exec` calls, which work on memory. A loop's
+//! accumulator and FCSR then stay in host registers; through memory, each
+//! `add.d` waited on the store of the one before.
 
 use crate::abi::{FP_FAST_EXPONENTS, FpuSlots};
 use crate::lower::Lower;
@@ -27,43 +41,56 @@ use frontend::{Insn, Op};
 const I32: types::Type = types::I32;
 const I64: types::Type = types::I64;
 /// Status.CU1 and Status.FR.
-const CU1: i64 = 1 << 29;
-const FR: i64 = 1 << 26;
+const CU1: u32 = 1 << 29;
+const FR: u32 = 1 << 26;
+/// The Status bits a function with inline FPU code compares on entry
+/// with the ones it was compiled for: [`ENTRY_MODE_MASK`] `& Status ==`
+/// [`entry_mode`].
+pub(crate) const ENTRY_MODE_MASK: u32 = CU1 | FR;
+
+/// The Status bits (under [`ENTRY_MODE_MASK`]) inline FPU code compiled
+/// for FR = `fr` runs with.
+pub(crate) fn entry_mode(fr: bool) -> u32 {
+    CU1 | if fr { FR } else { 0 }
+}
+
+/// Whether `GuestBlock::fpu_mode` asks for FR=1.
+pub(crate) fn mode_fr(fpu_mode: u32) -> bool {
+    fpu_mode & FR != 0
+}
 /// Where the low 32 bits of a `u64` register sit in host memory.
 const LOW: i32 = if cfg!(target_endian = "big") { 4 } else { 0 };
 const HIGH: i32 = 4 - LOW;
 
-/// Lowers `i` (lwc1, swc1, ldc1, sdc1, mfc1, mtc1 or mov.fmt) inline, or
-/// through `exec` when the runtime gave no FPU layout.
+/// Lowers `i` (lwc1, swc1, ldc1, sdc1, mfc1, mtc1, mov.fmt or the
+/// arithmetic) inline, or through `exec` when the function has no inline
+/// FPU code (see [`Lower::fpu_inline`]). The function's entry has checked that Status has CU1 set and
+/// FR as [`Lower::fpu_fr`] says (see `GuestBlock::fpu_mode`).
 pub(crate) fn lower(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
-    let Some(slots) = l.fpu_slots() else {
+    if !l.fpu_inline() {
         return l.exec_helper(i, pcbd, idx);
-    };
-    let status = l.load_state(slots.status);
-    let cu1 = l.ins().band_imm_s(status, CU1);
-    let usable = l.ins().icmp_imm_s(IntCC::NotEqual, cu1, 0);
+    }
+    let fr = l.fpu_fr();
     match i.op {
         // MFC1 rt, fs / MTC1 rt, fs: the low word of fs.
-        Op::Mfc1 => l.fast_or_exec(usable, i, pcbd, idx, |l| {
-            let v = l.load_state(single(slots, i.fs()));
+        Op::Mfc1 => {
+            let v = get_single(l, fr, i.fs());
             l.set_reg(i.rt(), v);
-        }),
-        Op::Mtc1 => l.fast_or_exec(usable, i, pcbd, idx, |l| {
+        }
+        Op::Mtc1 => {
             let v = l.rt(i);
-            l.store_state(v, single(slots, i.fs()));
-        }),
+            put_single(l, fr, i.fs(), v);
+        }
         // LWC1 ft, offset(base) / SWC1 ft, offset(base)
-        Op::Lwc1 | Op::Swc1 => {
+        Op::Lwc1 => {
             let addr = l.address(i);
-            l.fast_or_exec(usable, i, pcbd, idx, |l| {
-                if i.op == Op::Lwc1 {
-                    let v = l.load(addr, 4, false, pcbd, idx);
-                    l.store_state(v, single(slots, i.ft()));
-                } else {
-                    let v = l.load_state(single(slots, i.ft()));
-                    l.store(addr, v, 4, pcbd, idx);
-                }
-            })
+            let v = l.load(addr, 4, false, pcbd, idx);
+            put_single(l, fr, i.ft(), v);
+        }
+        Op::Swc1 => {
+            let addr = l.address(i);
+            let v = get_single(l, fr, i.ft());
+            l.store(addr, v, 4, pcbd, idx);
         }
         // LDC1 ft, offset(base) / SDC1 ft, offset(base): two words, the
         // high one first in big-endian memory (as the interpreter does).
@@ -71,55 +98,44 @@ pub(crate) fn lower(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
             let addr = l.address(i);
             let misaligned = l.ins().band_imm_s(addr, 7);
             let aligned = l.ins().icmp_imm_s(IntCC::Equal, misaligned, 0);
-            let ok = l.ins().band(usable, aligned);
-            l.fast_or_exec(ok, i, pcbd, idx, |l| {
-                let (lo, hi) = double_halves(l, slots, status, i.ft());
+            l.fast_or_exec(aligned, i, pcbd, idx, |l| {
                 let second = l.ins().iadd_imm_s(addr, 4);
                 let big = l.is_big_endian();
                 if i.op == Op::Ldc1 {
                     let a = l.load(addr, 4, false, pcbd, idx);
                     let b = l.load(second, 4, false, pcbd, idx);
-                    let (low, high) = if big { (b, a) } else { (a, b) };
-                    l.ins().store(MemFlagsData::trusted(), low, lo, 0);
-                    l.ins().store(MemFlagsData::trusted(), high, hi, 0);
+                    let (lo, hi) = if big { (b, a) } else { (a, b) };
+                    let v = join_words(l, lo, hi);
+                    put_double(l, fr, i.ft(), v);
                 } else {
-                    let low = l.ins().load(I32, MemFlagsData::trusted(), lo, 0);
-                    let high = l.ins().load(I32, MemFlagsData::trusted(), hi, 0);
-                    let (a, b) = if big { (high, low) } else { (low, high) };
+                    let v = get_double(l, fr, i.ft());
+                    let (lo, hi) = split_words(l, v);
+                    let (a, b) = if big { (hi, lo) } else { (lo, hi) };
                     l.store(addr, a, 4, pcbd, idx);
                     l.store(second, b, 4, pcbd, idx);
                 }
             })
         }
         // MOV.S fd, fs
-        Op::FMov if i.fmt() == 16 => l.fast_or_exec(usable, i, pcbd, idx, |l| {
-            let v = l.load_state(single(slots, i.fs()));
-            l.store_state(v, single(slots, i.fd()));
-        }),
-        // MOV.D fd, fs: odd registers need FR=1.
-        Op::FMov if i.fmt() == 17 => {
-            let ok = if (i.fs() | i.fd()) & 1 != 0 {
-                let fr = l.ins().band_imm_s(status, FR);
-                let fr = l.ins().icmp_imm_s(IntCC::NotEqual, fr, 0);
-                l.ins().band(usable, fr)
-            } else {
-                usable
-            };
-            l.fast_or_exec(ok, i, pcbd, idx, |l| {
-                let (from_lo, from_hi) = double_halves(l, slots, status, i.fs());
-                let (to_lo, to_hi) = double_halves(l, slots, status, i.fd());
-                let low = l.ins().load(I32, MemFlagsData::trusted(), from_lo, 0);
-                let high = l.ins().load(I32, MemFlagsData::trusted(), from_hi, 0);
-                l.ins().store(MemFlagsData::trusted(), low, to_lo, 0);
-                l.ins().store(MemFlagsData::trusted(), high, to_hi, 0);
-            })
+        Op::FMov if i.fmt() == 16 => {
+            let v = get_single(l, fr, i.fs());
+            put_single(l, fr, i.fd(), v);
+        }
+        // MOV.D fd, fs: odd registers need FR=1 (else Reserved Instruction).
+        Op::FMov if i.fmt() == 17 && (fr || (i.fs() | i.fd()) & 1 == 0) => {
+            let v = get_double(l, fr, i.fs());
+            put_double(l, fr, i.fd(), v);
         }
         // Double products and quotients need a fused multiply-add for
-        // their error terms: the host's, or a library call it is not.
+        // their error terms: the host's, or a library call it is not. An
+        // odd register holds a double only with FR=1.
         Op::FAdd | Op::FSub | Op::FMul | Op::FDiv
-            if i.fmt() == 16 || (i.fmt() == 17 && (matches!(i.op, Op::FAdd | Op::FSub) || host_fma())) =>
+            if i.fmt() == 16
+                || (i.fmt() == 17
+                    && (fr || (i.fs() | i.ft() | i.fd()) & 1 == 0)
+                    && (matches!(i.op, Op::FAdd | Op::FSub) || host_fma())) =>
         {
-            arith(l, slots, status, usable, i, pcbd, idx)
+            arith(l, fr, i, pcbd, idx)
         }
         _ => l.exec_helper(i, pcbd, idx),
     }
@@ -146,35 +162,18 @@ const FCSR_CAUSE: i64 = 0x3f << 12;
 const CAUSE_INEXACT: u32 = 12;
 const FLAGS_INEXACT: u32 = 2;
 
-/// `add`, `sub`, `mul` or `div` in S or D format (see the module doc).
-fn arith(l: &mut Lower<'_, '_>, slots: FpuSlots, status: Value, usable: Value, i: Insn, pcbd: u32, idx: usize) {
+/// `add`, `sub`, `mul` or `div` in S or D format (see the module doc),
+/// with Status.FR = `fr`.
+fn arith(l: &mut Lower<'_, '_>, fr: bool, i: Insn, pcbd: u32, idx: usize) {
     use types::{F32, F64};
     let double = i.fmt() == 17;
     let (fs, ft, fd) = (i.fs(), i.ft(), i.fd());
-    let fcsr = l.load_state(slots.fcsr);
+    let fcsr = l.fp_get(FCSR);
     let modes = l.ins().band_imm_s(fcsr, FCSR_RM_AND_ENABLES);
-    let nearest = l.ins().icmp_imm_s(IntCC::Equal, modes, 0);
-    let mut ok = l.ins().band(usable, nearest);
-    if double && (fs | ft | fd) & 1 != 0 {
-        // An odd register holds a double only with FR=1.
-        let fr = l.ins().band_imm_s(status, FR);
-        let fr = l.ins().icmp_imm_s(IntCC::NotEqual, fr, 0);
-        ok = l.ins().band(ok, fr);
-    }
+    let mut ok = l.ins().icmp_imm_s(IntCC::Equal, modes, 0);
     let (ty, int, exp_bits, frac_bits) = if double { (F64, I64, 11, 52) } else { (F32, I32, 8, 23) };
-    let load = |l: &mut Lower<'_, '_>, r: usize| -> Value {
-        if double {
-            let (lo, hi) = double_halves(l, slots, status, r);
-            let lo = l.ins().load(I32, MemFlagsData::trusted(), lo, 0);
-            let hi = l.ins().load(I32, MemFlagsData::trusted(), hi, 0);
-            let lo = l.ins().uextend(I64, lo);
-            let hi = l.ins().uextend(I64, hi);
-            let hi = l.ins().ishl_imm_s(hi, 32);
-            l.ins().bor(hi, lo)
-        } else {
-            l.load_state(single(slots, r))
-        }
-    };
+    let load =
+        |l: &mut Lower<'_, '_>, r: usize| -> Value { if double { get_double(l, fr, r) } else { get_single(l, fr, r) } };
     // The biased exponent of the bit pattern `v`.
     let exponent = |l: &mut Lower<'_, '_>, v: Value| {
         let e = l.ins().ushr_imm_s(v, frac_bits);
@@ -238,14 +237,9 @@ fn arith(l: &mut Lower<'_, '_>, slots: FpuSlots, status: Value, usable: Value, i
     let inexact = inexact(l, i.op, double, a, b, r);
     l.fast_or_exec(ok, i, pcbd, idx, |l| {
         if double {
-            let (lo, hi) = double_halves(l, slots, status, fd);
-            let low = l.ins().ireduce(I32, r_bits);
-            let high = l.ins().ushr_imm_s(r_bits, 32);
-            let high = l.ins().ireduce(I32, high);
-            l.ins().store(MemFlagsData::trusted(), low, lo, 0);
-            l.ins().store(MemFlagsData::trusted(), high, hi, 0);
+            put_double(l, fr, fd, r_bits);
         } else {
-            l.store_state(r_bits, single(slots, fd));
+            put_single(l, fr, fd, r_bits);
         }
         // Cause := Inexact or nothing; Flags |= it.
         let bit = l.ins().uextend(I32, inexact);
@@ -254,7 +248,7 @@ fn arith(l: &mut Lower<'_, '_>, slots: FpuSlots, status: Value, usable: Value, i
         let kept = l.ins().band_imm_s(fcsr, !FCSR_CAUSE);
         let v = l.ins().bor(kept, cause);
         let v = l.ins().bor(v, flag);
-        l.store_state(v, slots.fcsr);
+        l.fp_put(FCSR, v);
     });
 }
 
@@ -292,24 +286,113 @@ fn inexact(l: &mut Lower<'_, '_>, op: Op, double: bool, a: Value, b: Value, r: V
     l.ins().fcmp(FloatCC::NotEqual, err, zero)
 }
 
-/// The state offset of the single (or word) in FPR `r`.
-fn single(slots: FpuSlots, r: usize) -> i32 {
-    slots.fpr + 8 * (r as i32 & 31) + LOW
+/// How many FPU variables a function has: 32 "units" of 64 bits, then
+/// FCSR. With FR=1 unit `r` is FPR `r`; with FR=0 unit `p` is the pair of
+/// FPRs `2p` (its low word) and `2p + 1` (its high word), that is, the
+/// double `2p`, and the FPRs' high halves (which only `mfhc1`/`mthc1`,
+/// run by `exec`, reach) are not cached. Doubles thus stay whole in one
+/// host register whatever the mode.
+pub(crate) const FP_VARS: usize = 33;
+/// FCSR's variable.
+const FCSR: usize = 32;
+
+/// Where an FPU variable lives in the state.
+pub(crate) enum VarLayout {
+    /// A 32-bit word (FCSR).
+    Word(i32),
+    /// A 64-bit unit: its low and high words.
+    Pair(i32, i32),
 }
 
-/// Host addresses of the low and high words of the double in FPR `r`,
-/// given Status (`status`): with FR=1 the two halves of `r`, with FR=0
-/// the low halves of the pair `r & 30`, `r | 1`.
-fn double_halves(l: &mut Lower<'_, '_>, slots: FpuSlots, status: Value, r: usize) -> (Value, Value) {
-    let fr = l.ins().band_imm_s(status, FR);
-    let fr = l.ins().icmp_imm_s(IntCC::NotEqual, fr, 0);
-    let (even, odd) = (r & 30, r | 1);
-    let lo_fr1 = l.ins().iconst(I64, (slots.fpr + 8 * r as i32 + LOW) as i64);
-    let lo_fr0 = l.ins().iconst(I64, (slots.fpr + 8 * even as i32 + LOW) as i64);
-    let hi_fr1 = l.ins().iconst(I64, (slots.fpr + 8 * r as i32 + HIGH) as i64);
-    let hi_fr0 = l.ins().iconst(I64, (slots.fpr + 8 * odd as i32 + LOW) as i64);
-    let lo = l.ins().select(fr, lo_fr1, lo_fr0);
-    let hi = l.ins().select(fr, hi_fr1, hi_fr0);
-    let state = l.state;
-    (l.ins().iadd(state, lo), l.ins().iadd(state, hi))
+/// Where FPU variable `k` lives, with Status.FR = `fr`.
+pub(crate) fn var_layout(slots: FpuSlots, fr: bool, k: usize) -> VarLayout {
+    let reg = |r: usize| slots.fpr + 8 * r as i32;
+    match k {
+        FCSR => VarLayout::Word(slots.fcsr),
+        k if fr => VarLayout::Pair(reg(k) + LOW, reg(k) + HIGH),
+        k => VarLayout::Pair(reg(2 * k) + LOW, reg(2 * k + 1) + LOW),
+    }
+}
+
+/// The type of FPU variable `k`.
+pub(crate) fn var_type(k: usize) -> types::Type {
+    if k == FCSR { I32 } else { I64 }
+}
+
+/// The unit holding FPR `r`'s single or word (or the double at `r`),
+/// and whether it is the unit's high word.
+fn unit(fr: bool, r: usize) -> (usize, bool) {
+    let r = r & 31;
+    if fr { (r, false) } else { (r >> 1, r & 1 != 0) }
+}
+
+/// The FPU variables (bit `k` for variable `k`) that the inline lowering
+/// of `i` may use with Status.FR = `fr`, and those it may write: a
+/// superset is fine, a missing variable is a translator error
+/// (`lower_region` checks). A single is written into its unit, which is
+/// read for the other word.
+pub(crate) fn cached(i: Insn, fr: bool) -> (u64, u64) {
+    let at = |r: usize| 1u64 << unit(fr, r).0;
+    let (used, written) = match i.op {
+        Op::Mfc1 => (at(i.fs()), 0),
+        Op::Mtc1 => (0, at(i.fs())),
+        Op::Lwc1 | Op::Ldc1 => (0, at(i.ft())),
+        Op::Swc1 | Op::Sdc1 => (at(i.ft()), 0),
+        Op::FMov if matches!(i.fmt(), 16 | 17) => (at(i.fs()), at(i.fd())),
+        Op::FAdd | Op::FSub | Op::FMul | Op::FDiv if matches!(i.fmt(), 16 | 17) => {
+            (at(i.fs()) | at(i.ft()) | 1 << FCSR, at(i.fd()) | 1 << FCSR)
+        }
+        _ => (0, 0),
+    };
+    (used | written, written)
+}
+
+/// The single or word in FPR `r`.
+fn get_single(l: &mut Lower<'_, '_>, fr: bool, r: usize) -> Value {
+    let (k, high) = unit(fr, r);
+    let v = l.fp_get(k);
+    let v = if high { l.ins().ushr_imm_s(v, 32) } else { v };
+    l.ins().ireduce(I32, v)
+}
+
+/// Writes the single or word `v` to FPR `r` (the rest of its unit kept).
+fn put_single(l: &mut Lower<'_, '_>, fr: bool, r: usize, v: Value) {
+    let (k, high) = unit(fr, r);
+    let old = l.fp_get(k);
+    let v = l.ins().uextend(I64, v);
+    let new = if high {
+        let kept = l.ins().band_imm_s(old, 0xffff_ffff);
+        let v = l.ins().ishl_imm_s(v, 32);
+        l.ins().bor(kept, v)
+    } else {
+        let kept = l.ins().band_imm_s(old, !0xffff_ffffi64);
+        l.ins().bor(kept, v)
+    };
+    l.fp_put(k, new);
+}
+
+/// The double (its bits) in FPR `r`: with FR=0, the pair `r & 30`,
+/// `r | 1` (as the interpreter reads an odd `ldc1`/`sdc1` register).
+fn get_double(l: &mut Lower<'_, '_>, fr: bool, r: usize) -> Value {
+    l.fp_get(unit(fr, r).0)
+}
+
+/// Writes the double (bits) `v` to FPR `r`.
+fn put_double(l: &mut Lower<'_, '_>, fr: bool, r: usize, v: Value) {
+    l.fp_put(unit(fr, r).0, v);
+}
+
+/// The 64-bit value of the words `lo` and `hi`.
+fn join_words(l: &mut Lower<'_, '_>, lo: Value, hi: Value) -> Value {
+    let lo = l.ins().uextend(I64, lo);
+    let hi = l.ins().uextend(I64, hi);
+    let hi = l.ins().ishl_imm_s(hi, 32);
+    l.ins().bor(hi, lo)
+}
+
+/// The low and high words of the 64-bit `v`.
+fn split_words(l: &mut Lower<'_, '_>, v: Value) -> (Value, Value) {
+    let lo = l.ins().ireduce(I32, v);
+    let hi = l.ins().ushr_imm_s(v, 32);
+    (lo, l.ins().ireduce(I32, hi))
 }

@@ -1,6 +1,7 @@
 //! The execution loop: block cache, tier selection, dispatch, time.
 
 use crate::clock::TimeMode;
+use crate::cp0::status;
 use crate::cpu::{Cpu, StopRequest};
 use crate::exception::{ExcCode, Exception};
 use crate::helpers;
@@ -161,6 +162,10 @@ struct Block {
     register_jump: bool,
 }
 
+/// Translations of one block for a new Status.FR before it gets code
+/// without inline FPU instructions, which runs in any mode.
+const MAX_FPU_RETRANSLATIONS: u32 = 3;
+
 /// Most register-jump targets profiled per block.
 const MAX_JUMP_TARGETS: usize = 16;
 
@@ -238,6 +243,8 @@ pub struct ExitCounts {
     pub interpret: u64,
     /// [`ExitReason::HostFault`].
     pub host_fault: u64,
+    /// [`ExitReason::FpuMode`].
+    pub fpu_mode: u64,
 }
 
 /// A CPU, its memory and devices, and the two execution tiers.
@@ -280,6 +287,10 @@ pub struct Machine {
     optimize_loops: Option<bool>,
     /// See [`check_user_memory`](Self::check_user_memory).
     checked_memory: bool,
+    /// Blocks (by key) translated again because Status.FR was not the
+    /// one their inline FPU code assumed, and how often: one that keeps
+    /// meeting both modes gets no inline FPU code.
+    fpu_retranslated: HashMap<u64, u32>,
 }
 
 impl std::fmt::Debug for Machine {
@@ -324,6 +335,7 @@ impl Machine {
             compile_now_after: None,
             optimize_loops,
             checked_memory: false,
+            fpu_retranslated: HashMap::new(),
         })
     }
 
@@ -502,6 +514,10 @@ impl Machine {
                     }
                     match self.run_compiled(code) {
                         ExitReason::Interpret => self.run_slow_path(),
+                        ExitReason::FpuMode => {
+                            self.fpu_mode_changed();
+                            self.run_slow_path()
+                        }
                         // Compiled code stops where its longest run might
                         // not fit; the slice's last blocks run here, each
                         // as far as the budget allows, as in the interpreter.
@@ -542,6 +558,7 @@ impl Machine {
             }
             ExitReason::Budget | ExitReason::Stop => e.budget_or_stop += 1,
             ExitReason::Interpret => e.interpret += 1,
+            ExitReason::FpuMode => e.fpu_mode += 1,
             ExitReason::HostFault => {
                 e.host_fault += 1;
                 // The handler always records one; should it not, the guest
@@ -679,6 +696,13 @@ impl Machine {
     fn region(&mut self, idx: usize, executed_only: bool) -> Vec<GuestBlock> {
         let Some(head) = self.blocks[idx].as_ref() else { return Vec::new() };
         let mut region = vec![head.for_translator()];
+        // Inline FPU code for the mode the block is about to run in, with
+        // CU1 set (a block that becomes hot with CU1 clear faults on its
+        // first FPU instruction; see `ExitReason::FpuMode`).
+        region[0].fpu_mode = match self.fpu_retranslated.get(&head.key) {
+            Some(&n) if n >= MAX_FPU_RETRANSLATIONS => frontend::FPU_MODE_ANY,
+            _ => status::CU1 | self.cpu.cp0.status & status::FR,
+        };
         if !jit::compilable(&head.guest) {
             return region;
         }
@@ -833,6 +857,26 @@ impl Machine {
         reason
     }
 
+    /// Translated code left with [`ExitReason::FpuMode`] at `pc`: if
+    /// Status.FR is not the one its inline FPU code was compiled for (CU1
+    /// is set, so FR is what differs), drops the code to be translated
+    /// again: now in `always` mode, else once it is hot again.
+    fn fpu_mode_changed(&mut self) {
+        if self.cpu.cp0.status & status::CU1 == 0 {
+            return;
+        }
+        let Some(idx) = self.lookup_or_decode(self.cpu.s.pc) else { return };
+        let Some(b) = self.blocks[idx].as_mut() else { return };
+        *self.fpu_retranslated.entry(b.key).or_default() += 1;
+        let Some(code) = b.code.take() else { return };
+        (b.runs, b.compile_pending) = (0, false);
+        self.compiled.remove(&idx);
+        self.unlink(&[code.addr()]);
+        if self.mode == JitMode::Always {
+            self.compile(idx, false);
+        }
+    }
+
     /// Drops every block whose code was written, and every chain into them.
     fn drop_dirty_blocks(&mut self) {
         let written = std::mem::take(&mut self.cpu.dirty_code);
@@ -879,12 +923,18 @@ impl Machine {
             }
         }
         if !dropped_code.is_empty() {
-            self.cpu.forget_jump_targets(&dropped_code);
-            for &i in &self.compiled {
-                for s in self.blocks[i].iter_mut().flat_map(|b| b.slots.iter_mut()) {
-                    if dropped_code.contains(s) {
-                        *s = 0;
-                    }
+            self.unlink(&dropped_code);
+        }
+    }
+
+    /// Removes the code at `dropped` from the jump caches and from the
+    /// exit slots chained to it.
+    fn unlink(&mut self, dropped: &[usize]) {
+        self.cpu.forget_jump_targets(dropped);
+        for &i in &self.compiled {
+            for s in self.blocks[i].iter_mut().flat_map(|b| b.slots.iter_mut()) {
+                if dropped.contains(s) {
+                    *s = 0;
                 }
             }
         }

@@ -330,8 +330,12 @@ impl Rig {
         m.assumed_profile = if self.uses.is_multiple_of(2) && !auto { Some(0) } else { None };
         // Blocks that finish a slice in the interpreter (compiled code
         // stops where its longest run might pass the limit) are by design,
-        // as are cold blocks in `auto` mode.
-        let interpreted = |m: &Machine| if auto { 0 } else { m.stats.interp_blocks - m.stats.slice_tail_blocks };
+        // as are cold blocks in `auto` mode, and blocks with inline FPU
+        // code entered in another FPU mode (Status.CU1 clear: their first
+        // FPU instruction faults; or FR changed: translated again).
+        let interpreted = |m: &Machine| {
+            if auto { 0 } else { m.stats.interp_blocks - m.stats.slice_tail_blocks - m.stats.exits.fpu_mode }
+        };
         let (before, regions, region_jumps) = (interpreted(m), m.stats.regions, m.stats.region_jumps);
         let exit = m.run(Some(limit));
         let jit = snapshot(m, exit);

@@ -444,7 +444,7 @@ fn translated_code_faulting_on_protected_memory_kills_the_guest() {
             assert_eq!(got.status.code(), Some(128 + 11), "{how} --jit {jit}: {err}");
             assert_eq!(String::from_utf8_lossy(&got.stdout), format!("dying of {how}\n"), "{how} --jit {jit}");
             assert!(err.contains("signal 11 (Segmentation fault)"), "{how} --jit {jit}: {err}");
-            let caught_by_host = err.contains("in translated code") && err.contains("host_fault: 1 ");
+            let caught_by_host = err.contains("in translated code") && err.contains("host_fault: 1,");
             assert_eq!(caught_by_host, jit == "always", "{how} --jit {jit}: {err}");
         }
     }
