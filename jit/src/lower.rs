@@ -1012,7 +1012,13 @@ impl<'b> Lower<'_, 'b> {
             }
             // bc1f/bc1t and friends: the interpreter tests the condition
             // code (or raises Coprocessor Unusable).
-            Op::Bc1f | Op::Bc1t | Op::Bc1fl | Op::Bc1tl => (Some(self.fpu_branch_condition(insn, pc, idx)), None),
+            Op::Bc1f | Op::Bc1t | Op::Bc1fl | Op::Bc1tl => {
+                let c = match crate::lower_fpu::branch_condition(self, insn) {
+                    Some(c) => c,
+                    None => self.fpu_branch_condition(insn, pc, idx),
+                };
+                (Some(c), None)
+            }
             // Not reached: `has_delay_slot` holds only for the ops above.
             _ => {
                 self.call_exec(insn, pc_bd(pc, false), idx);

@@ -1,14 +1,16 @@
 //! Inline lowering of the commonest FPU instructions: the loads and stores
 //! (`lwc1`, `swc1`, `ldc1`, `sdc1`, through the soft-TLB like the integer
-//! ones), `mfc1`/`mtc1` and `mov.s`/`mov.d`, which are bit copies between
-//! guest memory, GPRs and FPRs and leave FCSR alone; and `add`, `sub`,
-//! `mul` and `div` in S and D format, in the common case the runtime's
-//! FPU also takes the host's arithmetic for (`runtime::fpu`, its module
-//! doc): round to nearest, no exception enabled, operands normal or zero
-//! and a result well inside the normal range (or an exact zero). There
-//! the host's result is the answer, Inexact (from an exact error term) the
-//! only exception, and FCSR's Cause becomes Inexact or nothing while its
-//! Flags gather it. Any other case goes to `exec`.
+//! ones), `mfc1`/`mtc1`, `mfhc1`/`mthc1` and `mov.s`/`mov.d`, which are
+//! bit copies between guest memory, GPRs and FPRs and leave FCSR alone;
+//! `bc1t`/`bc1f` on FCSR's condition codes; `add`, `sub`, `mul` and `div`
+//! in S and D format, in the common case the runtime's FPU also takes the
+//! host's arithmetic for (`runtime::fpu`, its module doc): round to
+//! nearest, no exception enabled, and a result well inside the normal
+//! range (or an exact zero). There the host's result is the answer,
+//! Inexact (from an exact error term) the only exception, and FCSR's Cause
+//! becomes Inexact or nothing while its Flags gather it. Likewise `c.cond`
+//! of operands that are not NaNs, `cvt.d.w` and `cvt.d.s` (exact),
+//! `cvt.s.w` and `trunc.w` in range. Any other case goes to `exec`.
 //!
 //! Each one checks at run time what the interpreter (`runtime::fpu`)
 //! checks, and hands the instruction to the `exec` helper (a cold path)
@@ -34,7 +36,7 @@
 
 use crate::abi::{FP_FAST_EXPONENTS, FpuSlots};
 use crate::lower::Lower;
-use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
 use frontend::{Insn, Op};
 
@@ -126,6 +128,64 @@ pub(crate) fn lower(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
             let v = get_double(l, fr, i.fs());
             put_double(l, fr, i.fd(), v);
         }
+        // MFHC1 rt, fs / MTHC1 rt, fs: the high word of double fs (with
+        // FR=0, the odd register of its pair).
+        Op::Mfhc1 => {
+            let v = get_double(l, fr, i.fs());
+            let v = l.ins().ushr_imm_s(v, 32);
+            let v = l.ins().ireduce(I32, v);
+            l.set_reg(i.rt(), v);
+        }
+        Op::Mthc1 => {
+            let v = l.rt(i);
+            let old = get_double(l, fr, i.fs());
+            let kept = l.ins().band_imm_s(old, 0xffff_ffff);
+            let v = l.ins().uextend(I64, v);
+            let v = l.ins().ishl_imm_s(v, 32);
+            let v = l.ins().bor(kept, v);
+            put_double(l, fr, i.fs(), v);
+        }
+        Op::FCmp if i.fmt() == 16 || (i.fmt() == 17 && (fr || (i.fs() | i.ft()) & 1 == 0)) => {
+            compare(l, fr, i, pcbd, idx)
+        }
+        // CVT.D.W, CVT.D.S: exact.
+        Op::FCvtD if matches!(i.fmt(), 16 | 20) && (fr || i.fd() & 1 == 0) => {
+            let v = get_single(l, fr, i.fs());
+            if i.fmt() == 20 {
+                let r = l.ins().fcvt_from_sint(types::F64, v);
+                let r = l.ins().bitcast(I64, MemFlagsData::new(), r);
+                put_double(l, fr, i.fd(), r);
+                clear_cause(l);
+            } else {
+                // A NaN (quieted, or Invalid) goes to `exec`.
+                let a = l.ins().bitcast(types::F32, MemFlagsData::new(), v);
+                let ordered = l.ins().fcmp(FloatCC::Ordered, a, a);
+                l.fast_or_exec(ordered, i, pcbd, idx, |l| {
+                    let r = l.ins().fpromote(types::F64, a);
+                    let r = l.ins().bitcast(I64, MemFlagsData::new(), r);
+                    put_double(l, fr, i.fd(), r);
+                    clear_cause(l);
+                })
+            }
+        }
+        // CVT.S.W: rounds to nearest (FCSR.RM) beyond 2^24.
+        Op::FCvtS if i.fmt() == 20 => {
+            let fcsr = l.fp_get(FCSR);
+            let modes = l.ins().band_imm_s(fcsr, FCSR_RM_AND_ENABLES);
+            let ok = l.ins().icmp_imm_s(IntCC::Equal, modes, 0);
+            let v = get_single(l, fr, i.fs());
+            l.fast_or_exec(ok, i, pcbd, idx, |l| {
+                let r = l.ins().fcvt_from_sint(types::F32, v);
+                let wide = l.ins().fpromote(types::F64, r);
+                let exact = l.ins().fcvt_from_sint(types::F64, v);
+                let inexact = l.ins().fcmp(FloatCC::NotEqual, wide, exact);
+                let r = l.ins().bitcast(I32, MemFlagsData::new(), r);
+                put_single(l, fr, i.fd(), r);
+                set_inexact(l, fcsr, inexact);
+            })
+        }
+        // TRUNC.W.S, TRUNC.W.D: in range, only Inexact can happen.
+        Op::FTruncW if i.fmt() == 16 || (i.fmt() == 17 && (fr || i.fs() & 1 == 0)) => truncate(l, fr, i, pcbd, idx),
         // Double products and quotients need a fused multiply-add for
         // their error terms: the host's, or a library call it is not. An
         // odd register holds a double only with FR=1.
@@ -139,6 +199,104 @@ pub(crate) fn lower(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
         }
         _ => l.exec_helper(i, pcbd, idx),
     }
+}
+
+/// FCSR.Cause := nothing (an operation that raised no exception).
+fn clear_cause(l: &mut Lower<'_, '_>) {
+    let fcsr = l.fp_get(FCSR);
+    let v = l.ins().band_imm_s(fcsr, !FCSR_CAUSE);
+    l.fp_put(FCSR, v);
+}
+
+/// FCSR (whose value was `fcsr`) := Cause Inexact or nothing, as `inexact`
+/// says, and Flags gather it (no exception is enabled).
+fn set_inexact(l: &mut Lower<'_, '_>, fcsr: Value, inexact: Value) {
+    let bit = l.ins().uextend(I32, inexact);
+    let cause = l.ins().ishl_imm_s(bit, CAUSE_INEXACT as i64);
+    let flag = l.ins().ishl_imm_s(bit, FLAGS_INEXACT as i64);
+    let kept = l.ins().band_imm_s(fcsr, !FCSR_CAUSE);
+    let v = l.ins().bor(kept, cause);
+    let v = l.ins().bor(v, flag);
+    l.fp_put(FCSR, v);
+}
+
+/// c.cond.fmt of operands that are not NaNs: no exception, so Cause
+/// clears, and the condition code is the comparison (a NaN goes to `exec`,
+/// which raises Invalid as the predicate says).
+fn compare(l: &mut Lower<'_, '_>, fr: bool, i: Insn, pcbd: u32, idx: usize) {
+    let (a, b) = if i.fmt() == 17 {
+        let (a, b) = (get_double(l, fr, i.fs()), get_double(l, fr, i.ft()));
+        (l.ins().bitcast(types::F64, MemFlagsData::new(), a), l.ins().bitcast(types::F64, MemFlagsData::new(), b))
+    } else {
+        let (a, b) = (get_single(l, fr, i.fs()), get_single(l, fr, i.ft()));
+        (l.ins().bitcast(types::F32, MemFlagsData::new(), a), l.ins().bitcast(types::F32, MemFlagsData::new(), b))
+    };
+    let ordered = l.ins().fcmp(FloatCC::Ordered, a, b);
+    l.fast_or_exec(ordered, i, pcbd, idx, |l| {
+        // Bit 2 of the condition: true if less; bit 1: if equal.
+        let holds = match i.fp_cond() & 6 {
+            0 => l.ins().iconst(types::I8, 0),
+            2 => l.ins().fcmp(FloatCC::Equal, a, b),
+            4 => l.ins().fcmp(FloatCC::LessThan, a, b),
+            _ => l.ins().fcmp(FloatCC::LessThanOrEqual, a, b),
+        };
+        let bit = cc_bit(i.cc());
+        let fcsr = l.fp_get(FCSR);
+        let cleared = l.ins().band_imm_s(fcsr, !(FCSR_CAUSE | bit as i64));
+        let set = l.ins().bor_imm_s(cleared, bit as i64);
+        let v = l.ins().select(holds, set, cleared);
+        l.fp_put(FCSR, v);
+    })
+}
+
+/// trunc.w.fmt: a value whose truncation fits in 32 bits converts with at
+/// most Inexact (with no exception enabled); NaNs, out-of-range values
+/// (Invalid) and enabled exceptions go to `exec`.
+fn truncate(l: &mut Lower<'_, '_>, fr: bool, i: Insn, pcbd: u32, idx: usize) {
+    use types::{F32, F64};
+    let fcsr = l.fp_get(FCSR);
+    let enables = l.ins().band_imm_s(fcsr, FCSR_ENABLES);
+    let mut ok = l.ins().icmp_imm_s(IntCC::Equal, enables, 0);
+    let a = if i.fmt() == 17 {
+        let a = get_double(l, fr, i.fs());
+        l.ins().bitcast(F64, MemFlagsData::new(), a)
+    } else {
+        let a = get_single(l, fr, i.fs());
+        let a = l.ins().bitcast(F32, MemFlagsData::new(), a);
+        l.ins().fpromote(F64, a)
+    };
+    // -2^31 - 1 < a < 2^31: false for NaNs too.
+    let (low, high) = (l.ins().f64const(-2_147_483_649.0), l.ins().f64const(2_147_483_648.0));
+    let above = l.ins().fcmp(FloatCC::GreaterThan, a, low);
+    let below = l.ins().fcmp(FloatCC::LessThan, a, high);
+    ok = l.ins().band(ok, above);
+    ok = l.ins().band(ok, below);
+    l.fast_or_exec(ok, i, pcbd, idx, |l| {
+        let r = l.ins().fcvt_to_sint_sat(I32, a);
+        let back = l.ins().fcvt_from_sint(F64, r);
+        let inexact = l.ins().fcmp(FloatCC::NotEqual, back, a);
+        put_single(l, fr, i.fd(), r);
+        set_inexact(l, fcsr, inexact);
+    })
+}
+
+/// The FCSR bit of condition code `cc`: FCC0 is bit 23, the others bits
+/// 25..31.
+fn cc_bit(cc: u32) -> u32 {
+    if cc == 0 { 1 << 23 } else { 1 << (24 + (cc & 7)) }
+}
+
+/// The condition of bc1f/bc1t (and their likely forms): condition code
+/// `cc` against the instruction's true/false sense, from FCSR's variable.
+/// None when the function has no inline FPU code.
+pub(crate) fn branch_condition(l: &mut Lower<'_, '_>, i: Insn) -> Option<Value> {
+    if !l.fpu_inline() {
+        return None;
+    }
+    let fcsr = l.fp_get(FCSR);
+    let bit = l.ins().band_imm_s(fcsr, cc_bit(i.cc()) as i64);
+    let cc = if i.tf() { IntCC::NotEqual } else { IntCC::Equal };
+    Some(l.ins().icmp_imm_s(cc, bit, 0))
 }
 
 /// Whether the host has a fused multiply-add instruction (Cranelift's
@@ -157,6 +315,8 @@ fn host_fma() -> bool {
 /// FCSR bits that must be clear for the inline arithmetic: the rounding
 /// mode (nearest is 0) and the Enables.
 const FCSR_RM_AND_ENABLES: i64 = 0x3 | 0x1f << 7;
+/// FCSR's Enables.
+const FCSR_ENABLES: i64 = 0x1f << 7;
 /// FCSR's Cause field, and where Inexact sits in it and in Flags.
 const FCSR_CAUSE: i64 = 0x3f << 12;
 const CAUSE_INEXACT: u32 = 12;
@@ -192,9 +352,18 @@ fn arith(l: &mut Lower<'_, '_>, fr: bool, i: Insn, pcbd: u32, idx: usize) {
         l.ins().bor(normal, zero)
     };
     let (a_bits, b_bits) = (load(l, fs), load(l, ft));
-    let (a_plain, b_plain) = (plain(l, a_bits), plain(l, b_bits));
-    ok = l.ins().band(ok, a_plain);
-    ok = l.ins().band(ok, b_plain);
+    // Sums and products need no check of their operands (unlike the
+    // interpreter's host path): an infinite or NaN operand gives an
+    // infinite or NaN result, or an inexact zero from a product, which
+    // the result's checks below send to `exec`; a denormal one computes
+    // as the interpreter's soft path does (IEEE), its error term exact
+    // when the result is well inside the normal range. A quotient's
+    // error term needs normal operands.
+    if i.op == Op::FDiv {
+        let (a_plain, b_plain) = (plain(l, a_bits), plain(l, b_bits));
+        ok = l.ins().band(ok, a_plain);
+        ok = l.ins().band(ok, b_plain);
+    }
     let (a, b) = (l.ins().bitcast(ty, MemFlagsData::new(), a_bits), l.ins().bitcast(ty, MemFlagsData::new(), b_bits));
     let r = match i.op {
         Op::FAdd => l.ins().fadd(a, b),
@@ -241,14 +410,7 @@ fn arith(l: &mut Lower<'_, '_>, fr: bool, i: Insn, pcbd: u32, idx: usize) {
         } else {
             put_single(l, fr, fd, r_bits);
         }
-        // Cause := Inexact or nothing; Flags |= it.
-        let bit = l.ins().uextend(I32, inexact);
-        let cause = l.ins().ishl_imm_s(bit, CAUSE_INEXACT as i64);
-        let flag = l.ins().ishl_imm_s(bit, FLAGS_INEXACT as i64);
-        let kept = l.ins().band_imm_s(fcsr, !FCSR_CAUSE);
-        let v = l.ins().bor(kept, cause);
-        let v = l.ins().bor(v, flag);
-        l.fp_put(FCSR, v);
+        set_inexact(l, fcsr, inexact);
     });
 }
 
@@ -342,6 +504,11 @@ pub(crate) fn cached(i: Insn, fr: bool) -> (u64, u64) {
         Op::FAdd | Op::FSub | Op::FMul | Op::FDiv if matches!(i.fmt(), 16 | 17) => {
             (at(i.fs()) | at(i.ft()) | 1 << FCSR, at(i.fd()) | 1 << FCSR)
         }
+        Op::Mfhc1 => (at(i.fs()), 0),
+        Op::Mthc1 => (at(i.fs()), at(i.fs())),
+        Op::FCmp => (at(i.fs()) | at(i.ft()) | 1 << FCSR, 1 << FCSR),
+        Op::FCvtD | Op::FCvtS | Op::FTruncW => (at(i.fs()) | 1 << FCSR, at(i.fd()) | 1 << FCSR),
+        Op::Bc1f | Op::Bc1t | Op::Bc1fl | Op::Bc1tl => (1 << FCSR, 0),
         _ => (0, 0),
     };
     (used | written, written)

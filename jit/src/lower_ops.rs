@@ -49,18 +49,18 @@ pub(crate) fn lower(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
         // rounding are the runtime's): the interpreter's semantics.
         Mfc0 => mfc0(l, i, pcbd, idx),
         // FPU moves, loads and stores: inline when Status allows.
-        Lwc1 | Swc1 | Ldc1 | Sdc1 | Mfc1 | Mtc1 | FMov | FAdd | FSub | FMul | FDiv => {
-            crate::lower_fpu::lower(l, i, pcbd, idx)
-        }
+        Lwc1 | Swc1 | Ldc1 | Sdc1 | Mfc1 | Mtc1 | Mfhc1 | Mthc1 | FMov | FAdd | FSub | FMul | FDiv | FCmp | FCvtD
+        | FCvtS | FTruncW => crate::lower_fpu::lower(l, i, pcbd, idx),
         Mtc0 => mtc0(l, i, pcbd, idx),
         // In flat user memory: plain RAM and a fixed UserLocal.
         Ll | Sc | Swl | Swr | Rdhwr if l.user_slots().is_some() => user_op(l, i, pcbd, idx),
         Ll | Sc | Swl | Swr | Syscall | Break | Sdbbp | Rdhwr | Rdpgpr | Wrpgpr | Di | Ei | Tlbr | Tlbwi | Tlbwr
-        | Tlbp | Eret | Deret | Wait | Cache | Movci | Mfhc1 | Cfc1 | Mthc1 | Ctc1 | FSqrt | FAbs | FNeg | FRoundL
-        | FTruncL | FCeilL | FFloorL | FRoundW | FTruncW | FCeilW | FFloorW | FMovcf | FMovz | FMovn | FRecip
-        | FRsqrt | FCvtS | FCvtD | FCvtW | FCvtL | FCvtPsS | FCvtSPl | FCvtSPu | FPll | FPlu | FPul | FPuu | FCmp
-        | Lwxc1 | Ldxc1 | Luxc1 | Swxc1 | Sdxc1 | Suxc1 | Prefx | FMadd | FMsub | FNmadd | FNmsub | FAlnvPs | Cop2
-        | Lwc2 | Ldc2 | Swc2 | Sdc2 | Reserved => l.exec_helper(i, pcbd, idx),
+        | Tlbp | Eret | Deret | Wait | Cache | Movci | Cfc1 | Ctc1 | FSqrt | FAbs | FNeg | FRoundL | FTruncL
+        | FCeilL | FFloorL | FRoundW | FCeilW | FFloorW | FMovcf | FMovz | FMovn | FRecip | FRsqrt | FCvtW | FCvtL
+        | FCvtPsS | FCvtSPl | FCvtSPu | FPll | FPlu | FPul | FPuu | Lwxc1 | Ldxc1 | Luxc1 | Swxc1 | Sdxc1 | Suxc1
+        | Prefx | FMadd | FMsub | FNmadd | FNmsub | FAlnvPs | Cop2 | Lwc2 | Ldc2 | Swc2 | Sdc2 | Reserved => {
+            l.exec_helper(i, pcbd, idx)
+        }
     }
 }
 

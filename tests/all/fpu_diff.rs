@@ -247,6 +247,16 @@ fn inline_fpu_arithmetic_agrees_at_the_edges() {
         (17, 0x3ff0_0000_0000_0001, 0x3ff0_0000_0000_0001, 0, 0b01),
         (17, 0x0000_0000_0000_0000, 0x8000_0000_0000_0000, 0, 0),
         (17, 0x3ff0_0000_0000_0001, 0x3ff0_0000_0000_0001, 3, 0b01), // toward -inf
+        // Subnormal and infinite operands with results well inside the
+        // normal range (translated code takes sums and products of those
+        // inline, the interpreter in software).
+        (16, 0x0000_0001, 0x7e80_0000, 0, 0),    // 2^-149·2^126: exact
+        (16, 0x0000_0003, 0x7f7f_ffff, 0, 0b01), // I
+        (16, 0x7f80_0000, 0x3f80_0000, 0, 0),    // inf·1
+        (17, 0x0000_0000_0000_0001, 0x7fe0_0000_0000_0000, 0, 0), // 2^-1074·2^1023: exact
+        (17, 0x0000_0000_0000_0003, 0x7fef_ffff_ffff_ffff, 0, 0b01), // I
+        (17, 0x000f_ffff_ffff_ffff, 0x3ff0_0000_0000_0000, 0, 0), // a subnormal times 1
+        (17, 0x7ff0_0000_0000_0000, 0x0000_0000_0000_0000, 0, 0b10000), // inf·0: V
     ];
     for be in [false, true] {
         for &(fmt, a, b, fcsr, want_mul) in cases {
@@ -260,6 +270,54 @@ fn inline_fpu_arithmetic_agrees_at_the_edges() {
                     assert_eq!(cause, want_mul, "mul fmt {fmt} {a:#x}·{b:#x}: cause {cause:#b}");
                 }
             }
+        }
+    }
+}
+
+#[test]
+fn inline_fpu_code_follows_fr_when_it_changes_under_it() {
+    // A loop whose body reads doubles and their halves (add.d, mfc1,
+    // mfhc1) flips Status.FR at the end of each pass: its translated code
+    // was compiled for one FR, meets the other on entry, is translated
+    // again (up to three times, then without inline FPU code), and must
+    // still read what the interpreter reads in every pass.
+    use g::{T0, T1, T2, T3, T5, T6};
+    let add_d = 0x4620_0000 | 2 << 16 | 4 << 6; // add.d $f4, $f0, $f2
+    let words = [
+        g::addiu(T0, g::ZERO, 6),
+        add_d,                          // loop:
+        fpu::cop1_move(0, T1, 4),       // mfc1 $t1, $f4
+        fpu::cop1_move(3, T2, 4),       // mfhc1 $t2, $f4
+        g::r_type(T3, T1, T3, 0, 0x21), // addu $t3, $t3, $t1
+        g::r_type(T3, T2, T3, 0, 0x21), // addu $t3, $t3, $t2
+        g::cop0(0, T5, 12, 0),          // mfc0 $t5, Status
+        g::i_type(15, 0, T6, 0x0400),   // lui $t6, 0x400 (FR)
+        g::r_type(T5, T6, T5, 0, 0x26), // xor $t5, $t5, $t6
+        g::cop0(4, T5, 12, 0),          // mtc0 $t5, Status
+        g::addiu(T0, T0, -1),
+        g::i_type(5, T0, g::ZERO, -11), // bne $t0, $zero, loop
+        g::NOP,
+    ];
+    let mut fpr = [0u64; 32];
+    // With FR=1, $f0 and $f2 are whole doubles; with FR=0 the pairs
+    // $f0/$f1 and $f2/$f3.
+    fpr[0] = 0x4000_0000_0000_0001; // 2 (+ulp); its low word under FR=0
+    fpr[1] = 0x0000_0000_3ff8_0000; // under FR=0, the high word of $f0: 1.5
+    fpr[2] = 0x3ff0_0000_0000_0000; // 1
+    fpr[3] = 0x1234_5678_4010_0000; // under FR=0: 4
+    for be in [false, true] {
+        for status in [CU1, CU1 | FR] {
+            let f = fpu::FpuState { status, fcsr: 0, fpr };
+            let mut words = words.to_vec();
+            let stub = CODE + 4 * (words.len() as u32 + 2);
+            words.extend([g::j(stub), g::NOP]);
+            words.extend(g::reset_stub());
+            let s = Setup { words: &words, gpr: [0; 32], hi: 0, lo: 0, fill: 5, pad: false, fpu: Some(f) };
+            let o = Rig::new(be).run(&s, 10_000);
+            assert!(o.agree(), "{}", report("FR flips", &s, 10_000, be, &o, None));
+            assert_eq!(o.interp.regs.exit, Exit::Reset);
+            assert_eq!(o.interp.regs.gpr[T0 as usize], 0, "all six passes ran");
+            assert_eq!(o.jit_interp_blocks, 0, "blocks interpreted other than for the FPU mode");
         }
     }
 }
