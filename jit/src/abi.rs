@@ -307,15 +307,16 @@ pub struct UserSlots {
 /// takes for add, sub, mul, div (and sqrt), single then double; a
 /// double dividend or square-root operand must not be below `low`
 /// either. Below, tininess rules and error terms that could underflow;
-/// the top binade holds the Overflow edge. The runtime's FPU and the
-/// JIT's inline arithmetic take exactly this case (with round to nearest,
-/// no exception enabled, operands normal or zero).
+/// the top binade holds the Overflow edge. The runtime's FPU takes
+/// exactly this case on the host (with round to nearest, no exception
+/// enabled, operands normal or zero), the JIT's inline arithmetic too
+/// (but takes sums and products of any operands: see `lower_fpu`).
 pub const FP_FAST_EXPONENTS: [(u32, u32); 2] = [(2, 254), (124, 2046)];
 
 /// Where the FPU registers and CP0 Status live in the runtime's CPU state
-/// (byte offsets from the `*mut JitState`). Inline FPU code checks
-/// Status.CU1 (clear: `exec` raises Coprocessor Unusable; it is never set
-/// on a core without an FPU) and Status.FR (where FR=0 doubles are pairs).
+/// (byte offsets from the `*mut JitState`). A function with inline FPU
+/// code checks Status.CU1 (never set on a core without an FPU) and
+/// Status.FR (where FR=0 doubles are pairs) on entry (see `lower_fpu`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FpuSlots {
     /// The 32 FPRs, `[u64; 32]` in host byte order; a single or word is

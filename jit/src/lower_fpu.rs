@@ -10,7 +10,8 @@
 //! Inexact (from an exact error term) the only exception, and FCSR's Cause
 //! becomes Inexact or nothing while its Flags gather it. Likewise `c.cond`
 //! of operands that are not NaNs, `cvt.d.w` and `cvt.d.s` (exact),
-//! `cvt.s.w` and `trunc.w` in range. Any other case goes to `exec`.
+//! `cvt.s.w` and `trunc.w` in range, and `sqrt` as the interpreter's host
+//! path takes it. Any other case goes to `exec`.
 //!
 //! Each one checks at run time what the interpreter (`runtime::fpu`)
 //! checks, and hands the instruction to the `exec` helper (a cold path)
@@ -184,6 +185,9 @@ pub(crate) fn lower(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
                 set_inexact(l, fcsr, inexact);
             })
         }
+        Op::FSqrt if i.fmt() == 16 || (i.fmt() == 17 && (fr || (i.fs() | i.fd()) & 1 == 0) && host_fma()) => {
+            square_root(l, fr, i, pcbd, idx)
+        }
         // TRUNC.W.S, TRUNC.W.D: in range, only Inexact can happen.
         Op::FTruncW if i.fmt() == 16 || (i.fmt() == 17 && (fr || i.fs() & 1 == 0)) => truncate(l, fr, i, pcbd, idx),
         // Double products and quotients need a fused multiply-add for
@@ -246,6 +250,52 @@ fn compare(l: &mut Lower<'_, '_>, fr: bool, i: Insn, pcbd: u32, idx: usize) {
         let set = l.ins().bor_imm_s(cleared, bit as i64);
         let v = l.ins().select(holds, set, cleared);
         l.fp_put(FCSR, v);
+    })
+}
+
+/// sqrt.fmt of zero, or of a positive number whose exponent is at least
+/// the fast path's lowest (see [`FP_FAST_EXPONENTS`]): the host's root,
+/// Inexact unless it squares back exactly (with round to nearest and no
+/// exception enabled, as the interpreter's host path).
+fn square_root(l: &mut Lower<'_, '_>, fr: bool, i: Insn, pcbd: u32, idx: usize) {
+    use types::{F32, F64};
+    let double = i.fmt() == 17;
+    let fcsr = l.fp_get(FCSR);
+    let modes = l.ins().band_imm_s(fcsr, FCSR_RM_AND_ENABLES);
+    let mut ok = l.ins().icmp_imm_s(IntCC::Equal, modes, 0);
+    let (ty, int, frac_bits, max_exp) = if double { (F64, I64, 52, 2047) } else { (F32, I32, 23, 255) };
+    let bits = if double { get_double(l, fr, i.fs()) } else { get_single(l, fr, i.fs()) };
+    // The sign and the exponent: a positive number in [low, max).
+    let low = FP_FAST_EXPONENTS[double as usize].0 as i64;
+    let top = l.ins().ushr_imm_s(bits, frac_bits);
+    let top = l.ins().iadd_imm_s(top, -low);
+    let fine = l.ins().icmp_imm_s(IntCC::UnsignedLessThan, top, max_exp - low);
+    let magnitude = l.ins().ishl_imm_s(bits, 1);
+    let zero = l.ins().icmp_imm_s(IntCC::Equal, magnitude, 0);
+    let takes = l.ins().bor(fine, zero);
+    ok = l.ins().band(ok, takes);
+    l.fast_or_exec(ok, i, pcbd, idx, |l| {
+        let x = l.ins().bitcast(ty, MemFlagsData::new(), bits);
+        let r = l.ins().sqrt(x);
+        let inexact = if double {
+            let neg = l.ins().fneg(x);
+            let err = l.ins().fma(r, r, neg);
+            let zero = l.ins().f64const(0.0);
+            l.ins().fcmp(FloatCC::NotEqual, err, zero)
+        } else {
+            // The square of a single is exact in a double.
+            let wide = l.ins().fpromote(F64, r);
+            let square = l.ins().fmul(wide, wide);
+            let x = l.ins().fpromote(F64, x);
+            l.ins().fcmp(FloatCC::NotEqual, square, x)
+        };
+        let r = l.ins().bitcast(int, MemFlagsData::new(), r);
+        if double {
+            put_double(l, fr, i.fd(), r);
+        } else {
+            put_single(l, fr, i.fd(), r);
+        }
+        set_inexact(l, fcsr, inexact);
     })
 }
 
@@ -507,7 +557,7 @@ pub(crate) fn cached(i: Insn, fr: bool) -> (u64, u64) {
         Op::Mfhc1 => (at(i.fs()), 0),
         Op::Mthc1 => (at(i.fs()), at(i.fs())),
         Op::FCmp => (at(i.fs()) | at(i.ft()) | 1 << FCSR, 1 << FCSR),
-        Op::FCvtD | Op::FCvtS | Op::FTruncW => (at(i.fs()) | 1 << FCSR, at(i.fd()) | 1 << FCSR),
+        Op::FCvtD | Op::FCvtS | Op::FTruncW | Op::FSqrt => (at(i.fs()) | 1 << FCSR, at(i.fd()) | 1 << FCSR),
         Op::Bc1f | Op::Bc1t | Op::Bc1fl | Op::Bc1tl => (1 << FCSR, 0),
         _ => (0, 0),
     };
