@@ -1180,6 +1180,37 @@ impl<'b> Lower<'_, 'b> {
         self.b.ins().jump(join, &[]);
         self.continue_in(join);
     }
+    /// [`fast_or_exec`](Self::fast_or_exec) for a fast case that is
+    /// `cond` or, rarely, `second`: `second` is computed in a cold block of
+    /// its own, where `cond` does not hold, off the fast path.
+    pub(crate) fn fast_or_exec_either(
+        &mut self,
+        cond: Value,
+        second: impl FnOnce(&mut Self) -> Value,
+        i: Insn,
+        pcbd: u32,
+        idx: usize,
+        fast: impl FnOnce(&mut Self),
+    ) {
+        let (yes, check, no, join) =
+            (self.b.create_block(), self.b.create_block(), self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(cond, yes, &[], check, &[]);
+        self.b.seal_block(check);
+        self.b.set_cold_block(check);
+        self.b.switch_to_block(check);
+        let c = second(self);
+        self.b.ins().brif(c, yes, &[], no, &[]);
+        self.b.seal_block(yes);
+        self.b.seal_block(no);
+        self.b.set_cold_block(no);
+        self.b.switch_to_block(no);
+        self.call_exec(i, pcbd, idx);
+        self.b.ins().jump(join, &[]);
+        self.b.switch_to_block(yes);
+        fast(self);
+        self.b.ins().jump(join, &[]);
+        self.continue_in(join);
+    }
     pub(crate) fn load_state(&mut self, offset: i32) -> Value {
         self.b.ins().load(I32, flags(), self.state, offset)
     }
@@ -1280,6 +1311,35 @@ impl<'b> Lower<'_, 'b> {
         self.exit_unless_continue(status, self.n - idx as i32 - 1);
         self.b.ins().jump(join, &[]);
         self.continue_in(join);
+    }
+
+    /// The doubleword at `addr` (`ldc1` in flat user memory) as the
+    /// 64-bit value of an FPR: one host access, since an aligned
+    /// doubleword stays on its page. A misaligned or faulting one leaves
+    /// for the interpreter, as other accesses do.
+    pub(crate) fn load_double(&mut self, addr: Value, pcbd: u32, idx: usize) -> Value {
+        debug_assert!(self.flat.is_some(), "flat user memory only");
+        let (miss, join, _) = self.probe(addr, 8, tlb::READ_TAG, idx, &|l, host| {
+            let v = l.b.ins().load(I64, flags(), host, 0);
+            // Big-endian: the word at `addr` is the high one.
+            Some(if l.big_endian { l.b.ins().bswap(v) } else { v })
+        });
+        self.b.switch_to_block(miss);
+        self.side_exit(pcbd, idx, join);
+        self.b.block_params(join)[0]
+    }
+
+    /// Stores `v`, the 64-bit value of an FPR, as the doubleword at `addr`
+    /// (`sdc1` in flat user memory; see [`load_double`](Self::load_double)).
+    pub(crate) fn store_double(&mut self, addr: Value, v: Value, pcbd: u32, idx: usize) {
+        debug_assert!(self.flat.is_some(), "flat user memory only");
+        let (miss, join, _) = self.probe(addr, 8, tlb::WRITE_TAG, idx, &|l, host| {
+            let x = if l.big_endian { l.b.ins().bswap(v) } else { v };
+            l.b.ins().store(flags(), x, host, 0);
+            None
+        });
+        self.b.switch_to_block(miss);
+        self.side_exit(pcbd, idx, join);
     }
 
     /// `sc`'s store of `v` at `addr`, made only if `llbit` (an I32 that is
@@ -1393,7 +1453,8 @@ impl<'b> Lower<'_, 'b> {
     ) -> (Block, Block, u32) {
         let (miss, join) = (self.b.create_block(), self.b.create_block());
         if tag_offset == tlb::READ_TAG {
-            self.b.append_block_param(join, I32);
+            // A doubleword (`load_double`) comes whole.
+            self.b.append_block_param(join, if size == 8 { I64 } else { I32 });
         }
         self.b.set_cold_block(miss);
         let finish = |l: &mut Self, host: Value| {

@@ -96,7 +96,18 @@ pub(crate) fn lower(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
             l.store(addr, v, 4, pcbd, idx);
         }
         // LDC1 ft, offset(base) / SDC1 ft, offset(base): two words, the
-        // high one first in big-endian memory (as the interpreter does).
+        // high one first in big-endian memory (as the interpreter does);
+        // in flat user memory one host access.
+        Op::Ldc1 if l.is_flat() => {
+            let addr = l.address(i);
+            let v = l.load_double(addr, pcbd, idx);
+            put_double(l, fr, i.ft(), v);
+        }
+        Op::Sdc1 if l.is_flat() => {
+            let addr = l.address(i);
+            let v = get_double(l, fr, i.ft());
+            l.store_double(addr, v, pcbd, idx);
+        }
         Op::Ldc1 | Op::Sdc1 => {
             let addr = l.address(i);
             let misaligned = l.ins().band_imm_s(addr, 7);
@@ -428,33 +439,43 @@ fn arith(l: &mut Lower<'_, '_>, fr: bool, i: Insn, pcbd: u32, idx: usize) {
     let e = exponent(l, r_bits);
     let e = l.ins().iadd_imm_s(e, -low);
     let inside = l.ins().icmp_imm_s(IntCC::UnsignedLessThan, e, top - low);
-    // Or an exact zero: any zero sum; a product with a zero factor; a
-    // quotient of zero. (Not a zero divisor.)
-    let a_zero = is_zero(l, a_bits);
-    let b_zero = is_zero(l, b_bits);
-    let zero_ok = match i.op {
-        Op::FAdd | Op::FSub => l.ins().iconst(types::I8, 1),
-        Op::FMul => l.ins().bor(a_zero, b_zero),
-        _ => a_zero,
-    };
-    let r_zero = is_zero(l, r_bits);
-    let exact_zero = l.ins().band(r_zero, zero_ok);
-    let in_range = l.ins().bor(inside, exact_zero);
-    ok = l.ins().band(ok, in_range);
     if i.op == Op::FDiv {
+        // Not a zero divisor.
+        let b_zero = is_zero(l, b_bits);
         let b_nonzero = l.ins().bnot(b_zero);
         ok = l.ins().band(ok, b_nonzero);
         if double {
-            // The remainder is about ulp(a): a must be well inside too.
+            // The remainder is about ulp(a): a must be well inside too
+            // (or zero).
             let ea = exponent(l, a_bits);
             let ea = l.ins().iadd_imm_s(ea, -low);
             let a_inside = l.ins().icmp_imm_s(IntCC::UnsignedLessThan, ea, top + 1 - low);
+            let a_zero = is_zero(l, a_bits);
             let a_fine = l.ins().bor(a_inside, a_zero);
             ok = l.ins().band(ok, a_fine);
         }
     }
     let inexact = inexact(l, i.op, double, a, b, r);
-    l.fast_or_exec(ok, i, pcbd, idx, |l| {
+    let hot = l.ins().band(ok, inside);
+    // Or, off the hot path, an exact zero: any zero sum; a product with a
+    // zero factor; a quotient of zero.
+    let exact_zero = |l: &mut Lower<'_, '_>| {
+        let r_zero = is_zero(l, r_bits);
+        let zero_ok = match i.op {
+            Op::FAdd | Op::FSub => r_zero,
+            Op::FMul => {
+                let (a_zero, b_zero) = (is_zero(l, a_bits), is_zero(l, b_bits));
+                let either = l.ins().bor(a_zero, b_zero);
+                l.ins().band(r_zero, either)
+            }
+            _ => {
+                let a_zero = is_zero(l, a_bits);
+                l.ins().band(r_zero, a_zero)
+            }
+        };
+        l.ins().band(ok, zero_ok)
+    };
+    l.fast_or_exec_either(hot, exact_zero, i, pcbd, idx, |l| {
         if double {
             put_double(l, fr, fd, r_bits);
         } else {
