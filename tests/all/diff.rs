@@ -829,3 +829,58 @@ fn count_is_exact_inside_a_block_in_both_tiers() {
         assert_eq!(b.wrapping_sub(a), 10, "Count {a:#x} then {b:#x}");
     }
 }
+
+#[test]
+fn a_register_jump_with_many_targets_dispatches_through_a_jump_table() {
+    // An interpreter's dispatch: `jr` to one of eight handlers, picked by
+    // a counter, each coming back. `auto` mode profiles the targets; the
+    // region then finds them through a jump table (four or more close
+    // together), and must run as the interpreter does.
+    use g::{S0, S1, S2, T0, T1, T8};
+    let handler = |k: u32, at: usize| {
+        let check = 41i32;
+        [
+            g::addiu(S1, S1, k as i32 + 1),
+            g::i_type(4, 0, 0, check - (at as i32 + 1)), // b check
+            g::r_type(S2, S1, S2, 0, 0x21),              // addu $s2, $s2, $s1 (slot)
+            g::NOP,
+        ]
+    };
+    let mut words = vec![
+        g::addiu(S0, g::ZERO, 300),
+        g::lui(T8, CODE >> 16),
+        g::ori(T8, T8, (CODE & 0xffff) + 9 * 4),
+        g::addiu(S1, g::ZERO, 0),
+        g::i_type(12, S0, T0, 7),       // dispatch: andi $t0, $s0, 7
+        g::r_type(0, T0, T0, 4, 0),     // sll $t0, $t0, 4
+        g::r_type(T8, T0, T1, 0, 0x21), // addu $t1, $t8, $t0
+        g::jr(T1),
+        g::NOP,
+    ];
+    for k in 0..8 {
+        let at = words.len();
+        words.extend(handler(k, at + 1));
+    }
+    assert_eq!(words.len(), 41);
+    words.extend([g::addiu(S0, S0, -1), g::bgtz(S0, 4 - 43), g::NOP]); // check
+    let stub = CODE + 4 * (words.len() as u32 + 2);
+    words.extend([g::j(stub), g::NOP]);
+    words.extend(g::reset_stub());
+    let s = Setup { words: &words, gpr: base_gpr(), hi: 0, lo: 0, fill: 3, pad: false, fpu: None };
+    for be in [false, true] {
+        let fill = fill_bytes(s.fill);
+        let mut interp = new_machine(be, JitMode::Never);
+        load(&mut interp, &s, &fill);
+        let exit = interp.run(Some(100_000));
+        let want = snapshot(&interp, exit);
+        let mut auto = new_machine(be, JitMode::Auto);
+        auto.compile_now_after = Some(20);
+        load(&mut auto, &s, &fill);
+        let exit = auto.run(Some(100_000));
+        let got = snapshot(&auto, exit);
+        assert_eq!(want.regs.exit, Exit::Reset);
+        assert!(want == got, "{}", describe_diff(&want, &got));
+        assert!(auto.stats.region_jumps >= 4, "the region follows the jumps: {:?}", auto.stats);
+        assert!(auto.stats.blocks_compiled > 0 && auto.stats.interp_blocks < 400, "{:?}", auto.stats);
+    }
+}
