@@ -19,7 +19,7 @@ use crate::abi::{BRANCH_TAKEN, ExitReason, JUMP_CACHE_BITS, LOAD_SIGNED, LOAD_WO
 use crate::lower_fpu::VarLayout;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    AbiParam, Block, BlockArg, InstBuilder, JumpTableData, MemFlagsData, SigRef, Signature, Type, Value, types,
+    AbiParam, Block, BlockArg, InstBuilder, MemFlagsData, SigRef, Signature, Type, Value, types,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
@@ -188,13 +188,6 @@ pub(crate) struct Lower<'a, 'b> {
     /// Whether FPU instructions may be inlined (see `lower_fpu`).
     fp_inline: bool,
 }
-
-/// A register jump with at least this many profiled targets inside its
-/// region, within [`JUMP_TABLE_MAX_SPAN`] words of each other, finds them
-/// through a jump table (see `Lower::exit_register_jump`).
-const JUMP_TABLE_MIN_TARGETS: usize = 4;
-/// The most words a register jump's jump table covers.
-const JUMP_TABLE_MAX_SPAN: usize = 1024;
 
 const HI: usize = 32;
 const LO: usize = 33;
@@ -764,42 +757,8 @@ impl<'b> Lower<'_, 'b> {
     /// The register jump (jr, jalr) to `pc`: in a region, the targets the
     /// interpreter saw it take (see [`GuestBlock::indirect_targets`]) that
     /// are blocks of the region are tested for first, most frequent first,
-    /// and entered like a direct edge; anything else leaves. Many targets
-    /// close together (a `switch`'s cases, an interpreter's handlers) are
-    /// found through a jump table instead, as the guest's own code did.
+    /// and entered like a direct edge; anything else leaves.
     fn exit_register_jump(&mut self, pc: Value, refund: i32) {
-        let inside: Vec<(u32, usize)> =
-            self.indirect_targets.clone().into_iter().filter_map(|t| Some((t, self.unit_for(t)?))).collect();
-        let low = inside.iter().map(|t| t.0).min().unwrap_or(0);
-        let high = inside.iter().map(|t| t.0).max().unwrap_or(0);
-        let span = (high.wrapping_sub(low) >> 2) as usize + 1;
-        if inside.len() >= JUMP_TABLE_MIN_TARGETS && span <= JUMP_TABLE_MAX_SPAN {
-            let default = self.b.create_block();
-            let mut table = vec![default; span];
-            let mut cases = Vec::new();
-            for &(t, j) in &inside {
-                let case = self.b.create_block();
-                table[((t - low) >> 2) as usize] = case;
-                cases.push((case, j));
-            }
-            // (pc - low) / 4, a misaligned pc's low bits rotated to the top
-            // (out of the table's range).
-            let off = self.b.ins().iadd_imm_s(pc, -(low as i32 as i64));
-            let index = self.b.ins().rotr_imm_s(off, 2);
-            let calls: Vec<_> = table.iter().map(|&c| self.b.func.dfg.block_call(c, &[])).collect();
-            let jt = JumpTableData::new(self.b.func.dfg.block_call(default, &[]), &calls);
-            let jt = self.b.create_jump_table(jt);
-            self.b.ins().br_table(index, jt);
-            for (case, j) in cases {
-                self.b.seal_block(case);
-                self.b.switch_to_block(case);
-                self.refund_now(refund);
-                self.enter_block(j);
-            }
-            self.b.seal_block(default);
-            self.b.switch_to_block(default);
-            return self.exit_indirect(pc, refund);
-        }
         for t in self.indirect_targets.clone() {
             let Some(j) = self.unit_for(t) else { continue };
             let is_t = self.b.ins().icmp_imm_s(IntCC::Equal, pc, t as i64);

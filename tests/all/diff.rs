@@ -831,11 +831,11 @@ fn count_is_exact_inside_a_block_in_both_tiers() {
 }
 
 #[test]
-fn a_register_jump_with_many_targets_dispatches_through_a_jump_table() {
+fn a_register_jump_with_many_targets_stays_inside_its_region() {
     // An interpreter's dispatch: `jr` to one of eight handlers, picked by
     // a counter, each coming back. `auto` mode profiles the targets; the
-    // region then finds them through a jump table (four or more close
-    // together), and must run as the interpreter does.
+    // region then tests for each and enters it like a direct edge, and
+    // must run as the interpreter does.
     use g::{S0, S1, S2, T0, T1, T8};
     let handler = |k: u32, at: usize| {
         let check = 41i32;
