@@ -1170,15 +1170,7 @@ impl<'b> Lower<'_, 'b> {
     /// (a cold path) where it does not; both go on after `i`.
     pub(crate) fn fast_or_exec(&mut self, cond: Value, i: Insn, pcbd: u32, idx: usize, fast: impl FnOnce(&mut Self)) {
         let (yes, no) = self.split(cond);
-        let join = self.b.create_block();
-        self.b.set_cold_block(no);
-        self.b.switch_to_block(no);
-        self.call_exec(i, pcbd, idx);
-        self.b.ins().jump(join, &[]);
-        self.b.switch_to_block(yes);
-        fast(self);
-        self.b.ins().jump(join, &[]);
-        self.continue_in(join);
+        self.fast_and_exec(yes, no, i, pcbd, idx, fast);
     }
     /// [`fast_or_exec`](Self::fast_or_exec) for a fast case that is
     /// `cond` or, rarely, `second`: `second` is computed in a cold block of
@@ -1192,8 +1184,7 @@ impl<'b> Lower<'_, 'b> {
         idx: usize,
         fast: impl FnOnce(&mut Self),
     ) {
-        let (yes, check, no, join) =
-            (self.b.create_block(), self.b.create_block(), self.b.create_block(), self.b.create_block());
+        let (yes, check, no) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
         self.b.ins().brif(cond, yes, &[], check, &[]);
         self.b.seal_block(check);
         self.b.set_cold_block(check);
@@ -1202,6 +1193,12 @@ impl<'b> Lower<'_, 'b> {
         self.b.ins().brif(c, yes, &[], no, &[]);
         self.b.seal_block(yes);
         self.b.seal_block(no);
+        self.fast_and_exec(yes, no, i, pcbd, idx, fast);
+    }
+    /// Fills in `yes` (sealed, empty) with `fast` and `no` with `i` run
+    /// in the `exec` helper, as a cold path; both go on after `i`.
+    fn fast_and_exec(&mut self, yes: Block, no: Block, i: Insn, pcbd: u32, idx: usize, fast: impl FnOnce(&mut Self)) {
+        let join = self.b.create_block();
         self.b.set_cold_block(no);
         self.b.switch_to_block(no);
         self.call_exec(i, pcbd, idx);
