@@ -37,9 +37,9 @@ pub struct GuestBlock {
     /// region takes those on its page in, and the jump tests for them
     /// before the jump cache. Empty unless the runtime fills it in.
     pub indirect_targets: Vec<u32>,
-    /// For the translator: the Status bits CU1 and FR (the others clear)
-    /// that inline FPU code may assume, checked on the function's entry
-    /// (in another mode the block goes back to the runtime, see
+    /// For the translator: Status.FR (the other bits clear) as inline FPU
+    /// code may assume it, checked on the function's entry (with the
+    /// other FR the block goes back to the runtime, see
     /// `jit::ExitReason::FpuMode`); or [`FPU_MODE_ANY`], the default, for
     /// no inline FPU code.
     pub fpu_mode: u32,

@@ -192,12 +192,13 @@ pub enum ExitReason {
     /// says where.
     /// Not precise: the guest state is that of an earlier exit.
     HostFault = 7,
-    /// A function with inline FPU code was entered in another FPU mode
-    /// (Status.CU1 or FR) than it was compiled for
-    /// (`GuestBlock::fpu_mode`): nothing ran, `pc` is its start. The
-    /// runtime runs the block in the interpreter, and translates it again
-    /// if FR changed (CU1 clear is the passing state of a lazy FPU switch:
-    /// the block's first FPU instruction will fault).
+    /// Inline FPU code met a Status it does not handle: Status.CU1 clear
+    /// at an FPU instruction (`pc` is that instruction, or its branch, and
+    /// nothing from there on retired), or, on entry, another Status.FR
+    /// than the function was compiled for (`GuestBlock::fpu_mode`), or in
+    /// user mode CU1 clear (`pc` is its start). The dispatcher runs the block from `pc` in the
+    /// interpreter (which raises Coprocessor Unusable), and in the second
+    /// case has it translated again.
     FpuMode = 8,
 }
 
@@ -315,8 +316,8 @@ pub const FP_FAST_EXPONENTS: [(u32, u32); 2] = [(2, 254), (124, 2046)];
 
 /// Where the FPU registers and CP0 Status live in the runtime's CPU state
 /// (byte offsets from the `*mut JitState`). A function with inline FPU
-/// code checks Status.CU1 (never set on a core without an FPU) and
-/// Status.FR (where FR=0 doubles are pairs) on entry (see `lower_fpu`).
+/// code reads Status.CU1 and checks Status.FR (where FR=0 doubles are
+/// pairs) on entry (see `lower_fpu` and [`ExitReason::FpuMode`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FpuSlots {
     /// The 32 FPRs, `[u64; 32]` in host byte order; a single or word is

@@ -170,7 +170,7 @@ pub(crate) struct Lower<'a, 'b> {
     /// helper call stores in `JitState::pending`.
     pending: i32,
     /// The FPU state inline FPU instructions work on, as variables (see
-    /// [`crate::lower_fpu::FP_VARS`]): FPR halves and FCSR.
+    /// [`crate::lower_fpu::FP_VARS`]): FPRs and FCSR.
     fp_vars: [Variable; crate::lower_fpu::FP_VARS],
     /// The FPU variables the function's inline FPU instructions may use
     /// (a superset): loaded on entry and after every `exec` call, which
@@ -187,6 +187,8 @@ pub(crate) struct Lower<'a, 'b> {
     fp_fr: bool,
     /// Whether FPU instructions may be inlined (see `lower_fpu`).
     fp_inline: bool,
+    /// Whether Status.CU1 is set (an `I8`), read on entry.
+    fp_cu1: Variable,
 }
 
 const HI: usize = 32;
@@ -274,6 +276,7 @@ pub(crate) fn lower_region(
         false => (0, 0),
     };
     let fp_vars = std::array::from_fn(|k| b.declare_var(crate::lower_fpu::var_type(k)));
+    let fp_cu1 = b.declare_var(types::I8);
 
     let mut l = Lower {
         b,
@@ -313,6 +316,7 @@ pub(crate) fn lower_region(
         fp_seen: (0, 0),
         fp_fr,
         fp_inline,
+        fp_cu1,
     };
     for (u, &o) in units.iter().enumerate() {
         let (start, n, body) = l.region[u];
@@ -652,8 +656,9 @@ impl<'b> Lower<'_, 'b> {
             // Inline FPU code is for one mode: in any other, back to the
             // runtime (see `lower_fpu`).
             let status = self.load_state(slots.status);
-            let mode = self.b.ins().band_imm_s(status, crate::lower_fpu::ENTRY_MODE_MASK as i64);
-            let want = crate::lower_fpu::entry_mode(self.fp_fr);
+            let flat = self.flat.is_some();
+            let mode = self.b.ins().band_imm_s(status, crate::lower_fpu::entry_mask(flat) as i64);
+            let want = crate::lower_fpu::entry_mode(self.fp_fr, flat);
             let other = self.b.ins().icmp_imm_s(IntCC::NotEqual, mode, want as i64);
             let (out, go) = self.split(other);
             self.b.set_cold_block(out);
@@ -663,6 +668,9 @@ impl<'b> Lower<'_, 'b> {
             let r = self.iconst(ExitReason::FpuMode as u32);
             self.b.ins().return_(&[r]);
             self.b.switch_to_block(go);
+            let cu1 = self.b.ins().band_imm_s(status, crate::lower_fpu::CU1 as i64);
+            let cu1 = self.b.ins().icmp_imm_s(IntCC::NotEqual, cu1, 0);
+            self.b.def_var(self.fp_cu1, cu1);
         }
         self.b.def_var(self.budget, self.charged);
         let load = self.read | always;
@@ -1010,10 +1018,10 @@ impl<'b> Lower<'_, 'b> {
                 link(self, 31);
                 (Some(c), None)
             }
-            // bc1f/bc1t and friends: the interpreter tests the condition
-            // code (or raises Coprocessor Unusable).
+            // bc1f/bc1t and friends: condition code from FCSR's variable,
+            // or the interpreter tests it (or raises Coprocessor Unusable).
             Op::Bc1f | Op::Bc1t | Op::Bc1fl | Op::Bc1tl => {
-                let c = match crate::lower_fpu::branch_condition(self, insn) {
+                let c = match crate::lower_fpu::branch_condition(self, insn, pc, idx) {
                     Some(c) => c,
                     None => self.fpu_branch_condition(insn, pc, idx),
                 };
@@ -1165,6 +1173,23 @@ impl<'b> Lower<'_, 'b> {
     /// Status.FR as inline FPU code may assume it (see `lower_fpu`).
     pub(crate) fn fpu_fr(&self) -> bool {
         self.fp_fr
+    }
+    /// Unless Status.CU1 (read on entry: see `lower_fpu`) is set, leaves
+    /// with [`ExitReason::FpuMode`] for the interpreter to run the FPU
+    /// instruction at `pcbd` (index `idx`), which raises Coprocessor
+    /// Unusable: a side exit, not an `exec` call, so that values live
+    /// across it need not leave their registers.
+    /// (In user mode the entry checks it: see `lower_fpu::entry_mask`.)
+    pub(crate) fn leave_unless_fpu_usable(&mut self, pcbd: u32, idx: usize) {
+        if self.flat.is_some() {
+            return;
+        }
+        let usable = self.b.use_var(self.fp_cu1);
+        let (yes, no) = self.split(usable);
+        self.b.set_cold_block(no);
+        self.b.switch_to_block(no);
+        self.leave_at(ExitReason::FpuMode, pcbd, idx);
+        self.b.switch_to_block(yes);
     }
     /// Lowers `fast` where `cond` holds and runs `i` in the `exec` helper
     /// (a cold path) where it does not; both go on after `i`.
@@ -1415,12 +1440,19 @@ impl<'b> Lower<'_, 'b> {
     /// helper's result (matmul in user mode: 1.27 -> 0.73 s). Then goes
     /// on in `join`, the access's continuation.
     fn side_exit(&mut self, pcbd: u32, idx: usize, join: Block) {
+        self.leave_at(ExitReason::Interpret, pcbd, idx);
+        self.continue_in(join);
+    }
+
+    /// Leaves with `reason` for the dispatcher to run the instruction at
+    /// `pcbd` (index `idx`) in the interpreter, from its branch if it sits
+    /// in a delay slot: nothing from there on has retired.
+    fn leave_at(&mut self, reason: ExitReason, pcbd: u32, idx: usize) {
         let bd = pcbd & 1 != 0;
         let restart = (pcbd & !1).wrapping_sub(if bd { 4 } else { 0 });
         let pc = self.iconst(restart);
         self.b.ins().store(flags(), pc, self.state, offsets::PC);
-        self.leave_with(ExitReason::Interpret, self.n - idx as i32 + bd as i32);
-        self.continue_in(join);
+        self.leave_with(reason, self.n - idx as i32 + bd as i32);
     }
 
     /// Goes on in `join`, an access's continuation, now that all its

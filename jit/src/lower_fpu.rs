@@ -17,14 +17,19 @@
 //! checks, and hands the instruction to the `exec` helper (a cold path)
 //! when the check fails, so faults come from one place: a misaligned
 //! doubleword (Address Error), and a rounding mode, enabled exception or
-//! operand the fast arithmetic does not take. Status decides two more
-//! things: whether the FPU is usable (CU1), and where a double lives
-//! (FR: the whole register with FR=1, the low halves of an even/odd pair
-//! with FR=0). Status changes only between translated blocks (a `mtc0`
-//! to it ends its block), so a function with inline FPU code is compiled
-//! for the mode the runtime saw when it asked (`GuestBlock::fpu_mode`,
-//! CU1 set) and checks that mode on entry: in any other, it goes back to
-//! the runtime with [`ExitReason::FpuMode`] (see [`ENTRY_MODE_MASK`]).
+//! operand the fast arithmetic does not take. With the FPU unusable
+//! (Status.CU1 clear) the block leaves for the interpreter at the
+//! instruction, which raises Coprocessor Unusable (a lazy FPU switch).
+//! Status changes only between translated blocks (a `mtc0` to it ends its
+//! block), so the function reads CU1 once, on entry (in user mode, where
+//! it is never clear, the entry checks it instead). Where a double lives depends on Status.FR (the whole register
+//! with FR=1, the low halves of an even/odd pair with FR=0), which changes
+//! only when a program asks (`prctl(PR_SET_FP_MODE)`, or the kernel
+//! switching to a process of the other mode): a function with inline FPU
+//! code is compiled for the FR the runtime saw when it asked
+//! (`GuestBlock::fpu_mode`) and checks it on entry; with the other, it
+//! goes back to the runtime with [`ExitReason::FpuMode`] (see
+//! [`entry_mask`]).
 //!
 //! [`ExitReason::FpuMode`]: crate::abi::ExitReason::FpuMode
 //!
@@ -43,18 +48,24 @@ use frontend::{Insn, Op};
 
 const I32: types::Type = types::I32;
 const I64: types::Type = types::I64;
-/// Status.CU1 and Status.FR.
-const CU1: u32 = 1 << 29;
+/// Status.FR.
 const FR: u32 = 1 << 26;
-/// The Status bits a function with inline FPU code compares on entry
-/// with the ones it was compiled for: [`ENTRY_MODE_MASK`] `& Status ==`
-/// [`entry_mode`].
-pub(crate) const ENTRY_MODE_MASK: u32 = CU1 | FR;
+/// Status.CU1: whether the FPU is usable.
+pub(crate) const CU1: u32 = 1 << 29;
 
-/// The Status bits (under [`ENTRY_MODE_MASK`]) inline FPU code compiled
+/// The Status bits a function with inline FPU code compares on entry
+/// with the ones it was compiled for ([`entry_mode`]): FR, and in user
+/// mode (`flat`), where the emulated kernel never clears it, CU1 too.
+/// Elsewhere each FPU instruction tests CU1 (a lazy FPU switch clears it
+/// in processes that have not used the FPU lately).
+pub(crate) fn entry_mask(flat: bool) -> u32 {
+    FR | if flat { CU1 } else { 0 }
+}
+
+/// The Status bits, under [`entry_mask`], that inline FPU code compiled
 /// for FR = `fr` runs with.
-pub(crate) fn entry_mode(fr: bool) -> u32 {
-    CU1 | if fr { FR } else { 0 }
+pub(crate) fn entry_mode(fr: bool, flat: bool) -> u32 {
+    (if fr { FR } else { 0 }) | if flat { CU1 } else { 0 }
 }
 
 /// Whether `GuestBlock::fpu_mode` asks for FR=1.
@@ -65,15 +76,47 @@ pub(crate) fn mode_fr(fpu_mode: u32) -> bool {
 const LOW: i32 = if cfg!(target_endian = "big") { 4 } else { 0 };
 const HIGH: i32 = 4 - LOW;
 
-/// Lowers `i` (lwc1, swc1, ldc1, sdc1, mfc1, mtc1, mov.fmt or the
-/// arithmetic) inline, or through `exec` when the function has no inline
-/// FPU code (see [`Lower::fpu_inline`]). The function's entry has checked that Status has CU1 set and
-/// FR as [`Lower::fpu_fr`] says (see `GuestBlock::fpu_mode`).
+/// Lowers FPU instruction `i` inline where [`takes`] says so (Status.FR
+/// as [`Lower::fpu_fr`] says: the function's entry checked it), else
+/// through `exec`. With Status.CU1 clear, the interpreter runs it (and
+/// raises Coprocessor Unusable).
 pub(crate) fn lower(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
-    if !l.fpu_inline() {
+    let fr = l.fpu_fr();
+    if !l.fpu_inline() || !takes(i, fr) {
         return l.exec_helper(i, pcbd, idx);
     }
-    let fr = l.fpu_fr();
+    l.leave_unless_fpu_usable(pcbd, idx);
+    inline(l, fr, i, pcbd, idx);
+}
+
+/// Whether [`inline`] lowers `i` with Status.FR = `fr`: the operations it
+/// has, in formats whose registers exist (with FR=0 a double names an
+/// even register, or `exec` raises Reserved Instruction).
+fn takes(i: Insn, fr: bool) -> bool {
+    let pairs = |regs: usize| fr || regs & 1 == 0;
+    let (fmt, fs, ft, fd) = (i.fmt(), i.fs(), i.ft(), i.fd());
+    match i.op {
+        Op::Mfc1 | Op::Mtc1 | Op::Lwc1 | Op::Swc1 | Op::Ldc1 | Op::Sdc1 | Op::Mfhc1 | Op::Mthc1 => true,
+        Op::FMov => fmt == 16 || (fmt == 17 && pairs(fs | fd)),
+        Op::FCmp => fmt == 16 || (fmt == 17 && pairs(fs | ft)),
+        // From a word or a single.
+        Op::FCvtD => matches!(fmt, 16 | 20) && pairs(fd),
+        // From a word.
+        Op::FCvtS => fmt == 20,
+        Op::FTruncW => fmt == 16 || (fmt == 17 && pairs(fs)),
+        // Double square roots, products and quotients need a fused
+        // multiply-add for their error terms: the host's, or a library
+        // call it is not.
+        Op::FSqrt => fmt == 16 || (fmt == 17 && pairs(fs | fd) && host_fma()),
+        Op::FAdd | Op::FSub | Op::FMul | Op::FDiv => {
+            fmt == 16 || (fmt == 17 && pairs(fs | ft | fd) && (matches!(i.op, Op::FAdd | Op::FSub) || host_fma()))
+        }
+        _ => false,
+    }
+}
+
+/// `i`, which [`takes`] takes, with the FPU usable.
+fn inline(l: &mut Lower<'_, '_>, fr: bool, i: Insn, pcbd: u32, idx: usize) {
     match i.op {
         // MFC1 rt, fs / MTC1 rt, fs: the low word of fs.
         Op::Mfc1 => {
@@ -135,8 +178,8 @@ pub(crate) fn lower(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
             let v = get_single(l, fr, i.fs());
             put_single(l, fr, i.fd(), v);
         }
-        // MOV.D fd, fs: odd registers need FR=1 (else Reserved Instruction).
-        Op::FMov if i.fmt() == 17 && (fr || (i.fs() | i.fd()) & 1 == 0) => {
+        // MOV.D fd, fs
+        Op::FMov => {
             let v = get_double(l, fr, i.fs());
             put_double(l, fr, i.fd(), v);
         }
@@ -157,11 +200,9 @@ pub(crate) fn lower(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
             let v = l.ins().bor(kept, v);
             put_double(l, fr, i.fs(), v);
         }
-        Op::FCmp if i.fmt() == 16 || (i.fmt() == 17 && (fr || (i.fs() | i.ft()) & 1 == 0)) => {
-            compare(l, fr, i, pcbd, idx)
-        }
+        Op::FCmp => compare(l, fr, i, pcbd, idx),
         // CVT.D.W, CVT.D.S: exact.
-        Op::FCvtD if matches!(i.fmt(), 16 | 20) && (fr || i.fd() & 1 == 0) => {
+        Op::FCvtD => {
             let v = get_single(l, fr, i.fs());
             if i.fmt() == 20 {
                 let r = l.ins().fcvt_from_sint(types::F64, v);
@@ -181,7 +222,7 @@ pub(crate) fn lower(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
             }
         }
         // CVT.S.W: rounds to nearest (FCSR.RM) beyond 2^24.
-        Op::FCvtS if i.fmt() == 20 => {
+        Op::FCvtS => {
             let fcsr = l.fp_get(FCSR);
             let modes = l.ins().band_imm_s(fcsr, FCSR_RM_AND_ENABLES);
             let ok = l.ins().icmp_imm_s(IntCC::Equal, modes, 0);
@@ -196,22 +237,11 @@ pub(crate) fn lower(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
                 set_inexact(l, fcsr, inexact);
             })
         }
-        Op::FSqrt if i.fmt() == 16 || (i.fmt() == 17 && (fr || (i.fs() | i.fd()) & 1 == 0) && host_fma()) => {
-            square_root(l, fr, i, pcbd, idx)
-        }
+        Op::FSqrt => square_root(l, fr, i, pcbd, idx),
         // TRUNC.W.S, TRUNC.W.D: in range, only Inexact can happen.
-        Op::FTruncW if i.fmt() == 16 || (i.fmt() == 17 && (fr || i.fs() & 1 == 0)) => truncate(l, fr, i, pcbd, idx),
-        // Double products and quotients need a fused multiply-add for
-        // their error terms: the host's, or a library call it is not. An
-        // odd register holds a double only with FR=1.
-        Op::FAdd | Op::FSub | Op::FMul | Op::FDiv
-            if i.fmt() == 16
-                || (i.fmt() == 17
-                    && (fr || (i.fs() | i.ft() | i.fd()) & 1 == 0)
-                    && (matches!(i.op, Op::FAdd | Op::FSub) || host_fma())) =>
-        {
-            arith(l, fr, i, pcbd, idx)
-        }
+        Op::FTruncW => truncate(l, fr, i, pcbd, idx),
+        Op::FAdd | Op::FSub | Op::FMul | Op::FDiv => arith(l, fr, i, pcbd, idx),
+        // Not reached (`takes` filters); `exec` is right for anything.
         _ => l.exec_helper(i, pcbd, idx),
     }
 }
@@ -347,13 +377,16 @@ fn cc_bit(cc: u32) -> u32 {
     if cc == 0 { 1 << 23 } else { 1 << (24 + (cc & 7)) }
 }
 
-/// The condition of bc1f/bc1t (and their likely forms): condition code
-/// `cc` against the instruction's true/false sense, from FCSR's variable.
-/// None when the function has no inline FPU code.
-pub(crate) fn branch_condition(l: &mut Lower<'_, '_>, i: Insn) -> Option<Value> {
+/// The condition of bc1f/bc1t (and their likely forms) at `pc`, index
+/// `idx`: condition code `cc` against the instruction's true/false sense,
+/// from FCSR's variable (with CU1 clear, the interpreter runs the branch
+/// and raises Coprocessor Unusable). None when the function has no inline
+/// FPU code.
+pub(crate) fn branch_condition(l: &mut Lower<'_, '_>, i: Insn, pc: u32, idx: usize) -> Option<Value> {
     if !l.fpu_inline() {
         return None;
     }
+    l.leave_unless_fpu_usable(crate::abi::pc_bd(pc, false), idx);
     let fcsr = l.fp_get(FCSR);
     let bit = l.ins().band_imm_s(fcsr, cc_bit(i.cc()) as i64);
     let cc = if i.tf() { IntCC::NotEqual } else { IntCC::Equal };

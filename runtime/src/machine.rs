@@ -696,12 +696,12 @@ impl Machine {
     fn region(&mut self, idx: usize, executed_only: bool) -> Vec<GuestBlock> {
         let Some(head) = self.blocks[idx].as_ref() else { return Vec::new() };
         let mut region = vec![head.for_translator()];
-        // Inline FPU code for the mode the block is about to run in, with
-        // CU1 set (a block that becomes hot with CU1 clear faults on its
-        // first FPU instruction; see `ExitReason::FpuMode`).
+        // Inline FPU code for the FR the block is about to run with (see
+        // `ExitReason::FpuMode`); none on a core without an FPU.
         region[0].fpu_mode = match self.fpu_retranslated.get(&head.key) {
+            _ if !self.cpu.model.has_fpu() => frontend::FPU_MODE_ANY,
             Some(&n) if n >= MAX_FPU_RETRANSLATIONS => frontend::FPU_MODE_ANY,
-            _ => status::CU1 | self.cpu.cp0.status & status::FR,
+            _ => self.cpu.cp0.status & status::FR,
         };
         if !jit::compilable(&head.guest) {
             return region;
@@ -857,10 +857,11 @@ impl Machine {
         reason
     }
 
-    /// Translated code left with [`ExitReason::FpuMode`] at `pc`: if
-    /// Status.FR is not the one its inline FPU code was compiled for (CU1
-    /// is set, so FR is what differs), drops the code to be translated
-    /// again: now in `always` mode, else once it is hot again.
+    /// Translated code left with [`ExitReason::FpuMode`] at `pc`: with
+    /// CU1 clear, an FPU instruction is about to fault (nothing to do);
+    /// else Status.FR is not the one its inline FPU code was compiled for,
+    /// and the code is dropped to be translated again: now in `always`
+    /// mode, else once it is hot again.
     fn fpu_mode_changed(&mut self) {
         if self.cpu.cp0.status & status::CU1 == 0 {
             return;

@@ -330,9 +330,9 @@ impl Rig {
         m.assumed_profile = if self.uses.is_multiple_of(2) && !auto { Some(0) } else { None };
         // Blocks that finish a slice in the interpreter (compiled code
         // stops where its longest run might pass the limit) are by design,
-        // as are cold blocks in `auto` mode, and blocks with inline FPU
-        // code entered in another FPU mode (Status.CU1 clear: their first
-        // FPU instruction faults; or FR changed: translated again).
+        // as are cold blocks in `auto` mode, and blocks whose inline FPU
+        // code met Status.CU1 clear (the interpreter raises Coprocessor
+        // Unusable) or another Status.FR (translated again).
         let interpreted = |m: &Machine| {
             if auto { 0 } else { m.stats.interp_blocks - m.stats.slice_tail_blocks - m.stats.exits.fpu_mode }
         };
@@ -882,5 +882,52 @@ fn a_register_jump_with_many_targets_stays_inside_its_region() {
         assert!(want == got, "{}", describe_diff(&want, &got));
         assert!(auto.stats.region_jumps >= 4, "the region follows the jumps: {:?}", auto.stats);
         assert!(auto.stats.blocks_compiled > 0 && auto.stats.interp_blocks < 400, "{:?}", auto.stats);
+    }
+}
+
+#[test]
+fn code_with_an_fpu_instruction_off_its_path_runs_translated_while_the_fpu_is_off() {
+    // A loop whose region holds an add.d on a path never taken, on a 24Kf
+    // with Status.CU1 clear (a process the kernel's lazy FPU switch has
+    // not given the FPU): the translated code must run, not go back to
+    // the interpreter at every entry; only reaching the add.d may.
+    use g::{S1, T0};
+    let add_d = 0x4620_0000 | 2 << 16 | 4 << 6; // add.d $f4, $f0, $f2
+    let mut words = vec![
+        g::addiu(S0, ZERO, 200),
+        g::addiu(S1, S1, 1), // 1: loop
+        g::regimm(S0, 0, 6), // bltz $s0, 9
+        g::NOP,
+        g::addiu(S0, S0, -1), // 4
+        g::bgtz(S0, -5),      // bgtz $s0, 1
+        g::NOP,
+        g::beq(ZERO, ZERO, 4), // b 12
+        g::NOP,
+        add_d,                  // 9: never reached
+        g::beq(ZERO, ZERO, -7), // b 4
+        g::NOP,
+        g::addiu(T0, ZERO, 1), // 12
+    ];
+    let stub = CODE + 4 * (words.len() as u32 + 2);
+    words.extend([g::j(stub), g::NOP]);
+    words.extend(g::reset_stub());
+    let fpu = Some(FpuState { status: 0, fcsr: 0, fpr: [0; 32] });
+    let s = Setup { words: &words, gpr: base_gpr(), hi: 0, lo: 0, fill: 3, pad: false, fpu };
+    for be in [false, true] {
+        let fill = fill_bytes(s.fill);
+        let mut interp = new_machine(be, JitMode::Never);
+        load(&mut interp, &s, &fill);
+        let exit = interp.run(Some(100_000));
+        let want = snapshot(&interp, exit);
+        let mut jit = new_machine(be, JitMode::Always);
+        load(&mut jit, &s, &fill);
+        let exit = jit.run(Some(100_000));
+        let got = snapshot(&jit, exit);
+        assert_eq!(want.regs.exit, Exit::Reset);
+        let passes = want.regs.gpr[S1 as usize].wrapping_sub(base_gpr()[S1 as usize]);
+        assert_eq!((passes, want.regs.gpr[T0 as usize]), (200, 1));
+        assert!(want == got, "{}", describe_diff(&want, &got));
+        let st = &jit.stats;
+        assert_eq!((st.exits.fpu_mode, st.interp_blocks - st.slice_tail_blocks), (0, 0), "{st:?}");
     }
 }
