@@ -1,6 +1,6 @@
 //! Inline lowering of the commonest FPU instructions: the loads and stores
 //! (`lwc1`, `swc1`, `ldc1`, `sdc1`, through the soft-TLB like the integer
-//! ones), `mfc1`/`mtc1`, `mfhc1`/`mthc1` and `mov.s`/`mov.d`, which are
+//! ones; a doubleword in one access in user mode), `mfc1`/`mtc1`, `mfhc1`/`mthc1` and `mov.s`/`mov.d`, which are
 //! bit copies between guest memory, GPRs and FPRs and leave FCSR alone;
 //! `bc1t`/`bc1f` on FCSR's condition codes; `add`, `sub`, `mul` and `div`
 //! in S and D format, in the common case the runtime's FPU also takes the
@@ -22,11 +22,13 @@
 //! instruction, which raises Coprocessor Unusable (a lazy FPU switch).
 //! Status changes only between translated blocks (a `mtc0` to it ends its
 //! block), so the function reads CU1 once, on entry (in user mode, where
-//! it is never clear, the entry checks it instead). Where a double lives depends on Status.FR (the whole register
-//! with FR=1, the low halves of an even/odd pair with FR=0), which changes
-//! only when a program asks (`prctl(PR_SET_FP_MODE)`, or the kernel
-//! switching to a process of the other mode): a function with inline FPU
-//! code is compiled for the FR the runtime saw when it asked
+//! it is never clear, the entry checks it instead).
+//!
+//! Where a double lives depends on Status.FR (the whole register with
+//! FR=1, the low halves of an even/odd pair with FR=0), which changes only
+//! when a program asks (`prctl(PR_SET_FP_MODE)`, or the kernel switching
+//! to a process of the other mode): a function with inline FPU code is
+//! compiled for the FR the runtime saw when it asked
 //! (`GuestBlock::fpu_mode`) and checks it on entry; with the other, it
 //! goes back to the runtime with [`ExitReason::FpuMode`] (see
 //! [`entry_mask`]).
@@ -72,6 +74,7 @@ pub(crate) fn entry_mode(fr: bool, flat: bool) -> u32 {
 pub(crate) fn mode_fr(fpu_mode: u32) -> bool {
     fpu_mode & FR != 0
 }
+
 /// Where the low 32 bits of a `u64` register sit in host memory.
 const LOW: i32 = if cfg!(target_endian = "big") { 4 } else { 0 };
 const HIGH: i32 = 4 - LOW;
