@@ -1,7 +1,9 @@
 //! Inline lowering of the commonest FPU instructions: the loads and stores
 //! (`lwc1`, `swc1`, `ldc1`, `sdc1`, through the soft-TLB like the integer
-//! ones; a doubleword in one access in user mode), `mfc1`/`mtc1`, `mfhc1`/`mthc1` and `mov.s`/`mov.d`, which are
-//! bit copies between guest memory, GPRs and FPRs and leave FCSR alone;
+//! ones; a doubleword in one access in user mode), `mfc1`/`mtc1`,
+//! `mfhc1`/`mthc1`, and `mov`, `abs`, `neg`, `movz`, `movn`, `movf` and
+//! `movt` in S and D format, which are bit copies between guest memory,
+//! GPRs and FPRs and leave FCSR alone;
 //! `bc1t`/`bc1f` on FCSR's condition codes; `add`, `sub`, `mul` and `div`
 //! in S and D format, in the common case the runtime's FPU also takes the
 //! host's arithmetic for (`runtime::fpu`, its module doc): round to
@@ -100,7 +102,10 @@ fn takes(i: Insn, fr: bool) -> bool {
     let (fmt, fs, ft, fd) = (i.fmt(), i.fs(), i.ft(), i.fd());
     match i.op {
         Op::Mfc1 | Op::Mtc1 | Op::Lwc1 | Op::Swc1 | Op::Ldc1 | Op::Sdc1 | Op::Mfhc1 | Op::Mthc1 => true,
-        Op::FMov => fmt == 16 || (fmt == 17 && pairs(fs | fd)),
+        Op::FMov | Op::FAbs | Op::FNeg => fmt == 16 || (fmt == 17 && pairs(fs | fd)),
+        // The conditional moves do not check pairs (as QEMU, and the
+        // interpreter): an odd double is its pair's.
+        Op::FMovz | Op::FMovn | Op::FMovcf => matches!(fmt, 16 | 17),
         Op::FCmp => fmt == 16 || (fmt == 17 && pairs(fs | ft)),
         // From a word or a single.
         Op::FCvtD => matches!(fmt, 16 | 20) && pairs(fd),
@@ -176,15 +181,37 @@ fn inline(l: &mut Lower<'_, '_>, fr: bool, i: Insn, pcbd: u32, idx: usize) {
                 }
             })
         }
-        // MOV.S fd, fs
-        Op::FMov if i.fmt() == 16 => {
-            let v = get_single(l, fr, i.fs());
-            put_single(l, fr, i.fd(), v);
+        // MOV, ABS, NEG .fmt fd, fs: bit copies (legacy MIPS, as QEMU:
+        // no exception even for a NaN), FCSR untouched.
+        Op::FMov | Op::FAbs | Op::FNeg => {
+            let single = i.fmt() == 16;
+            let v = if single { get_single(l, fr, i.fs()) } else { get_double(l, fr, i.fs()) };
+            let sign = if single { 1i64 << 31 } else { i64::MIN };
+            let v = match i.op {
+                Op::FAbs => l.ins().band_imm_s(v, !sign),
+                Op::FNeg => l.ins().bxor_imm_s(v, sign),
+                _ => v,
+            };
+            if single { put_single(l, fr, i.fd(), v) } else { put_double(l, fr, i.fd(), v) }
         }
-        // MOV.D fd, fs
-        Op::FMov => {
-            let v = get_double(l, fr, i.fs());
-            put_double(l, fr, i.fd(), v);
+        // MOVZ.fmt / MOVN.fmt fd, fs, rt; MOVF.fmt / MOVT.fmt fd, fs, cc.
+        Op::FMovz | Op::FMovn | Op::FMovcf => {
+            let go = match i.op {
+                Op::FMovz | Op::FMovn => {
+                    let rt = l.rt(i);
+                    let cc = if i.op == Op::FMovz { IntCC::Equal } else { IntCC::NotEqual };
+                    l.ins().icmp_imm_s(cc, rt, 0)
+                }
+                _ => condition_code(l, i),
+            };
+            let single = i.fmt() == 16;
+            let (new, old) = if single {
+                (get_single(l, fr, i.fs()), get_single(l, fr, i.fd()))
+            } else {
+                (get_double(l, fr, i.fs()), get_double(l, fr, i.fd()))
+            };
+            let v = l.ins().select(go, new, old);
+            if single { put_single(l, fr, i.fd(), v) } else { put_double(l, fr, i.fd(), v) }
         }
         // MFHC1 rt, fs / MTHC1 rt, fs: the high word of double fs (with
         // FR=0, the odd register of its pair).
@@ -390,10 +417,16 @@ pub(crate) fn branch_condition(l: &mut Lower<'_, '_>, i: Insn, pc: u32, idx: usi
         return None;
     }
     l.leave_unless_fpu_usable(crate::abi::pc_bd(pc, false), idx);
+    Some(condition_code(l, i))
+}
+
+/// Whether condition code `cc` of `i` (bc1x, movf/movt.fmt) is what its
+/// true/false bit asks for, from FCSR's variable.
+fn condition_code(l: &mut Lower<'_, '_>, i: Insn) -> Value {
     let fcsr = l.fp_get(FCSR);
     let bit = l.ins().band_imm_s(fcsr, cc_bit(i.cc()) as i64);
     let cc = if i.tf() { IntCC::NotEqual } else { IntCC::Equal };
-    Some(l.ins().icmp_imm_s(cc, bit, 0))
+    l.ins().icmp_imm_s(cc, bit, 0)
 }
 
 /// Whether the host has a fused multiply-add instruction (Cranelift's
@@ -607,7 +640,9 @@ pub(crate) fn cached(i: Insn, fr: bool) -> (u64, u64) {
         Op::Mtc1 => (0, at(i.fs())),
         Op::Lwc1 | Op::Ldc1 => (0, at(i.ft())),
         Op::Swc1 | Op::Sdc1 => (at(i.ft()), 0),
-        Op::FMov if matches!(i.fmt(), 16 | 17) => (at(i.fs()), at(i.fd())),
+        Op::FMov | Op::FAbs | Op::FNeg if matches!(i.fmt(), 16 | 17) => (at(i.fs()), at(i.fd())),
+        Op::FMovz | Op::FMovn if matches!(i.fmt(), 16 | 17) => (at(i.fs()) | at(i.fd()), at(i.fd())),
+        Op::FMovcf if matches!(i.fmt(), 16 | 17) => (at(i.fs()) | at(i.fd()) | 1 << FCSR, at(i.fd())),
         Op::FAdd | Op::FSub | Op::FMul | Op::FDiv if matches!(i.fmt(), 16 | 17) => {
             (at(i.fs()) | at(i.ft()) | 1 << FCSR, at(i.fd()) | 1 << FCSR)
         }

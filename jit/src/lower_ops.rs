@@ -50,17 +50,15 @@ pub(crate) fn lower(l: &mut Lower<'_, '_>, i: Insn, pcbd: u32, idx: usize) {
         Mfc0 => mfc0(l, i, pcbd, idx),
         // FPU moves, loads and stores: inline when Status allows.
         Lwc1 | Swc1 | Ldc1 | Sdc1 | Mfc1 | Mtc1 | Mfhc1 | Mthc1 | FMov | FAdd | FSub | FMul | FDiv | FCmp | FCvtD
-        | FCvtS | FTruncW | FSqrt => crate::lower_fpu::lower(l, i, pcbd, idx),
+        | FCvtS | FTruncW | FSqrt | FAbs | FNeg | FMovz | FMovn | FMovcf => crate::lower_fpu::lower(l, i, pcbd, idx),
         Mtc0 => mtc0(l, i, pcbd, idx),
         // In flat user memory: plain RAM and a fixed UserLocal.
         Ll | Sc | Swl | Swr | Rdhwr if l.user_slots().is_some() => user_op(l, i, pcbd, idx),
         Ll | Sc | Swl | Swr | Syscall | Break | Sdbbp | Rdhwr | Rdpgpr | Wrpgpr | Di | Ei | Tlbr | Tlbwi | Tlbwr
-        | Tlbp | Eret | Deret | Wait | Cache | Movci | Cfc1 | Ctc1 | FAbs | FNeg | FRoundL | FTruncL | FCeilL
-        | FFloorL | FRoundW | FCeilW | FFloorW | FMovcf | FMovz | FMovn | FRecip | FRsqrt | FCvtW | FCvtL | FCvtPsS
-        | FCvtSPl | FCvtSPu | FPll | FPlu | FPul | FPuu | Lwxc1 | Ldxc1 | Luxc1 | Swxc1 | Sdxc1 | Suxc1 | Prefx
-        | FMadd | FMsub | FNmadd | FNmsub | FAlnvPs | Cop2 | Lwc2 | Ldc2 | Swc2 | Sdc2 | Reserved => {
-            l.exec_helper(i, pcbd, idx)
-        }
+        | Tlbp | Eret | Deret | Wait | Cache | Movci | Cfc1 | Ctc1 | FRoundL | FTruncL | FCeilL | FFloorL | FRoundW
+        | FCeilW | FFloorW | FRecip | FRsqrt | FCvtW | FCvtL | FCvtPsS | FCvtSPl | FCvtSPu | FPll | FPlu | FPul
+        | FPuu | Lwxc1 | Ldxc1 | Luxc1 | Swxc1 | Sdxc1 | Suxc1 | Prefx | FMadd | FMsub | FNmadd | FNmsub | FAlnvPs
+        | Cop2 | Lwc2 | Ldc2 | Swc2 | Sdc2 | Reserved => l.exec_helper(i, pcbd, idx),
     }
 }
 
