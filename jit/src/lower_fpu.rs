@@ -632,20 +632,22 @@ fn unit(fr: bool, r: usize) -> (usize, bool) {
 /// of `i` may use with Status.FR = `fr`, and those it may write: a
 /// superset is fine, a missing variable is a translator error
 /// (`lower_region` checks). A single is written into its unit, which is
-/// read for the other word.
+/// read for the other word. Instructions `exec` runs need none.
 pub(crate) fn cached(i: Insn, fr: bool) -> (u64, u64) {
+    let fpu_branch = matches!(i.op, Op::Bc1f | Op::Bc1t | Op::Bc1fl | Op::Bc1tl);
+    if !takes(i, fr) && !fpu_branch {
+        return (0, 0);
+    }
     let at = |r: usize| 1u64 << unit(fr, r).0;
     let (used, written) = match i.op {
         Op::Mfc1 => (at(i.fs()), 0),
         Op::Mtc1 => (0, at(i.fs())),
         Op::Lwc1 | Op::Ldc1 => (0, at(i.ft())),
         Op::Swc1 | Op::Sdc1 => (at(i.ft()), 0),
-        Op::FMov | Op::FAbs | Op::FNeg if matches!(i.fmt(), 16 | 17) => (at(i.fs()), at(i.fd())),
-        Op::FMovz | Op::FMovn if matches!(i.fmt(), 16 | 17) => (at(i.fs()) | at(i.fd()), at(i.fd())),
-        Op::FMovcf if matches!(i.fmt(), 16 | 17) => (at(i.fs()) | at(i.fd()) | 1 << FCSR, at(i.fd())),
-        Op::FAdd | Op::FSub | Op::FMul | Op::FDiv if matches!(i.fmt(), 16 | 17) => {
-            (at(i.fs()) | at(i.ft()) | 1 << FCSR, at(i.fd()) | 1 << FCSR)
-        }
+        Op::FMov | Op::FAbs | Op::FNeg => (at(i.fs()), at(i.fd())),
+        Op::FMovz | Op::FMovn => (at(i.fs()) | at(i.fd()), at(i.fd())),
+        Op::FMovcf => (at(i.fs()) | at(i.fd()) | 1 << FCSR, at(i.fd())),
+        Op::FAdd | Op::FSub | Op::FMul | Op::FDiv => (at(i.fs()) | at(i.ft()) | 1 << FCSR, at(i.fd()) | 1 << FCSR),
         Op::Mfhc1 => (at(i.fs()), 0),
         Op::Mthc1 => (at(i.fs()), at(i.fs())),
         Op::FCmp => (at(i.fs()) | at(i.ft()) | 1 << FCSR, 1 << FCSR),

@@ -698,10 +698,11 @@ impl Machine {
         let mut region = vec![head.for_translator()];
         // Inline FPU code for the FR the block is about to run with (see
         // `ExitReason::FpuMode`); none on a core without an FPU.
-        region[0].fpu_mode = match self.fpu_retranslated.get(&head.key) {
-            _ if !self.cpu.model.has_fpu() => frontend::FPU_MODE_ANY,
-            Some(&n) if n >= MAX_FPU_RETRANSLATIONS => frontend::FPU_MODE_ANY,
-            _ => self.cpu.cp0.status & status::FR,
+        let retranslated = self.fpu_retranslated.get(&head.key).copied().unwrap_or(0);
+        region[0].fpu_mode = if !self.cpu.model.has_fpu() || retranslated >= MAX_FPU_RETRANSLATIONS {
+            frontend::FPU_MODE_ANY
+        } else {
+            self.cpu.cp0.status & status::FR
         };
         if !jit::compilable(&head.guest) {
             return region;

@@ -537,11 +537,34 @@ fn arbitrary_bytes_as_code_never_crash_the_host_and_agree_big_endian() {
 
 /// Runs `words` (with the reset stub appended) on both tiers from `gpr`,
 /// asserts that they agree, and returns the interpreter's snapshot.
-fn run_both(words: &[u32], gpr: [u32; 32], limit: u64, big_endian: bool) -> Snapshot {
+/// `words` followed by a jump to the reset stub (so the program ends the
+/// run), and the stub.
+pub(crate) fn ending_in_reset(words: &[u32]) -> Vec<u32> {
     let mut words = words.to_vec();
     let stub = CODE + 4 * (words.len() as u32 + 2);
     words.extend([g::j(stub), g::NOP]);
     words.extend(g::reset_stub());
+    words
+}
+
+/// Runs `s` on a fresh interpreter and on `jit` (a fresh machine set up
+/// as the test needs), 100,000 instructions at most: (the interpreter's
+/// snapshot, `jit`'s), which must agree.
+fn beside_the_interpreter(s: &Setup<'_>, big_endian: bool, jit: &mut Machine) -> (Snapshot, Snapshot) {
+    let fill = fill_bytes(s.fill);
+    let mut interp = new_machine(big_endian, JitMode::Never);
+    load(&mut interp, s, &fill);
+    let exit = interp.run(Some(100_000));
+    let want = snapshot(&interp, exit);
+    load(jit, s, &fill);
+    let exit = jit.run(Some(100_000));
+    let got = snapshot(jit, exit);
+    assert!(want == got, "{}", describe_diff(&want, &got));
+    (want, got)
+}
+
+fn run_both(words: &[u32], gpr: [u32; 32], limit: u64, big_endian: bool) -> Snapshot {
+    let words = ending_in_reset(words);
     let s = Setup { words: &words, gpr, hi: 0x1111_1111, lo: 0x2222_2222, fill: 7, pad: false, fpu: None };
     let o = Rig::new(big_endian).run(&s, limit);
     assert!(o.agree(), "{}", report("targeted test", &s, limit, big_endian, &o, None));
@@ -863,23 +886,13 @@ fn a_register_jump_with_many_targets_stays_inside_its_region() {
     }
     assert_eq!(words.len(), 41);
     words.extend([g::addiu(S0, S0, -1), g::bgtz(S0, 4 - 43), g::NOP]); // check
-    let stub = CODE + 4 * (words.len() as u32 + 2);
-    words.extend([g::j(stub), g::NOP]);
-    words.extend(g::reset_stub());
+    let words = ending_in_reset(&words);
     let s = Setup { words: &words, gpr: base_gpr(), hi: 0, lo: 0, fill: 3, pad: false, fpu: None };
     for be in [false, true] {
-        let fill = fill_bytes(s.fill);
-        let mut interp = new_machine(be, JitMode::Never);
-        load(&mut interp, &s, &fill);
-        let exit = interp.run(Some(100_000));
-        let want = snapshot(&interp, exit);
         let mut auto = new_machine(be, JitMode::Auto);
         auto.compile_now_after = Some(20);
-        load(&mut auto, &s, &fill);
-        let exit = auto.run(Some(100_000));
-        let got = snapshot(&auto, exit);
+        let (want, _) = beside_the_interpreter(&s, be, &mut auto);
         assert_eq!(want.regs.exit, Exit::Reset);
-        assert!(want == got, "{}", describe_diff(&want, &got));
         assert!(auto.stats.region_jumps >= 4, "the region follows the jumps: {:?}", auto.stats);
         assert!(auto.stats.blocks_compiled > 0 && auto.stats.interp_blocks < 400, "{:?}", auto.stats);
     }
@@ -893,7 +906,7 @@ fn code_with_an_fpu_instruction_off_its_path_runs_translated_while_the_fpu_is_of
     // the interpreter at every entry; only reaching the add.d may.
     use g::{S1, T0};
     let add_d = 0x4620_0000 | 2 << 16 | 4 << 6; // add.d $f4, $f0, $f2
-    let mut words = vec![
+    let words = ending_in_reset(&[
         g::addiu(S0, ZERO, 200),
         g::addiu(S1, S1, 1), // 1: loop
         g::regimm(S0, 0, 6), // bltz $s0, 9
@@ -907,26 +920,15 @@ fn code_with_an_fpu_instruction_off_its_path_runs_translated_while_the_fpu_is_of
         g::beq(ZERO, ZERO, -7), // b 4
         g::NOP,
         g::addiu(T0, ZERO, 1), // 12
-    ];
-    let stub = CODE + 4 * (words.len() as u32 + 2);
-    words.extend([g::j(stub), g::NOP]);
-    words.extend(g::reset_stub());
+    ]);
     let fpu = Some(FpuState { status: 0, fcsr: 0, fpr: [0; 32] });
     let s = Setup { words: &words, gpr: base_gpr(), hi: 0, lo: 0, fill: 3, pad: false, fpu };
     for be in [false, true] {
-        let fill = fill_bytes(s.fill);
-        let mut interp = new_machine(be, JitMode::Never);
-        load(&mut interp, &s, &fill);
-        let exit = interp.run(Some(100_000));
-        let want = snapshot(&interp, exit);
         let mut jit = new_machine(be, JitMode::Always);
-        load(&mut jit, &s, &fill);
-        let exit = jit.run(Some(100_000));
-        let got = snapshot(&jit, exit);
+        let (want, _) = beside_the_interpreter(&s, be, &mut jit);
         assert_eq!(want.regs.exit, Exit::Reset);
         let passes = want.regs.gpr[S1 as usize].wrapping_sub(base_gpr()[S1 as usize]);
         assert_eq!((passes, want.regs.gpr[T0 as usize]), (200, 1));
-        assert!(want == got, "{}", describe_diff(&want, &got));
         let st = &jit.stats;
         assert_eq!((st.exits.fpu_mode, st.interp_blocks - st.slice_tail_blocks), (0, 0), "{st:?}");
     }

@@ -7,9 +7,11 @@
 //! - `MIPSJIT_FPU_DIFF_PROGRAMS=N`: programs per byte order (default 1,500);
 //! - `MIPSJIT_FPU_DIFF_SEED=S`: base seed (program `i` uses seed `S + i`).
 
-use crate::diff::{MAX_REPORTS, Outcome, Rig, Setup, env_u64, exc_record, report, reproduces_fresh, word_at};
+use crate::diff::{
+    MAX_REPORTS, Outcome, Rig, Setup, ending_in_reset, env_u64, exc_record, report, reproduces_fresh, word_at,
+};
 use crate::mipsgen::fpu::{self, CU1, FR};
-use crate::mipsgen::{self as g, CODE, Program};
+use crate::mipsgen::{self as g, Program};
 use frontend::{Op, decode};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -146,10 +148,7 @@ fn the_fpu_generator_covers_every_operation_it_is_meant_to() {
 /// Runs `words` (plus the ending) on a 24Kf from `fpu` on both tiers,
 /// asserts they agree and returns the interpreter's final FPU state and GPRs.
 fn run_fpu(words: &[u32], gpr: [u32; 32], f: fpu::FpuState, be: bool) -> crate::diff::Snapshot {
-    let mut words = words.to_vec();
-    let stub = CODE + 4 * (words.len() as u32 + 2);
-    words.extend([g::j(stub), g::NOP]);
-    words.extend(g::reset_stub());
+    let words = ending_in_reset(words);
     let s = Setup { words: &words, gpr, hi: 0, lo: 0, fill: 5, pad: false, fpu: Some(f) };
     let o = Rig::new(be).run(&s, 10_000);
     assert!(o.agree(), "{}", report("targeted FPU test", &s, 10_000, be, &o, None));
@@ -308,10 +307,7 @@ fn inline_fpu_code_follows_fr_when_it_changes_under_it() {
     for be in [false, true] {
         for status in [CU1, CU1 | FR] {
             let f = fpu::FpuState { status, fcsr: 0, fpr };
-            let mut words = words.to_vec();
-            let stub = CODE + 4 * (words.len() as u32 + 2);
-            words.extend([g::j(stub), g::NOP]);
-            words.extend(g::reset_stub());
+            let words = ending_in_reset(&words);
             let s = Setup { words: &words, gpr: [0; 32], hi: 0, lo: 0, fill: 5, pad: false, fpu: Some(f) };
             let o = Rig::new(be).run(&s, 10_000);
             assert!(o.agree(), "{}", report("FR flips", &s, 10_000, be, &o, None));
