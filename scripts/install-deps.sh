@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Install the Debian packages the tests and benchmarks need (Debian 12):
-# the MIPS cross compilers, binutils (objdump for the decoder test), and
-# QEMU (the reference we compare against). Skips what is already there.
+# the MIPS cross compilers, the mipsel libc headers and libraries the user-mode
+# test programs link against (a Recommends of the compiler, which
+# --no-install-recommends would leave out), binutils (objdump for the decoder
+# test), and QEMU (the reference we compare against). Skips what is already
+# there.
 set -euo pipefail
-pkgs=(make gcc-mipsel-linux-gnu gcc-mips-linux-gnu binutils-mipsel-linux-gnu qemu-system-mips qemu-user)
+pkgs=(make gcc-mipsel-linux-gnu libc6-dev-mipsel-cross gcc-mips-linux-gnu binutils-mipsel-linux-gnu qemu-system-mips qemu-user)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
