@@ -219,6 +219,13 @@ pub struct Cpu {
     /// kernel-mode loads and stores there skip the soft-TLB, which a
     /// kernel's large working set would otherwise keep refilling.
     pub kseg0_ram: Option<jit::Kseg0Ram>,
+    /// In user-mode emulation, the host address of guest address 0 when
+    /// all of kuseg is one host mapping (set by `Machine::new`, as the
+    /// JIT's `flat_user_base`): the interpreter's loads and stores then
+    /// check [`user_pages`](Self::user_pages) and go straight there, as
+    /// translated code does, instead of through the soft-TLB, which a
+    /// program's working set of megabytes keeps refilling.
+    pub user_ram: Option<usize>,
     /// Set by a load or store outside kseg0 RAM: how the interpreter
     /// profiles which instructions need the soft-TLB inline once compiled
     /// (see `frontend::GuestBlock::mapped_access`).
@@ -281,6 +288,7 @@ impl Cpu {
             user_pages: Box::new([]),
             user_local: 0,
             kseg0_ram: None,
+            user_ram: None,
             outside_kseg0: false,
             uninlined: 0,
         };
@@ -785,10 +793,33 @@ impl Cpu {
             return Some(unsafe { self.read_host(host, size) });
         }
         self.outside_kseg0 = true;
+        if let Some(host) = self.user_host(addr, size, page_perm::READ) {
+            // SAFETY: `user_host` returns addresses inside the kuseg mapping,
+            // aligned for `size`, on a page the guest may read; the host
+            // protects guest pages no tighter than `user_pages` (linux_user's
+            // `mm` keeps the two in step), as the soft-TLB path relies on too.
+            return Some(unsafe { self.read_host(host, size) });
+        }
         let host = self.soft_tlbs[self.mode()].probe_read(addr, size)?;
         // SAFETY: a soft-TLB hit means `host` points into a guest RAM page
         // filled by `load_slow`, and the access is aligned within it.
         Some(unsafe { self.read_host(host, size) })
+    }
+
+    /// The host address of an aligned access to kuseg in flat user-mode
+    /// memory ([`user_ram`](Self::user_ram)) that [`user_pages`](Self::user_pages)
+    /// allows (`perm`: a [`page_perm`] bit); `None` sends it through the
+    /// slow path, which faults or fills the soft-TLB as before.
+    #[inline(always)]
+    fn user_host(&self, addr: u32, size: u32, perm: u8) -> Option<usize> {
+        let base = self.user_ram?;
+        if addr & (0x8000_0000 | (size - 1)) != 0 {
+            return None;
+        }
+        if !self.user_pages.is_empty() && self.user_pages.get((addr >> 12) as usize)? & perm == 0 {
+            return None;
+        }
+        Some(base + addr as usize)
     }
 
     /// The host address of an aligned kernel-mode access to kseg0 RAM, the
@@ -888,6 +919,14 @@ impl Cpu {
             }
         } else {
             self.outside_kseg0 = true;
+        }
+        if let Some(host) = self.user_host(addr, size, page_perm::WRITE) {
+            // SAFETY: as in `load_fast`, on a page the guest may write. The
+            // store does not look for decoded code on the page: in user mode
+            // the guest flushes the instruction cache after writing code
+            // (see `jit::GuestConfig::flat_user_base`), in both tiers.
+            unsafe { self.write_host(host, size, v) };
+            return true;
         }
         if let Some(host) = self.soft_tlbs[self.mode()].probe_write(addr, size) {
             // SAFETY: a write hit means `host` is in a writable RAM page that

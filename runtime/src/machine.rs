@@ -317,6 +317,7 @@ impl Machine {
         let mut cpu = Box::new(cpu);
         cpu.attach_pointers();
         cpu.kseg0_ram = guest.kseg0_ram;
+        cpu.user_ram = guest.flat_user_base;
         Ok(Self {
             cpu,
             mode,
