@@ -2,7 +2,7 @@
  * More system calls against qemu-mipsel: scheduling (policies,
  * priorities, affinity, getcpu, nice), identities, resource limits in
  * both o32 forms, capabilities, personality, membarrier, close_range;
- * file calls (creat, utime, fallocate, readahead, fadvise64, sendfile,
+ * file calls (creat, utime, utimensat_time64, fallocate, readahead, fadvise64, sendfile,
  * splice, tee, copy_file_range, preadv/pwritev and their 2 forms,
  * memfd_create, extended attributes); mlock, mincore; clock_getres;
  * sigpending, sigqueue to this process, a thread and a child; pidfd_open.
@@ -211,6 +211,13 @@ int main(int argc, char **argv)
     stat(path, &st);
     printf("  mtime %ld atime %ld\n", (long)st.st_mtime, (long)st.st_atime);
     T("utime now", utime(path, NULL));
+    /* glibc's utimensat tries utimensat_time64 (4412) first: two 64-bit
+     * timespecs (struct __kernel_timespec: 64-bit seconds and nanoseconds). */
+    long long t64[4] = {2000000000LL, 5, 2100000000LL, 7};
+    T("utimensat_time64", syscall(4412, AT_FDCWD, path, t64, 0));
+    stat(path, &st);
+    printf("  mtime %lld.%09ld atime %lld.%09ld\n", (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+           (long long)st.st_atim.tv_sec, st.st_atim.tv_nsec);
     T("fallocate", fallocate(fd, 0, 0, 8192));
     fstat(fd, &st);
     printf("  size %ld\n", (long)st.st_size);

@@ -104,7 +104,7 @@ impl Process {
                 Ok(0)
             }
             4316 => self.utimensat(dir(a[0]), a[1], a[2], a[3] as i32, false),
-            4441 => self.utimensat(dir(a[0]), a[1], a[2], a[3] as i32, true),
+            4412 => self.utimensat(dir(a[0]), a[1], a[2], a[3] as i32, true),
             4267 => self.utimes(a[0], a[1]),
             4099 | 4255 => {
                 let p = match self.read_cstr(a[0]) {
