@@ -2,9 +2,9 @@
  * More system calls against qemu-mipsel: scheduling (policies,
  * priorities, affinity, getcpu, nice), identities, resource limits in
  * both o32 forms, capabilities, personality, membarrier, close_range;
- * file calls (creat, utime, utimensat_time64, fallocate, readahead, fadvise64, sendfile,
- * splice, tee, copy_file_range, preadv/pwritev and their 2 forms,
- * memfd_create, extended attributes); mlock, mincore; clock_getres;
+ * file calls (creat, utime, utimensat_time64, fallocate, readahead,
+ * fadvise64, sendfile, splice, tee, copy_file_range, preadv/pwritev and
+ * their 2 forms, memfd_create, extended attributes); mlock, mincore; clock_getres;
  * sigpending, sigqueue to this process, a thread and a child; pidfd_open.
  */
 #define _GNU_SOURCE
