@@ -629,6 +629,37 @@ fn scheduling_limits_file_calls_and_sigqueue_as_under_qemu() {
 }
 
 #[test]
+fn futimesat_syncfs_sync_file_range_mlock2_and_old_getdents_as_under_qemu() {
+    // Calls that said ENOSYS before; sync_file_range takes its flags from
+    // the stack (the seventh o32 argument), getdents converts each host
+    // record to o32's struct linux_dirent, over calls of 512 and 64 bytes.
+    let prog = guest_program("syscalls5", "static", &["-static"]);
+    let out = same_as_qemu(&["never", "always"], &prog, &[]);
+    assert_contains_all(
+        &out,
+        &[
+            "futimesat: 0 errno 0\n  mtime 2000.000007000 atime 1000.000005000\n",
+            "futimesat bad microseconds: -1 errno 22\n",
+            "syncfs: 0 errno 0\n",
+            "sync_file_range: 0 errno 0\nsync_file_range bad flags: -1 errno 22\n",
+            "sync_file_range negative offset: -1 errno 22\nsync_file_range negative length: -1 errno 22\n",
+            "mlock2: 0 errno 0\n",
+            "mlock2 bad flags: -1 errno 22\n",
+            "getdents by 512: end 0, 40 files sum 780, types right 1, several calls 1\n",
+            "getdents by 64: end 0, 40 files sum 780, types right 1, several calls 1\n",
+            "getdents buffer too small: -1 errno 22\n",
+        ],
+    );
+    // MLOCK_ONFAULT, which qemu-mipsel 7.2 refuses, as Linux takes it.
+    let got = mipsjit("always", &prog, &["linux"]);
+    assert_eq!(
+        String::from_utf8_lossy(&got.stdout),
+        "mlock2 onfault: 0 errno 0\n  untouched pages resident 0 0\nmunlock: 0 errno 0\n",
+        "{got:?}"
+    );
+}
+
+#[test]
 fn mmsg_posix_timers_and_message_queues_as_under_qemu() {
     // Calls that said ENOSYS before: sendmmsg and recvmmsg (glibc's DNS
     // resolver needs sendmmsg), POSIX timers (a signal with its value, a

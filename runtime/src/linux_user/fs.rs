@@ -105,7 +105,11 @@ impl Process {
             }
             4316 => self.utimensat(dir(a[0]), a[1], a[2], a[3] as i32, false),
             4412 => self.utimensat(dir(a[0]), a[1], a[2], a[3] as i32, true),
-            4267 => self.utimes(a[0], a[1]),
+            4267 => self.utimes(cwd, a[0], a[1]),
+            4292 => self.utimes(dir(a[0]), a[1], a[2]),
+            // SAFETY: a host call with an integer argument.
+            4342 => check(unsafe { libc::syncfs(a[0] as i32) } as i64),
+            4305 => self.sync_file_range(a, a5),
             4099 | 4255 => {
                 let p = match self.read_cstr(a[0]) {
                     Ok(p) => self.host_cpath(p),
@@ -197,9 +201,10 @@ impl Process {
         self.host_utimensat(dir, path.as_deref(), ts, flags)
     }
 
-    /// `utimes(path, times)`: two o32 `timeval`s, or null for now.
-    fn utimes(&mut self, path: u32, times: u32) -> SysResult {
-        let path = self.read_cstr(path)?;
+    /// `futimesat(dir, path, times)` (`utimes` with `AT_FDCWD`): two o32
+    /// `timeval`s, or null for now. A null `path` means `dir` itself.
+    fn utimes(&mut self, dir: i32, path: u32, times: u32) -> SysResult {
+        let path = if path == 0 { None } else { Some(self.read_cstr(path)?) };
         let ts = if times == 0 {
             None
         } else {
@@ -211,7 +216,17 @@ impl Process {
             }
             Some([(s0?, u0 * 1000), (s1?, u1 * 1000)])
         };
-        self.host_utimensat(libc::AT_FDCWD, Some(&path), ts, 0)
+        self.host_utimensat(dir, path.as_deref(), ts, 0)
+    }
+
+    /// `sync_file_range(fd, offset, nbytes, flags)`: o32 passes the 64-bit
+    /// offset in an aligned register pair (a2, a3), `nbytes` in the first
+    /// two stack words and `flags` in the third, the seventh argument.
+    fn sync_file_range(&mut self, a: [u32; 4], a5: [u32; 2]) -> SysResult {
+        let sp = self.machine.cpu.s.gpr[29];
+        let flags = self.read_u32(sp.wrapping_add(24))?;
+        // SAFETY: a host call with integer arguments only.
+        check(unsafe { libc::sync_file_range(a[0] as i32, pair(a[2], a[3]), pair(a5[0], a5[1]), flags) } as i64)
     }
 
     fn host_utimensat(&mut self, dir: i32, path: Option<&CStr>, ts: Option<[(i64, i64); 2]>, flags: i32) -> SysResult {

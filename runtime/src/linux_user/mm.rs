@@ -275,16 +275,25 @@ impl Process {
         Ok(base.wrapping_add(start as usize).cast())
     }
 
-    /// `mlock(addr, len)` (`lock`) and `munlock`: on the host pages that
-    /// hold the guest's.
-    pub(super) fn mlock(&mut self, addr: u32, len: u32, lock: bool) -> SysResult {
+    /// `mlock` (`lock`: `Some(0)`), `mlock2` (`Some(flags)`; MLOCK_ONFAULT,
+    /// the only flag, goes on to the host so that untouched pages stay
+    /// out) and `munlock` (`None`) of the guest pages `[addr, addr + len)`.
+    pub(super) fn mlock(&mut self, addr: u32, len: u32, lock: Option<u32>) -> SysResult {
+        if lock.is_some_and(|flags| flags & !1 != 0) {
+            return Err(libc::EINVAL);
+        }
         let start = addr & !(PAGE - 1);
         let end = (addr as u64 + len as u64).next_multiple_of(PAGE as u64);
         let p = self.mapped_host_range(start, end)?;
         let n = (end - start as u64) as usize;
         // SAFETY: `[p, p + n)` is guest RAM, mapped in the host; locking
         // changes no contents.
-        syscalls::check(unsafe { if lock { libc::mlock(p, n) } else { libc::munlock(p, n) } } as i64)
+        syscalls::check(unsafe {
+            match lock {
+                Some(flags) => libc::syscall(libc::SYS_mlock2, p, n, flags),
+                None => libc::munlock(p, n) as i64,
+            }
+        })
     }
 
     /// `mlockall(flags)`: Linux's checks of the flags and of the right to

@@ -368,7 +368,9 @@ impl Process {
             4125 => self.mprotect(a[0], a[1], a[2]),
             4167 => self.mremap(a[0], a[1], a[2], a[3], a5[0]),
             4218 => Ok(0), // madvise: advice only
-            4154 | 4155 => self.mlock(a[0], a[1], nr == 4154),
+            4154 => self.mlock(a[0], a[1], Some(0)),
+            4155 => self.mlock(a[0], a[1], None),
+            4359 => self.mlock(a[0], a[1], Some(a[2])),
             4156 => self.mlockall(a[0]),
             4157 => Ok(0),
             4217 => self.mincore(a[0], a[1], a[2]),
@@ -390,6 +392,7 @@ impl Process {
             4366 => self.statx(a, a5[0]),
             4203 => self.getcwd(a[0], a[1]),
             4219 => self.getdents64(a[0], a[1], a[2]),
+            4141 => self.getdents(a[0], a[1], a[2]),
             4252 => Ok(self.threads.set_clear_tid(a[0])),
             4283 => {
                 self.machine.cpu.user_local = a[0];
@@ -711,6 +714,66 @@ impl Process {
         }
         self.write_mem(buf, &b)?;
         Ok(b.len() as u32)
+    }
+
+    /// `getdents`, the older call: the host's `linux_dirent64` records as
+    /// o32 `struct linux_dirent` (32-bit inode and offset, the name, then
+    /// the type in the record's last byte). Each is no longer than its
+    /// host record, so what the host read fits. An inode number past 32
+    /// bits stops the listing there, with EOVERFLOW if it is the first, and
+    /// the directory offset goes back to the entry that did not fit, as
+    /// Linux's 32-bit `filldir` does (qemu-mipsel truncates the number).
+    /// Offsets are truncated to 32 bits, as Linux stores them in `unsigned
+    /// long`; a 64-bit host process gets ext4's 64-bit hash offsets, so a
+    /// guest's `seekdir` to one may not find its entry.
+    fn getdents(&mut self, fd: u32, buf: u32, len: u32) -> SysResult {
+        let len = len.min(1 << 20) as usize;
+        let mut tmp = vec![0u8; len];
+        // SAFETY: host calls with integer arguments, and `tmp`, a writable
+        // buffer of `len` bytes.
+        let (before, n) = unsafe {
+            let before = libc::lseek(fd as i32, 0, libc::SEEK_CUR);
+            (before, check(libc::syscall(libc::SYS_getdents64, fd as i32, tmp.as_mut_ptr(), len))? as usize)
+        };
+        let mut out = Vec::with_capacity(n);
+        let mut at = 0;
+        let mut last_off = None;
+        while at + 19 < n {
+            let rec = &tmp[at..n];
+            let word = |i: usize| u64::from_ne_bytes(rec[i..i + 8].try_into().unwrap_or_default());
+            let (ino, off) = (word(0), word(8));
+            let reclen = u16::from_ne_bytes([rec[16], rec[17]]) as usize;
+            if reclen < 20 || reclen > rec.len() {
+                break; // not a record the host writes
+            }
+            let kind = rec[18];
+            let name_area = &rec[19..reclen];
+            let name = &name_area[..name_area.iter().position(|&c| c == 0).unwrap_or(name_area.len())];
+            if ino > u32::MAX as u64 {
+                if out.is_empty() {
+                    // SAFETY: a host call with integer arguments only.
+                    unsafe { libc::lseek(fd as i32, before, libc::SEEK_SET) };
+                    return Err(mips_errno(libc::EOVERFLOW));
+                }
+                break;
+            }
+            let glen = (10 + name.len() + 2).next_multiple_of(4);
+            let start = out.len();
+            out.extend((ino as u32).to_le_bytes());
+            out.extend((off as u32).to_le_bytes());
+            out.extend((glen as u16).to_le_bytes());
+            out.extend(name);
+            out.resize(start + glen - 1, 0);
+            out.push(kind);
+            last_off = Some(off);
+            at += reclen;
+        }
+        if let (true, Some(off)) = (at < n, last_off) {
+            // SAFETY: a host call with integer arguments only.
+            unsafe { libc::lseek(fd as i32, off as i64, libc::SEEK_SET) };
+        }
+        self.write_mem(buf, &out)?;
+        Ok(out.len() as u32)
     }
 
     /// `getdents64`: `struct linux_dirent64` is the same on both sides.
