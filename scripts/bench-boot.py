@@ -7,9 +7,12 @@ each, interleaved, and reports medians of:
   - time to power-off (process exit),
   - peak memory (max RSS),
 and, with --workload, wall time of busybox md5sum, sha256sum and gzip over
-8 MiB inside the guest (timed on the host between marker lines).
+8 MiB inside the guest (timed on the host between marker lines). With --fpu,
+both boot a 24Kf (the 24Kc with an FPU) and the guest instead runs
+guest/user/fpbench.c (built static, hard-float) twice: the first run takes
+Linux's lazy FPU switch in, the second runs with the FPU on.
 
-  scripts/bench-boot.py [-n RUNS] [--workload] [--mipsjit-args "..."]
+  scripts/bench-boot.py [-n RUNS] [--workload | --fpu] [--mipsjit-args "..."]
 """
 import argparse
 import os
@@ -32,15 +35,33 @@ for cmd in md5sum sha256sum gzip; do
 done
 """
 
+FPU_WORKLOAD = r"""
+for run in 1 2; do
+    echo "BENCH-START fpbench$run"
+    /bin/fpbench > /dev/null
+    echo "BENCH-END fpbench$run"
+done
+"""
 
 
-def build_initrd(mipsjit, tmp, script):
+def build_initrd(mipsjit, tmp, script, extra=()):
+    """An initramfs running `script` as /test.sh, with `extra` (HOST:GUEST
+    pairs) added."""
     path = os.path.join(tmp, "test.sh")
     with open(path, "w") as f:
         f.write(script)
     out = os.path.join(tmp, "initrd-%d.gz" % abs(hash(script)))
     busybox = os.path.join(guests_dir(), "busybox-1.35.0-static-mipsel")
-    subprocess.run([mipsjit, "initramfs", "-o", out, "--busybox", busybox, "--add", path + ":/test.sh"], check=True)
+    adds = [arg for pair in [path + ":/test.sh", *extra] for arg in ("--add", pair)]
+    subprocess.run([mipsjit, "initramfs", "-o", out, "--busybox", busybox, *adds], check=True)
+    return out
+
+
+def build_fpbench(tmp):
+    """guest/user/fpbench.c as a static hard-float mipsel program."""
+    out = os.path.join(tmp, "fpbench")
+    src = os.path.join(ROOT, "guest", "user", "fpbench.c")
+    subprocess.run(["mipsel-linux-gnu-gcc", "-O2", "-static", "-march=mips32r2", src, "-o", out, "-lm"], check=True)
     return out
 
 
@@ -70,15 +91,20 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=3, help="runs of each (median reported)")
     ap.add_argument("--workload", action="store_true", help="also time md5sum/sha256sum/gzip in the guest")
+    ap.add_argument("--fpu", action="store_true", help="boot a 24Kf and time fpbench in the guest, twice")
     ap.add_argument("--mipsjit-args", default="", help="extra arguments for mipsjit boot")
     ap.add_argument("--mipsjit", default=os.path.join(ROOT, "target", "release", "mipsjit"))
     a = ap.parse_args()
     kernel = os.path.join(guests_dir(), "vmlinuz-6.1.0-50-4kc-malta")
     with tempfile.TemporaryDirectory() as tmp:
-        initrd = build_initrd(a.mipsjit, tmp, WORKLOAD if a.workload else "true\n")
-        qemu = ["qemu-system-mipsel", "-M", "malta", "-cpu", "24Kc", "-m", "256", "-kernel", kernel,
+        if a.fpu:
+            initrd = build_initrd(a.mipsjit, tmp, FPU_WORKLOAD, [build_fpbench(tmp) + ":/bin/fpbench"])
+        else:
+            initrd = build_initrd(a.mipsjit, tmp, WORKLOAD if a.workload else "true\n")
+        cpu = "24Kf" if a.fpu else "24Kc"
+        qemu = ["qemu-system-mipsel", "-M", "malta", "-cpu", cpu, "-m", "256", "-kernel", kernel,
                 "-initrd", initrd, "-append", APPEND, "-nographic", "-no-reboot"]
-        ours = [a.mipsjit, "boot", "--kernel", kernel, "--initrd", initrd, "--append", APPEND,
+        ours = [a.mipsjit, "boot", "--cpu", cpu, "--kernel", kernel, "--initrd", initrd, "--append", APPEND,
                 "--memory", "256", "--no-reboot"] + a.mipsjit_args.split()
         results = {"qemu": [], "mipsjit": []}
         for i in range(a.n):
@@ -93,9 +119,9 @@ def main():
 
     rows = [("boot to userland (s)", lambda r: r[0]["userland"]), ("boot to power-off (s)", lambda r: r[1]),
             ("max RSS (MiB)", lambda r: r[2] / 1024)]
-    if a.workload:
-        for cmd in ("md5sum", "sha256sum", "gzip"):
-            rows.append(("%s 8 MiB (s)" % cmd,
+    if a.workload or a.fpu:
+        for cmd in ("fpbench1", "fpbench2") if a.fpu else ("md5sum", "sha256sum", "gzip"):
+            rows.append(("%s (s)" % cmd if a.fpu else "%s 8 MiB (s)" % cmd,
                          lambda r, c=cmd: r[0]["BENCH-END " + c] - r[0]["BENCH-START " + c]))
     print("| %-24s | %8s | %8s | %6s |" % ("median of %d" % a.n, "QEMU", "mipsjit", "ratio"))
     print("|%s|%s|%s|%s|" % ("-" * 26, "-" * 10, "-" * 10, "-" * 8))
