@@ -1,7 +1,8 @@
 /* MAP_SHARED: anonymous memory a forked child writes and its parent
  * reads; file mappings whose writes reach the file (at msync, munmap and
- * exit) without undoing write(2)s to bytes the mapping left alone. A test
- * for `mipsjit user` against qemu-mipsel; it prints no addresses. */
+ * exit) without undoing write(2)s to bytes the mapping left alone; both
+ * kinds moved and grown by mremap. A test for `mipsjit user` against
+ * qemu-mipsel; it prints no addresses. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -73,5 +74,30 @@ int main(int argc, char **argv)
     p[0] = 'P';
     munmap(p, PG);
     printf("private mapping: %c\n", at(fd, 0));
+
+    /* mremap keeps shared memory shared: anonymous memory moved, then cut,
+     * is still what a forked child writes (Linux does not grow it: its
+     * pages past the original size raise SIGBUS), and a file mapping grown
+     * shows the file's next bytes and writes to them. */
+    int *a = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    a[1] = 3;
+    char *room = mmap(NULL, 4 * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int *b = mremap(a, 3 * PG, 3 * PG, MREMAP_MAYMOVE | MREMAP_FIXED, room + PG);
+    int *c = mremap(b, 3 * PG, 2 * PG, 0);
+    pid = fork();
+    if (pid == 0) {
+        c[0] = 5;
+        c[PG / 4 + 2] = 6;
+        _exit(0);
+    }
+    waitpid(pid, NULL, 0);
+    printf("mremap shared anonymous: moved %d, kept %d, child wrote %d %d\n", b == (int *)(room + PG), c[1], c[0],
+           c[PG / 4 + 2]);
+    char *f = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    char *g = mremap(f, PG, 2 * PG, MREMAP_MAYMOVE);
+    printf("mremap shared file: %c %c\n", g[0], g[PG + 100]);
+    g[PG + 1] = 'R';
+    munmap(g, 2 * PG);
+    printf("  written through the grown part: %c\n", at(fd, PG + 1));
     return 0;
 }

@@ -292,6 +292,59 @@ impl PhysMap {
         Ok(())
     }
 
+    /// Moves the host-shared RAM pages at `from..from + old_len` (made so
+    /// by [`set_ram_sharing`], [`map_file_shared`] or [`attach_sysv_shm`])
+    /// to `to..to + new_len`, as the host's `mremap` moves a mapping: the
+    /// same shared memory or file, cut or grown at its end (growing a file
+    /// mapping shows the file's next bytes). What was replaced at the new
+    /// place is gone; the old pages outside the new range become private
+    /// and zero. The new range may start at `from` (growing in place) or
+    /// lie apart from the old one. Page-aligned, inside one RAM region.
+    ///
+    /// [`set_ram_sharing`]: Self::set_ram_sharing
+    /// [`map_file_shared`]: Self::map_file_shared
+    /// [`attach_sysv_shm`]: Self::attach_sysv_shm
+    pub fn move_shared(&mut self, from: u64, old_len: usize, to: u64, new_len: usize) -> Result<(), PhysMapError> {
+        let src = self.whole_ram_pages(from, old_len)?;
+        let dst = self.whole_ram_pages(to, new_len)?;
+        if from == to && old_len == new_len {
+            return Ok(());
+        }
+        let errno = || PhysMapError::Host(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EINVAL));
+        // SAFETY: both steps move whole pages of the mapping this Ram owns,
+        // first wherever the host finds room (outside the Ram, which is
+        // mapped throughout) and then back into it at `dst` (MREMAP_FIXED,
+        // replacing the pages there), so every pointer into the Ram stays
+        // valid. Two steps, because MREMAP_FIXED refuses a new range that
+        // overlaps the old one. Guest memory is only ever accessed through
+        // raw pointers, and nothing touches these pages in between.
+        let moved = unsafe {
+            let tmp = libc::mremap(src.cast(), old_len, new_len, libc::MREMAP_MAYMOVE);
+            if tmp == libc::MAP_FAILED {
+                return Err(errno());
+            }
+            let at = libc::mremap(tmp, new_len, new_len, libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED, dst);
+            if at == libc::MAP_FAILED {
+                let e = errno();
+                if tmp != src.cast() {
+                    libc::munmap(tmp, new_len);
+                }
+                self.set_ram_sharing(from, old_len, false)?;
+                return Err(e);
+            }
+            at
+        };
+        debug_assert_eq!(moved, dst.cast());
+        // The old pages the new range does not cover: private zero ones.
+        let (end, to_end) = (from + old_len as u64, to + new_len as u64);
+        for (s, e) in [(from, end.min(to)), (from.max(to_end), end)] {
+            if s < e {
+                self.set_ram_sharing(s, (e - s) as usize, false)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Makes the RAM pages at `gpa..gpa + len` the host System V shared
     /// memory segment `shmid` (`shmat` with SHM_REMAP; read-only if not
     /// `writable`), shared with every process that attaches it. The

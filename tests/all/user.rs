@@ -809,16 +809,27 @@ fn dynamic_mmap_munmap_mremap_mprotect() {
 #[test]
 fn shared_mappings_reach_forked_children_and_files() {
     // Anonymous MAP_SHARED memory a child writes; file mappings written
-    // back at msync, munmap and exit, without undoing a pwrite.
+    // back at msync, munmap and exit, without undoing a pwrite; both moved
+    // and grown by mremap.
     let prog = guest_program("shared", "dynamic", &[]);
     let file = dir().join("shared.dat");
     let out = same_as_qemu_in(Some(SYSROOT), &["never", "auto"], &prog, &[path_str(&file)]);
     let out = String::from_utf8_lossy(&out);
     assert!(out.starts_with("anonymous: shared 42 7, private 1\nremapped private: 0 0\n"), "{out}");
     assert!(out.contains("after munmap: Z W a size 8292\nchild's mapping at exit: Q\n"), "{out}");
+    // mremap moves shared memory as the host's mapping: still shared (it
+    // made a private copy before), a grown file mapping the file's bytes.
+    assert!(
+        out.contains(
+            "mremap shared anonymous: moved 1, kept 3, child wrote 5 6\nmremap shared file: X Q\n  \
+             written through the grown part: R\n"
+        ),
+        "{out}"
+    );
     // The file as mipsjit left it (it ran last) is as qemu-mipsel left it.
     let mut want = vec![b'a'; 2 * 4096 + 100];
     (want[0], want[10], want[20], want[5000], want[4096 + 100]) = (b'X', b'Z', b'W', b'Y', b'Q');
+    want[4096 + 1] = b'R';
     assert_eq!(std::fs::read(&file).unwrap(), want);
 }
 

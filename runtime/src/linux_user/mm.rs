@@ -365,12 +365,24 @@ impl Process {
         let perms =
             self.machine.cpu.user_pages.get(old_start as usize >> 12..old_end as usize >> 12).map(<[u8]>::to_vec);
         let last_perm = perms.as_ref().and_then(|p| p.last().copied()).unwrap_or(DATA_PAGE);
+        // Memory shared with other processes moves as the host's mapping,
+        // and stays shared; the rest is copied.
+        let shared = self.host_shared_whole(old_start, old_end);
         let move_to = |p: &mut Self, to: u32| -> SysResult {
-            let keep = old_size.min(new_size);
-            let data = p.peek_mem(old_start, keep as usize)?;
-            p.unmap(to, to + new_size)?;
-            p.unmap(old_start, old_end)?;
-            p.fill_mem(to, &data)?;
+            if shared {
+                if to != old_start {
+                    p.unmap(to, to + new_size)?;
+                }
+                p.move_shared(old_start, old_size, to, new_size)?;
+                p.maps.remove(old_start, old_end);
+                p.set_pages(old_start, old_end, 0);
+            } else {
+                let keep = old_size.min(new_size);
+                let data = p.peek_mem(old_start, keep as usize)?;
+                p.unmap(to, to + new_size)?;
+                p.unmap(old_start, old_end)?;
+                p.fill_mem(to, &data)?;
+            }
             p.maps.insert(to, to + new_size);
             let kept = perms.as_deref().unwrap_or_default();
             let kept = &kept[..kept.len().min((new_size / PAGE) as usize)];
@@ -391,6 +403,9 @@ impl Process {
         }
         let grown = old_start as u64 + new_size as u64;
         if grown <= MMAP_TOP as u64 && self.maps.is_free(old_end, grown as u32) {
+            if shared {
+                return move_to(self, old_start);
+            }
             self.maps.insert(old_end, grown as u32);
             self.set_pages(old_end, grown as u32, last_perm);
             return Ok(old_start);

@@ -22,7 +22,10 @@
 //! - a System V segment (`shmat`, in `ipc.rs`): the host's segment,
 //!   attached at the same place, tracked like shared anonymous memory.
 //!
-//! `mremap` moving a shared mapping makes it private.
+//! `mremap` moves or grows the host-shared kinds (anonymous, a file mapped
+//! for real, a System V segment) as the host's own mapping, so they stay
+//! shared, and a grown file mapping shows the file's next bytes; a copied
+//! file mapping it moves becomes private.
 
 use super::vma::Mappings;
 use super::*;
@@ -97,6 +100,36 @@ impl Process {
             _ => EINVAL,
         })?;
         self.host_shared(start, end);
+        Ok(())
+    }
+
+    /// Whether `[start, end)` is all host-shared memory (anonymous, a file
+    /// mapped for real, a System V segment), none of it a copied file
+    /// mapping: what `mremap` moves as the host's mapping.
+    pub(super) fn host_shared_whole(&self, start: u32, end: u32) -> bool {
+        let ranges = self.shared.anonymous.overlapping(start, end);
+        matches!(ranges[..], [(s, e)] if s <= start && end <= e)
+            && !self.shared.files.iter().any(|f| f.start < end && start < f.end)
+    }
+
+    /// Moves the host-shared pages `[start, start + old_size)` to `to`,
+    /// `new_size` bytes (see `PhysMap::move_shared`), keeping them shared;
+    /// the caller has freed the new range, but for the old one.
+    pub(super) fn move_shared(&mut self, start: u32, old_size: u32, to: u32, new_size: u32) -> Result<(), i32> {
+        let (end, to_end) = (start + old_size, to + new_size);
+        self.phys().move_shared(start as u64, old_size as usize, to as u64, new_size as usize).map_err(
+            |e| match e {
+                softmmu::PhysMapError::Host(e) => mips_errno(e),
+                _ => EINVAL,
+            },
+        )?;
+        self.shared.anonymous.remove(start, end);
+        self.shared.anonymous.insert(to, to_end);
+        for s in self.shared.sysv.iter_mut().filter(|s| s.0 == start) {
+            *s = (to, to_end);
+        }
+        self.machine.cpu.code_written(start >> 12, (end - 1) >> 12);
+        self.machine.cpu.code_written(to >> 12, (to_end - 1) >> 12);
         Ok(())
     }
 
