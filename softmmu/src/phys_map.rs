@@ -300,6 +300,8 @@ impl PhysMap {
     /// place is gone; the old pages outside the new range become private
     /// and zero. The new range may start at `from` (growing in place) or
     /// lie apart from the old one. Page-aligned, inside one RAM region.
+    /// Should the host fail the second of its two steps, the old pages are
+    /// left private and zero, and the error returned.
     ///
     /// [`set_ram_sharing`]: Self::set_ram_sharing
     /// [`map_file_shared`]: Self::map_file_shared
