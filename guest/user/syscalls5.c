@@ -1,9 +1,11 @@
 /*
  * Calls that said ENOSYS, against qemu-mipsel: futimesat, syncfs,
  * sync_file_range (o32 passes its flags as the seventh argument, on the
- * stack), mlock2, and the older getdents (o32 struct linux_dirent: 32-bit
+ * stack), mlock2, the older getdents (o32 struct linux_dirent: 32-bit
  * inode and offset, the type in the record's last byte), listed by hand
- * over several calls. With the argument "linux" it prints instead what
+ * over several calls; ioprio_get/set, setfsuid/setfsgid, and adjtimex
+ * reading the clock's state through each of its three calls (glibc's
+ * clock_adjtime64, then o32's 32-bit clock_adjtime and adjtimex). With the argument "linux" it prints instead what
  * Linux does and qemu-mipsel 7.2 does not (mlock2's MLOCK_ONFAULT, which
  * qemu-mipsel refuses).
  */
@@ -12,10 +14,13 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/timex.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -117,5 +122,26 @@ int main(int argc, char **argv)
     unlinkat(d, "sub", AT_REMOVEDIR);
     unlinkat(d, "f", 0);
     rmdir(dir);
+
+    T("ioprio_get", syscall(SYS_ioprio_get, 1, 0));
+    T("ioprio_set best-effort 4", syscall(SYS_ioprio_set, 1, 0, (2 << 13) | 4));
+    T("ioprio_get again", syscall(SYS_ioprio_get, 1, 0));
+    T("ioprio_get bad which", syscall(SYS_ioprio_get, 9, 0));
+    printf("setfsuid(-1) is the effective uid %d\n", setfsuid(-1) == (int)geteuid());
+    printf("setfsgid(-1) is the effective gid %d\n", setfsgid(-1) == (int)getegid());
+    /* Read only (modes 0): a root test must not set the host's clock. The
+     * state (TIME_OK .. TIME_ERROR) is the host's, which NTP may change. */
+    struct timex tx;
+    memset(&tx, 0, sizeof tx);
+    int state = adjtimex(&tx);
+    printf("adjtimex: a state %d, a tick %d\n", state >= 0 && state <= 5, tx.tick > 0);
+    int old[32];
+    memset(old, 0, sizeof old);
+    state = syscall(SYS_clock_adjtime, CLOCK_REALTIME, old);
+    printf("clock_adjtime, 32-bit: a state %d, the same tick %d\n", state >= 0 && state <= 5, old[11] == tx.tick);
+    memset(old, 0, sizeof old);
+    state = syscall(SYS_adjtimex, old);
+    printf("adjtimex, 32-bit: a state %d, the same tick %d\n", state >= 0 && state <= 5, old[11] == tx.tick);
+    T("clock_adjtime bad clock", clock_adjtime(12345, &tx));
     return 0;
 }

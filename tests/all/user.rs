@@ -629,10 +629,12 @@ fn scheduling_limits_file_calls_and_sigqueue_as_under_qemu() {
 }
 
 #[test]
-fn futimesat_syncfs_sync_file_range_mlock2_and_old_getdents_as_under_qemu() {
-    // Calls that said ENOSYS before; sync_file_range takes its flags from
-    // the stack (the seventh o32 argument), getdents converts each host
-    // record to o32's struct linux_dirent, over calls of 512 and 64 bytes.
+fn file_memory_io_priority_and_clock_calls_that_said_enosys_as_under_qemu() {
+    // futimesat, syncfs, sync_file_range (its flags from the stack, the
+    // seventh o32 argument), mlock2, getdents (each host record converted
+    // to o32's struct linux_dirent, over calls of 512 and 64 bytes),
+    // ioprio_get/set, setfsuid/setfsgid, and adjtimex's three calls (the
+    // 64-bit struct timex and o32's 32-bit one).
     let prog = guest_program("syscalls5", "static", &["-static"]);
     let out = same_as_qemu(&["never", "always"], &prog, &[]);
     assert_contains_all(
@@ -648,6 +650,11 @@ fn futimesat_syncfs_sync_file_range_mlock2_and_old_getdents_as_under_qemu() {
             "getdents by 512: end 0, 40 files sum 780, types right 1, several calls 1\n",
             "getdents by 64: end 0, 40 files sum 780, types right 1, several calls 1\n",
             "getdents buffer too small: -1 errno 22\n",
+            "ioprio_get again: 16388 errno 0\nioprio_get bad which: -1 errno 22\n",
+            "setfsuid(-1) is the effective uid 1\nsetfsgid(-1) is the effective gid 1\n",
+            "adjtimex: a state 1, a tick 1\n",
+            "clock_adjtime, 32-bit: a state 1, the same tick 1\nadjtimex, 32-bit: a state 1, the same tick 1\n",
+            "clock_adjtime bad clock: -1 errno 22\n",
         ],
     );
     // MLOCK_ONFAULT, which qemu-mipsel 7.2 refuses, as Linux takes it.

@@ -46,9 +46,9 @@ fn rlim_to32(v: u64) -> u32 {
 impl Process {
     /// The scheduling, identity and limit calls; `None` when `nr` is not one.
     pub(super) fn sched_syscall(&mut self, nr: u32, a: [u32; 4]) -> Option<SysResult> {
-        const CALLS: [u32; 25] = [
-            4034, 4070, 4071, 4075, 4076, 4081, 4136, 4158, 4159, 4160, 4161, 4163, 4164, 4165, 4185, 4190, 4192, 4204,
-            4205, 4239, 4303, 4312, 4338, 4358, 4423,
+        const CALLS: [u32; 32] = [
+            4034, 4070, 4071, 4075, 4076, 4081, 4124, 4136, 4138, 4139, 4158, 4159, 4160, 4161, 4163, 4164, 4165, 4185,
+            4190, 4192, 4204, 4205, 4239, 4303, 4312, 4314, 4315, 4338, 4341, 4358, 4405, 4423,
         ];
         CALLS.contains(&nr).then(|| self.sched_call(nr, a))
     }
@@ -147,8 +147,94 @@ impl Process {
             4303 => check(unsafe { libc::unshare(int(a[0])) } as i64),
             // SAFETY: a host call with integer arguments only.
             4358 => check(unsafe { libc::syscall(libc::SYS_membarrier, int(a[0]), a[1], int(a[2])) }),
+            // ioprio_set(which, who, ioprio) and ioprio_get(which, who); a
+            // process (which 1) by its host id.
+            4314 | 4315 => {
+                let who = if a[0] == 1 { self.host_pid(a[1]) } else { int(a[1]) };
+                // SAFETY: a host call with integer arguments only.
+                check(unsafe {
+                    match nr {
+                        4314 => libc::syscall(libc::SYS_ioprio_set, int(a[0]), who, int(a[2])),
+                        _ => libc::syscall(libc::SYS_ioprio_get, int(a[0]), who),
+                    }
+                })
+            }
+            // setfsuid and setfsgid answer the previous id, never an error.
+            // The host's is per thread; mipsjit runs a process's threads on
+            // one host thread, so they share it.
+            // SAFETY: host calls with integer arguments only.
+            4138 => Ok(unsafe { libc::setfsuid(a[0]) } as u32),
+            // SAFETY: as above.
+            4139 => Ok(unsafe { libc::setfsgid(a[0]) } as u32),
+            4124 => self.clock_adjtime(libc::CLOCK_REALTIME, a[0], false),
+            4341 => self.clock_adjtime(int(a[0]), a[1], false),
+            4405 => self.clock_adjtime(int(a[0]), a[1], true),
             _ => Err(ENOSYS),
         }
+    }
+
+    /// `clock_adjtime(clock, buf)` (`adjtimex(buf)`: the realtime clock).
+    /// With `time64` `buf` is the kernel's `struct __kernel_timex`, laid
+    /// out as the host's `struct timex` (64-bit fields); else o32's `struct
+    /// timex`, 21 words (`time` two of them) and 11 of padding. As under
+    /// qemu-mipsel, a guest with the right to may set the host's clock.
+    fn clock_adjtime(&mut self, clock: i32, buf: u32, time64: bool) -> SysResult {
+        const WORDS: usize = 21;
+        // SAFETY: all-zero bytes are a valid `timex` (integers only).
+        let mut tx: libc::timex = unsafe { std::mem::zeroed() };
+        let size = std::mem::size_of::<libc::timex>();
+        if time64 {
+            let b = self.read_mem(buf, size)?;
+            // SAFETY: `b` holds `size` bytes, copied over the plain-integer
+            // struct whose layout `struct __kernel_timex` shares on x86-64.
+            unsafe { std::ptr::copy_nonoverlapping(b.as_ptr(), (&raw mut tx).cast::<u8>(), size) };
+        } else {
+            let b = self.read_mem(buf, 4 * WORDS)?;
+            let w: Vec<i64> = b.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i64).collect();
+            tx.modes = w[0] as u32;
+            (tx.offset, tx.freq, tx.maxerror, tx.esterror) = (w[1], w[2], w[3], w[4]);
+            tx.status = w[5] as i32;
+            (tx.constant, tx.precision, tx.tolerance) = (w[6], w[7], w[8]);
+            tx.time = libc::timeval { tv_sec: w[9], tv_usec: w[10] };
+            (tx.tick, tx.ppsfreq, tx.jitter) = (w[11], w[12], w[13]);
+            tx.shift = w[14] as i32;
+            (tx.stabil, tx.jitcnt, tx.calcnt, tx.errcnt, tx.stbcnt) = (w[15], w[16], w[17], w[18], w[19]);
+            tx.tai = w[20] as i32;
+        }
+        // SAFETY: `tx` is a valid, writable `timex`.
+        let state = check(unsafe { libc::syscall(libc::SYS_clock_adjtime, clock, &raw mut tx) })?;
+        if time64 {
+            // SAFETY: `tx` is `size` initialised bytes (it was zeroed whole).
+            let b = unsafe { std::slice::from_raw_parts((&raw const tx).cast::<u8>(), size) };
+            self.write_mem(buf, b)?;
+        } else {
+            let w = [
+                tx.modes as i64,
+                tx.offset,
+                tx.freq,
+                tx.maxerror,
+                tx.esterror,
+                tx.status as i64,
+                tx.constant,
+                tx.precision,
+                tx.tolerance,
+                tx.time.tv_sec,
+                tx.time.tv_usec,
+                tx.tick,
+                tx.ppsfreq,
+                tx.jitter,
+                tx.shift as i64,
+                tx.stabil,
+                tx.jitcnt,
+                tx.calcnt,
+                tx.errcnt,
+                tx.stbcnt,
+                tx.tai as i64,
+            ];
+            let b: Vec<u8> = w.iter().flat_map(|&v| (v as i32).to_le_bytes()).collect();
+            self.write_mem(buf, &b)?;
+        }
+        Ok(state)
     }
 
     /// The host process id for guest process (or thread) id `pid`: one of
