@@ -174,64 +174,59 @@ impl Process {
     }
 
     /// `clock_adjtime(clock, buf)` (`adjtimex(buf)`: the realtime clock).
-    /// With `time64` `buf` is the kernel's `struct __kernel_timex`, laid
-    /// out as the host's `struct timex` (64-bit fields); else o32's `struct
-    /// timex`, 21 words (`time` two of them) and 11 of padding. As under
-    /// qemu-mipsel, a guest with the right to may set the host's clock.
+    /// With `time64` `buf` is the kernel's `struct __kernel_timex`, which
+    /// is what the x86-64 host takes as it is; else o32's `struct timex`,
+    /// each of its 21 fields (`time` two of them) one word, then 11 words
+    /// of padding. As under qemu-mipsel, a guest with the right to may set
+    /// the host's clock.
     fn clock_adjtime(&mut self, clock: i32, buf: u32, time64: bool) -> SysResult {
-        const WORDS: usize = 21;
-        // SAFETY: all-zero bytes are a valid `timex` (integers only).
-        let mut tx: libc::timex = unsafe { std::mem::zeroed() };
-        let size = std::mem::size_of::<libc::timex>();
+        /// Where o32's fields sit in `struct __kernel_timex`, and whether
+        /// each is 64-bit there (the four `int`s are not).
+        const FIELDS: [(usize, bool); 21] = [
+            (0, false),
+            (8, true),
+            (16, true),
+            (24, true),
+            (32, true),
+            (40, false),
+            (48, true),
+            (56, true),
+            (64, true),
+            (72, true),
+            (80, true),
+            (88, true),
+            (96, true),
+            (104, true),
+            (112, false),
+            (120, true),
+            (128, true),
+            (136, true),
+            (144, true),
+            (152, true),
+            (160, false),
+        ];
+        const SIZE: usize = 208;
+        let mut k = [0u8; SIZE];
         if time64 {
-            let b = self.read_mem(buf, size)?;
-            // SAFETY: `b` holds `size` bytes, copied over the plain-integer
-            // struct whose layout `struct __kernel_timex` shares on x86-64.
-            unsafe { std::ptr::copy_nonoverlapping(b.as_ptr(), (&raw mut tx).cast::<u8>(), size) };
+            k.copy_from_slice(&self.read_mem(buf, SIZE)?);
         } else {
-            let b = self.read_mem(buf, 4 * WORDS)?;
-            let w: Vec<i64> = b.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i64).collect();
-            tx.modes = w[0] as u32;
-            (tx.offset, tx.freq, tx.maxerror, tx.esterror) = (w[1], w[2], w[3], w[4]);
-            tx.status = w[5] as i32;
-            (tx.constant, tx.precision, tx.tolerance) = (w[6], w[7], w[8]);
-            tx.time = libc::timeval { tv_sec: w[9], tv_usec: w[10] };
-            (tx.tick, tx.ppsfreq, tx.jitter) = (w[11], w[12], w[13]);
-            tx.shift = w[14] as i32;
-            (tx.stabil, tx.jitcnt, tx.calcnt, tx.errcnt, tx.stbcnt) = (w[15], w[16], w[17], w[18], w[19]);
-            tx.tai = w[20] as i32;
+            let b = self.read_mem(buf, 4 * FIELDS.len())?;
+            for (w, &(at, wide)) in b.chunks_exact(4).zip(&FIELDS) {
+                let v = i32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+                if wide {
+                    k[at..at + 8].copy_from_slice(&(v as i64).to_le_bytes());
+                } else {
+                    k[at..at + 4].copy_from_slice(&v.to_le_bytes());
+                }
+            }
         }
-        // SAFETY: `tx` is a valid, writable `timex`.
-        let state = check(unsafe { libc::syscall(libc::SYS_clock_adjtime, clock, &raw mut tx) })?;
+        // SAFETY: `k` is a writable `struct __kernel_timex` of SIZE bytes.
+        let state = check(unsafe { libc::syscall(libc::SYS_clock_adjtime, clock, k.as_mut_ptr()) })?;
         if time64 {
-            // SAFETY: `tx` is `size` initialised bytes (it was zeroed whole).
-            let b = unsafe { std::slice::from_raw_parts((&raw const tx).cast::<u8>(), size) };
-            self.write_mem(buf, b)?;
+            self.write_mem(buf, &k)?;
         } else {
-            let w = [
-                tx.modes as i64,
-                tx.offset,
-                tx.freq,
-                tx.maxerror,
-                tx.esterror,
-                tx.status as i64,
-                tx.constant,
-                tx.precision,
-                tx.tolerance,
-                tx.time.tv_sec,
-                tx.time.tv_usec,
-                tx.tick,
-                tx.ppsfreq,
-                tx.jitter,
-                tx.shift as i64,
-                tx.stabil,
-                tx.jitcnt,
-                tx.calcnt,
-                tx.errcnt,
-                tx.stbcnt,
-                tx.tai as i64,
-            ];
-            let b: Vec<u8> = w.iter().flat_map(|&v| (v as i32).to_le_bytes()).collect();
+            // Each field truncated to its o32 word, as Linux's compat copy.
+            let b: Vec<u8> = FIELDS.iter().flat_map(|&(at, _)| [k[at], k[at + 1], k[at + 2], k[at + 3]]).collect();
             self.write_mem(buf, &b)?;
         }
         Ok(state)
