@@ -122,7 +122,7 @@ impl Process {
     /// seventh argument word, on the stack. The call answers an errno
     /// itself (it does not set one).
     fn fadvise64(&mut self, fd: i32, off: i64, len: i64) -> SysResult {
-        let advice = self.read_u32(self.machine.cpu.s.gpr[29].wrapping_add(24))?;
+        let advice = self.stack_arg(2)?;
         // SAFETY: a host call with integer arguments only.
         match unsafe { libc::posix_fadvise(fd, off, len, advice as i32) } {
             0 => Ok(0),

@@ -223,8 +223,7 @@ impl Process {
     /// offset in an aligned register pair (a2, a3), `nbytes` in the first
     /// two stack words and `flags` in the third, the seventh argument.
     fn sync_file_range(&mut self, a: [u32; 4], a5: [u32; 2]) -> SysResult {
-        let sp = self.machine.cpu.s.gpr[29];
-        let flags = self.read_u32(sp.wrapping_add(24))?;
+        let flags = self.stack_arg(2)?;
         // SAFETY: a host call with integer arguments only.
         check(unsafe { libc::sync_file_range(a[0] as i32, pair(a[2], a[3]), pair(a5[0], a5[1]), flags) } as i64)
     }

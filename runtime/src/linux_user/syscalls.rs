@@ -100,13 +100,18 @@ fn dirfd(v: u32) -> i32 {
 }
 
 impl Process {
+    /// The o32 system-call argument `5 + i` (the fifth, sixth, seventh),
+    /// which the caller leaves on its stack, above the 16 bytes it reserves
+    /// for the four in registers.
+    pub(super) fn stack_arg(&self, i: u32) -> Result<u32, i32> {
+        self.read_u32(self.machine.cpu.s.gpr[29].wrapping_add(16 + 4 * i))
+    }
+
     /// Handles the `syscall` at `pc`; returns the exit status if the guest exited.
     pub(super) fn syscall(&mut self, pc: u32) -> Option<u8> {
         let g = self.machine.cpu.s.gpr;
         let nr = g[2];
         let a = [g[4], g[5], g[6], g[7]];
-        let sp = g[29];
-        let stack_arg = |p: &Self, i: u32| p.read_u32(sp.wrapping_add(16 + 4 * i)).unwrap_or(0);
         let r = match nr {
             4001 => return self.exit_thread(a[0]),
             4246 => return Some(a[0] as u8),
@@ -125,7 +130,7 @@ impl Process {
                 }
             }
             _ => {
-                let a5 = [stack_arg(self, 0), stack_arg(self, 1)];
+                let a5 = [0, 1].map(|i| self.stack_arg(i).unwrap_or(0));
                 self.dispatch(nr, a, a5)
             }
         };
