@@ -369,10 +369,13 @@ impl Process {
         // and stays shared; the rest is copied.
         let shared = self.host_shared_whole(old_start, old_end);
         let move_to = |p: &mut Self, to: u32| -> SysResult {
-            if shared {
-                if to != old_start {
-                    p.unmap(to, to + new_size)?;
-                }
+            if shared && to == old_start {
+                // Grown in place: the old range stays inside the new one.
+                p.move_shared(old_start, old_size, to, new_size)?;
+            } else if shared {
+                p.unmap(to, to + new_size)?;
+                // The vacated pages are private and zero already (not
+                // `unmap`, which would zero them again, page by page).
                 p.move_shared(old_start, old_size, to, new_size)?;
                 p.maps.remove(old_start, old_end);
                 p.set_pages(old_start, old_end, 0);
